@@ -1,0 +1,230 @@
+#include "checker/check.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "checker/linearizability.h"
+#include "checker/model.h"
+
+namespace faultline::checker {
+
+const char* VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kValid: return "valid";
+    case Verdict::kInvalid: return "invalid";
+    case Verdict::kUnknown: return "unknown";
+  }
+  return "?";
+}
+
+std::vector<std::string> ModelNames() { return AllModelNames(); }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One key's sub-history.
+struct Partition {
+  bool has_key = false;
+  Value key;
+  std::vector<const Operation*> ops;  // relevant to the search, in invocation order
+  uint64_t all_ops = 0;               // including failed and irrelevant ones
+};
+
+OpRef MakeRef(const Model& model, const Operation& op) {
+  OpRef r;
+  r.process = op.process;
+  r.f = op.f;
+  r.value = op.value;
+  r.status = op.status;
+  r.invoke_index = op.invoke_index;
+  r.complete_index = op.complete_index;
+  r.text = model.DescribeOp(op);
+  return r;
+}
+
+Counterexample BuildCounterexample(const Model& model, const Partition& p,
+                                   const SearchOutcome& s) {
+  Counterexample cx;
+  const Operation& bad = *p.ops[s.failing_op];
+  cx.op = MakeRef(model, bad);
+  // Concurrent: intervals overlapping [invoke, complete]; indeterminate ones never end.
+  for (const Operation* o : p.ops) {
+    if (o == &bad) continue;
+    size_t end = o->status == OpStatus::kInfo ? Operation::kNoCompletion : o->complete_pos;
+    if (o->invoke_pos < bad.complete_pos && end > bad.invoke_pos) {
+      cx.concurrent.push_back(MakeRef(model, *o));
+    }
+  }
+  for (const Value& st : s.states) cx.states.push_back(model.DescribeState(st));
+  cx.states_truncated = s.states_truncated;
+  for (int i : s.prefix) cx.prefix.push_back(MakeRef(model, *p.ops[i]));
+  cx.reason = model.Reject(bad, s.states);
+  return cx;
+}
+
+}  // namespace
+
+Result<CheckResult> CheckHistory(const History& history, const CheckOptions& options) {
+  const auto started = Clock::now();
+  std::unique_ptr<Model> model = MakeModel(options.model);
+  if (!model) {
+    std::string names;
+    for (const std::string& n : AllModelNames()) names += (names.empty() ? "" : ", ") + n;
+    return Status::InvalidArgument("unknown model '" + options.model + "' (expected one of " +
+                                   names + ")");
+  }
+  Result<Value> initial = model->Initial(options.initial);
+  if (!initial.ok()) return initial.status();
+
+  Result<std::vector<Operation>> paired = PairOperations(history);
+  if (!paired.ok()) return paired.status();
+  std::vector<Operation>& ops = *paired;
+
+  // Split by key, in order of first appearance.
+  std::vector<Partition> parts;
+  std::unordered_map<std::string, size_t> part_of;
+  for (Operation& op : ops) {
+    // Only a cas can observe a mismatch; any other fail has no effect (DESIGN.md section 2).
+    if (op.status == OpStatus::kMismatch && op.f != "cas") op.status = OpStatus::kFail;
+    std::string key_text = op.has_key ? op.key.ToJson() : std::string();
+    auto [it, inserted] = part_of.try_emplace(std::move(key_text), parts.size());
+    if (inserted) {
+      parts.emplace_back();
+      parts.back().has_key = op.has_key;
+      parts.back().key = op.key;
+    }
+    Partition& p = parts[it->second];
+    ++p.all_ops;
+    if (op.status == OpStatus::kFail) continue;
+    Status valid = model->Validate(op);
+    if (!valid.ok()) {
+      const Event& e = history.events[op.invoke_pos];
+      return Status::InvalidArgument(history.source + ":" + std::to_string(e.line) + ": " +
+                                     valid.message());
+    }
+    if (model->Irrelevant(op)) continue;
+    p.ops.push_back(&op);
+  }
+
+  CheckResult result;
+  result.model = std::string(model->name());
+  result.keys.resize(parts.size());
+
+  MemoryBudget budget(options.memory_limit_mb * 1024 * 1024);
+  std::atomic<int> stop{0};
+  SearchLimits limits{&stop, &budget};
+
+  // Largest partitions first, so one big key does not start last.
+  std::vector<size_t> order(parts.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return parts[a].ops.size() > parts[b].ops.size();
+  });
+  std::atomic<size_t> cursor{0};
+  auto worker = [&] {
+    while (true) {
+      if (stop.load(std::memory_order_relaxed) != 0) return;
+      size_t slot = cursor.fetch_add(1);
+      if (slot >= order.size()) return;
+      const size_t i = order[slot];
+      const Partition& p = parts[i];
+      KeyResult& kr = result.keys[i];
+      kr.has_key = p.has_key;
+      kr.key = p.key;
+      kr.ops = p.all_ops;
+      const auto t0 = Clock::now();
+      SearchOutcome s = SearchLinearization(*model, *initial, p.ops, limits);
+      kr.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      kr.verdict = s.verdict;
+      kr.steps = s.steps;
+      kr.cache_entries = s.cache_entries;
+      if (s.verdict == Verdict::kUnknown) {
+        kr.cause = s.stop_cause == StopCause::kMemoryLimit ? "memory-limit" : "timeout";
+        // A memory limit in one key stops the others too: the budget is shared.
+        if (s.stop_cause == StopCause::kMemoryLimit) {
+          int expected = 0;
+          stop.compare_exchange_strong(expected, static_cast<int>(StopCause::kMemoryLimit));
+        }
+      } else if (s.verdict == Verdict::kInvalid) {
+        kr.counterexample = BuildCounterexample(*model, p, s);
+        kr.cause = kr.counterexample->reason;
+      }
+    }
+  };
+
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads = static_cast<int>(std::min<size_t>(threads, std::max<size_t>(1, parts.size())));
+  std::mutex mu;
+  std::condition_variable cv;
+  int running = threads;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      worker();
+      std::lock_guard<std::mutex> lock(mu);
+      --running;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    if (options.timeout_s > 0) {
+      auto deadline = started + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(options.timeout_s));
+      if (!cv.wait_until(lock, deadline, [&] { return running == 0; })) {
+        int expected = 0;
+        stop.compare_exchange_strong(expected, static_cast<int>(StopCause::kTimeout));
+      }
+    }
+    cv.wait(lock, [&] { return running == 0; });
+  }
+  for (std::thread& t : pool) t.join();
+
+  // Keys never reached because the check was stopped are unknown too.
+  const int stopped = stop.load();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    KeyResult& kr = result.keys[i];
+    if (kr.ops == 0 && parts[i].all_ops != 0) {
+      kr.has_key = parts[i].has_key;
+      kr.key = parts[i].key;
+      kr.ops = parts[i].all_ops;
+      kr.verdict = Verdict::kUnknown;
+      kr.cause = stopped == static_cast<int>(StopCause::kMemoryLimit) ? "memory-limit" : "timeout";
+    }
+  }
+
+  size_t invalid = 0, unknown = 0;
+  for (const KeyResult& kr : result.keys) {
+    result.ops += kr.ops;
+    result.steps += kr.steps;
+    if (kr.verdict == Verdict::kInvalid) ++invalid;
+    if (kr.verdict == Verdict::kUnknown) ++unknown;
+  }
+  const bool keyed = parts.size() > 1 || (parts.size() == 1 && parts[0].has_key);
+  if (invalid > 0) {
+    result.verdict = Verdict::kInvalid;
+    result.cause = keyed ? std::to_string(invalid) + " of " + std::to_string(parts.size()) +
+                               " keys not linearizable"
+                         : result.keys[0].cause;
+  } else if (unknown > 0) {
+    result.verdict = Verdict::kUnknown;
+    for (const KeyResult& kr : result.keys) {
+      if (kr.verdict == Verdict::kUnknown) {
+        result.cause = kr.cause;
+        break;
+      }
+    }
+  }
+  result.peak_memory_bytes = budget.peak();
+  result.ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  return result;
+}
+
+}  // namespace faultline::checker

@@ -1,0 +1,84 @@
+// The checker's entry point: is a history linearizable with respect to a model?
+//
+// CheckHistory pairs the history's operations, splits them by `key` (P-compositionality: each
+// key's sub-history is checked on its own, in parallel on `threads`), and runs the Wing & Gong
+// search with Lowe's memoization on each. Every failing key is reported, each with a
+// counterexample a person can follow.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checker/history.h"
+#include "checker/status.h"
+#include "checker/value.h"
+
+namespace faultline::checker {
+
+enum class Verdict { kValid, kInvalid, kUnknown };
+const char* VerdictName(Verdict v);  // "valid", "invalid", "unknown"
+
+struct CheckOptions {
+  std::string model = "cas-register";
+  std::optional<Value> initial;  // the model's documented default when absent
+  double timeout_s = 0;          // wall-clock limit for the whole check; 0 = none
+  uint64_t memory_limit_mb = 0;  // limit on the search's memory; 0 = none
+  int threads = 0;               // 0 = one per core
+};
+
+// An operation as a report shows it.
+struct OpRef {
+  int64_t process = 0;
+  std::string f;
+  Value value;
+  OpStatus status = OpStatus::kOk;
+  int64_t invoke_index = 0;
+  int64_t complete_index = -1;  // -1: never completed
+  // The index that names the operation: its completion's, or its invoke's if it never completed.
+  int64_t index() const { return complete_index >= 0 ? complete_index : invoke_index; }
+  std::string text;  // e.g. "read -> 3", "cas 1 -> 2 (info)"
+};
+
+struct Counterexample {
+  OpRef op;                         // the first completed operation that cannot be linearized
+  std::vector<OpRef> concurrent;    // operations whose intervals overlap op's
+  std::vector<std::string> states;  // model states reachable just before op (rendered, capped)
+  bool states_truncated = false;
+  std::vector<OpRef> prefix;        // the longest linearizable prefix, in linearization order
+  std::string reason;               // why the model rejects op in each of those states
+};
+
+struct KeyResult {
+  bool has_key = false;
+  Value key;
+  Verdict verdict = Verdict::kValid;
+  std::string cause;  // for unknown: "timeout", "memory-limit"; for invalid: a short summary
+  uint64_t ops = 0;
+  uint64_t steps = 0;          // model steps taken by the search
+  uint64_t cache_entries = 0;  // memoized (linearized set, state) configurations
+  double ms = 0;
+  std::optional<Counterexample> counterexample;
+};
+
+struct CheckResult {
+  Verdict verdict = Verdict::kValid;  // invalid if any key is; else unknown if any key is
+  std::string cause;
+  std::string model;
+  std::vector<KeyResult> keys;  // in order of first appearance in the history
+  uint64_t ops = 0;
+  uint64_t steps = 0;
+  double ms = 0;
+  uint64_t peak_memory_bytes = 0;  // the search's accounted memory at its peak
+};
+
+// Errors: an unknown model, an --initial the model cannot take, a history whose operations do
+// not pair (see PairOperations), an operation the model does not know (e.g. f "dequeue" for
+// "register"). All one line.
+Result<CheckResult> CheckHistory(const History& history, const CheckOptions& options);
+
+// The names of all models, for --help and error messages.
+std::vector<std::string> ModelNames();
+
+}  // namespace faultline::checker

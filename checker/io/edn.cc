@@ -1,0 +1,707 @@
+// EDN importer: Jepsen history.edn files and the Knossos data/ corpus.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <system_error>
+
+#include "checker/io/edn_reader.h"
+#include "checker/io/load.h"
+#include "checker/json_reader.h"
+
+namespace faultline::checker::io {
+
+namespace internal {
+
+namespace {
+
+using checker::internal::AppendUtf8;
+using checker::internal::DescribeByte;
+using checker::internal::Utf8SequenceLength;
+
+// Maps with more members than this are checked for duplicate keys through a sorted index.
+constexpr size_t kSmallMap = 16;
+
+bool IsWhitespace(char c) {
+  return c == ' ' || c == ',' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// Bytes that end a token (symbol, keyword, number, tag or character name).
+bool IsDelimiter(char c) {
+  switch (c) {
+    case '(': case ')': case '[': case ']': case '{': case '}': case '"': case ';': case '\\':
+      return true;
+    default:
+      return IsWhitespace(c);
+  }
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+bool AllDigits(std::string_view s, int base) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    const bool ok = base == 16 ? std::isxdigit(static_cast<unsigned char>(c)) != 0
+                               : (c >= '0' && c < static_cast<char>('0' + std::min(base, 10)));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Reads exactly four hex digits at p (bounded by end) into *v.
+bool Hex4(const char* p, const char* end, uint32_t* v) {
+  if (end - p < 4) return false;
+  *v = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int d = HexDigit(p[i]);
+    if (d < 0) return false;
+    *v = *v * 16 + static_cast<uint32_t>(d);
+  }
+  return true;
+}
+
+std::string Shorten(std::string_view s) {
+  constexpr size_t kMax = 40;
+  return s.size() <= kMax ? std::string(s) : std::string(s.substr(0, kMax)) + "...";
+}
+
+bool HasDuplicateKeys(const Value::Object& members, std::string* duplicate) {
+  if (members.size() <= kSmallMap) {
+    for (size_t i = 0; i < members.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (members[i].first == members[j].first) {
+          *duplicate = members[i].first;
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+  std::vector<std::string_view> keys;
+  keys.reserve(members.size());
+  for (const auto& m : members) keys.push_back(m.first);
+  std::sort(keys.begin(), keys.end());
+  const auto it = std::adjacent_find(keys.begin(), keys.end());
+  if (it == keys.end()) return false;
+  *duplicate = std::string(*it);
+  return true;
+}
+
+}  // namespace
+
+bool EdnReader::FailAt(const char* at, std::string reason) {
+  error_ = std::move(reason);
+  error_offset_ = static_cast<size_t>(at - begin_);
+  return false;
+}
+
+std::string_view EdnReader::ReadToken() {
+  const char* start = p_;
+  while (p_ != end_ && !IsDelimiter(*p_)) ++p_;
+  return std::string_view(start, static_cast<size_t>(p_ - start));
+}
+
+bool EdnReader::SkipIgnorableAt(int depth) {
+  while (p_ != end_) {
+    const char c = *p_;
+    if (IsWhitespace(c)) {
+      ++p_;
+    } else if (c == ';' || (c == '#' && end_ - p_ >= 2 && p_[1] == '!')) {
+      // A comment runs to the end of the line (#! is Clojure's shebang comment).
+      const void* nl = std::memchr(p_, '\n', static_cast<size_t>(end_ - p_));
+      p_ = nl ? static_cast<const char*>(nl) : end_;
+    } else if (c == '#' && end_ - p_ >= 2 && p_[1] == '_') {
+      // #_ discards the next form, which may itself be preceded by #_ (#_ #_ a b drops both).
+      if (depth >= kMaxEdnDepth) return Fail("#_ nested deeper than " +
+                                             std::to_string(kMaxEdnDepth));
+      const char* at = p_;
+      p_ += 2;
+      if (!SkipIgnorableAt(depth + 1)) return false;
+      if (p_ == end_) return FailAt(at, "#_ without a form to discard");
+      Value discarded;
+      if (!ReadValue(&discarded, depth + 1)) return false;
+    } else {
+      break;
+    }
+  }
+  return true;
+}
+
+bool EdnReader::ReadValue(Value* out, int depth) {
+  if (depth > kMaxEdnDepth) return Fail("nesting deeper than " + std::to_string(kMaxEdnDepth));
+  if (p_ == end_) return Fail("unexpected end of input");
+  const char c = *p_;
+  switch (c) {
+    case '(':
+      return ReadSequence(')', out, depth + 1);
+    case '[':
+      return ReadSequence(']', out, depth + 1);
+    case '{':
+      return ReadMap(out, depth + 1);
+    case '"':
+      return ReadString(out);
+    case '\\':
+      return ReadCharacter(out);
+    case '#':
+      return ReadDispatch(out, depth);
+    case ')':
+    case ']':
+    case '}':
+      return Fail("unexpected " + DescribeByte(c));
+    case ':': {
+      const char* start = p_;
+      ++p_;
+      std::string_view name = ReadToken();
+      // ::foo (auto-resolved in Clojure) has no namespace to resolve here: keep the name.
+      while (!name.empty() && name.front() == ':') name.remove_prefix(1);
+      if (name.empty()) return FailAt(start, "invalid keyword");
+      *out = Value::String(std::string(name));
+      return true;
+    }
+    default:
+      break;
+  }
+  if (IsDigit(c) || ((c == '+' || c == '-') && end_ - p_ >= 2 && IsDigit(p_[1]))) {
+    return ReadNumber(out);
+  }
+  const std::string_view symbol = ReadToken();
+  if (symbol.empty()) return Fail("unexpected " + DescribeByte(c));
+  if (symbol == "nil") {
+    *out = Value::Null();
+  } else if (symbol == "true") {
+    *out = Value::Bool(true);
+  } else if (symbol == "false") {
+    *out = Value::Bool(false);
+  } else {
+    *out = Value::String(std::string(symbol));
+  }
+  return true;
+}
+
+bool EdnReader::ReadSequence(char close, Value* out, int depth) {
+  if (depth > kMaxEdnDepth) return Fail("nesting deeper than " + std::to_string(kMaxEdnDepth));
+  const char* open = p_;
+  ++p_;
+  Value::Array items;
+  while (true) {
+    if (!SkipIgnorableAt(depth)) return false;
+    if (p_ == end_) {
+      return FailAt(open, std::string("unterminated ") + *open + " (no matching '" + close + "')");
+    }
+    if (*p_ == close) break;
+    Value item;
+    if (!ReadValue(&item, depth)) return false;
+    items.push_back(std::move(item));
+  }
+  ++p_;
+  *out = Value::MakeArray(std::move(items));
+  return true;
+}
+
+bool EdnReader::ReadMap(Value* out, int depth) {
+  if (depth > kMaxEdnDepth) return Fail("nesting deeper than " + std::to_string(kMaxEdnDepth));
+  const char* open = p_;
+  ++p_;
+  Value::Object members;
+  while (true) {
+    if (!SkipIgnorableAt(depth)) return false;
+    if (p_ == end_) return FailAt(open, "unterminated { (no matching '}')");
+    if (*p_ == '}') break;
+    Value key;
+    if (!ReadValue(&key, depth)) return false;
+    if (!SkipIgnorableAt(depth)) return false;
+    if (p_ == end_) return FailAt(open, "unterminated { (no matching '}')");
+    if (*p_ == '}') return Fail("map literal has a key without a value");
+    Value value;
+    if (!ReadValue(&value, depth)) return false;
+    std::string name = key.is_string() ? key.as_string() : key.ToJson();
+    members.emplace_back(std::move(name), std::move(value));
+  }
+  std::string duplicate;
+  if (HasDuplicateKeys(members, &duplicate)) {
+    return FailAt(open, "duplicate map key \"" + duplicate + "\"");
+  }
+  ++p_;
+  *out = Value::MakeObject(std::move(members));
+  return true;
+}
+
+bool EdnReader::ReadString(Value* out) {
+  const char* open = p_;
+  ++p_;
+  std::string s;
+  while (true) {
+    const char* run = p_;
+    while (p_ != end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) < 0x80) ++p_;
+    s.append(run, static_cast<size_t>(p_ - run));
+    if (p_ == end_) return FailAt(open, "unterminated string");
+    if (*p_ == '"') break;
+    if (static_cast<unsigned char>(*p_) >= 0x80) {
+      const size_t n = Utf8SequenceLength(p_, end_);
+      if (n == 0) return Fail("invalid UTF-8 in string");
+      s.append(p_, n);
+      p_ += n;
+      continue;
+    }
+    // A backslash escape. EDN strings may also hold raw newlines, which the loop above kept.
+    const char* escape = p_;
+    ++p_;
+    if (p_ == end_) return FailAt(open, "unterminated string");
+    const char e = *p_++;
+    switch (e) {
+      case '"': s.push_back('"'); break;
+      case '\\': s.push_back('\\'); break;
+      case 'n': s.push_back('\n'); break;
+      case 't': s.push_back('\t'); break;
+      case 'r': s.push_back('\r'); break;
+      case 'b': s.push_back('\b'); break;
+      case 'f': s.push_back('\f'); break;
+      case 'u': {
+        uint32_t cp = 0;
+        if (!Hex4(p_, end_, &cp)) return FailAt(escape, "invalid \\u escape");
+        p_ += 4;
+        if (cp >= 0xDC00 && cp <= 0xDFFF) return FailAt(escape, "unpaired surrogate in \\u escape");
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          // Clojure strings are UTF-16: a character beyond the BMP is a surrogate pair.
+          uint32_t low = 0;
+          if (end_ - p_ < 6 || p_[0] != '\\' || p_[1] != 'u' || !Hex4(p_ + 2, end_, &low) ||
+              low < 0xDC00 || low > 0xDFFF) {
+            return FailAt(escape, "unpaired surrogate in \\u escape");
+          }
+          p_ += 6;
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        }
+        AppendUtf8(cp, &s);
+        break;
+      }
+      default:
+        if (e >= '0' && e <= '7') {
+          // Octal escape \7, \12, \377 (Java's rules: at most 0377).
+          uint32_t v = static_cast<uint32_t>(e - '0');
+          for (int i = 0; i < 2 && p_ != end_ && *p_ >= '0' && *p_ <= '7'; ++i) {
+            v = v * 8 + static_cast<uint32_t>(*p_++ - '0');
+          }
+          if (v > 0377) return FailAt(escape, "octal escape out of range");
+          AppendUtf8(v, &s);
+          break;
+        }
+        return FailAt(escape, "invalid escape \\" + std::string(1, e));
+    }
+  }
+  ++p_;  // closing quote
+  *out = Value::String(std::move(s));
+  return true;
+}
+
+bool EdnReader::ReadCharacter(Value* out) {
+  const char* start = p_;
+  ++p_;  // backslash
+  if (p_ == end_) return FailAt(start, "character literal at end of input");
+  if (static_cast<unsigned char>(*p_) >= 0x80) {
+    const size_t n = Utf8SequenceLength(p_, end_);
+    if (n == 0) return Fail("invalid UTF-8 in character literal");
+    *out = Value::String(std::string(p_, n));
+    p_ += n;
+    return true;
+  }
+  // The first character is taken whatever it is (\( and \; are characters); a name may follow.
+  const char* name_start = p_;
+  ++p_;
+  while (p_ != end_ && !IsDelimiter(*p_)) ++p_;
+  const std::string_view name(name_start, static_cast<size_t>(p_ - name_start));
+  if (name.size() == 1) {
+    *out = Value::String(std::string(name));
+    return true;
+  }
+  static constexpr std::pair<std::string_view, char> kNamed[] = {
+      {"newline", '\n'}, {"space", ' '},      {"tab", '\t'},
+      {"return", '\r'},  {"backspace", '\b'}, {"formfeed", '\f'}};
+  for (const auto& [n, ch] : kNamed) {
+    if (name == n) {
+      *out = Value::String(std::string(1, ch));
+      return true;
+    }
+  }
+  uint32_t cp = 0;
+  if (name.size() == 5 && name[0] == 'u' && Hex4(name.data() + 1, name.data() + 5, &cp) &&
+      (cp < 0xD800 || cp > 0xDFFF)) {
+    std::string s;
+    AppendUtf8(cp, &s);
+    *out = Value::String(std::move(s));
+    return true;
+  }
+  if (name.size() >= 2 && name.size() <= 4 && name[0] == 'o' && AllDigits(name.substr(1), 8)) {
+    cp = 0;
+    for (char d : name.substr(1)) cp = cp * 8 + static_cast<uint32_t>(d - '0');
+    if (cp <= 0377) {
+      std::string s;
+      AppendUtf8(cp, &s);
+      *out = Value::String(std::move(s));
+      return true;
+    }
+  }
+  return FailAt(start, "invalid character literal \\" + Shorten(name));
+}
+
+bool EdnReader::ReadDispatch(Value* out, int depth) {
+  const char* start = p_;
+  ++p_;  // '#'
+  if (p_ == end_) return FailAt(start, "'#' at end of input");
+  const char c = *p_;
+  if (c == '{') return ReadSequence('}', out, depth + 1);  // a set: its elements, in order
+  if (c == '_' || c == '!') {
+    // Normally consumed by SkipIgnorable; handled here too so that ReadValue stands alone.
+    p_ = start;
+    if (!SkipIgnorableAt(depth)) return false;
+    if (p_ == end_) return Fail("unexpected end of input");
+    return ReadValue(out, depth);
+  }
+  if (c == '#') {
+    ++p_;
+    const std::string_view name = ReadToken();
+    if (name == "Inf") {
+      *out = Value::Double(std::numeric_limits<double>::infinity());
+    } else if (name == "-Inf") {
+      *out = Value::Double(-std::numeric_limits<double>::infinity());
+    } else if (name == "NaN") {
+      *out = Value::Double(std::numeric_limits<double>::quiet_NaN());
+    } else {
+      return FailAt(start, "unknown symbolic value ##" + Shorten(name));
+    }
+    return true;
+  }
+  if (c == '"') {
+    // A regex literal: kept as its source text; backslashes are the regex's, not escapes.
+    const char* body = ++p_;
+    while (p_ != end_ && *p_ != '"') p_ += (*p_ == '\\' && end_ - p_ >= 2) ? 2 : 1;
+    if (p_ == end_) return FailAt(start, "unterminated regex literal");
+    *out = Value::String(std::string(body, static_cast<size_t>(p_ - body)));
+    ++p_;
+    return true;
+  }
+  if (c == ':') {
+    // A namespaced map #:ns{:a 1}: read as the plain map (keys keep their unqualified names).
+    ++p_;
+    ReadToken();
+    if (!SkipIgnorableAt(depth)) return false;
+    if (p_ == end_ || *p_ != '{') return FailAt(start, "expected '{' after #:namespace");
+    return ReadMap(out, depth + 1);
+  }
+  // Tags start with a letter; other dispatches (#?, #=, #^...) are Clojure code, not data.
+  if (!std::isalpha(static_cast<unsigned char>(c))) {
+    return FailAt(start, "unsupported dispatch #" + std::string(1, c));
+  }
+  // A tagged literal: #inst "...", #uuid "...", #jepsen.history.Op{...}. Keep the value.
+  const std::string_view tag = ReadToken();
+  if (!SkipIgnorableAt(depth + 1)) return false;
+  if (p_ == end_) return FailAt(start, "tagged literal #" + Shorten(tag) + " has no value");
+  return ReadValue(out, depth + 1);
+}
+
+bool EdnReader::ReadNumber(Value* out) {
+  const char* start = p_;
+  const std::string_view token = ReadToken();
+  const auto invalid = [&] { return FailAt(start, "invalid number '" + Shorten(token) + "'"); };
+  std::string_view t = token;
+  if (t.front() == '+') t.remove_prefix(1);  // from_chars does not take a plus sign
+  const bool negative = t.front() == '-';
+  const std::string_view body = negative ? t.substr(1) : t;
+  const auto to_double = [&](std::string_view text, double* d) {
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), *d);
+    return r.ec == std::errc() && r.ptr == text.data() + text.size();
+  };
+  const auto to_int = [&](std::string_view digits, int base, bool* overflow) -> bool {
+    // digits has no sign; the sign is applied by parsing "-digits" when negative.
+    int64_t v = 0;
+    if (!AllDigits(digits, base)) return false;
+    std::from_chars_result r{};
+    if (negative) {
+      std::string text = "-" + std::string(digits);
+      r = std::from_chars(text.data(), text.data() + text.size(), v, base);
+    } else {
+      r = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
+    }
+    if (r.ec == std::errc::result_out_of_range) {
+      *overflow = true;
+      return false;
+    }
+    if (r.ec != std::errc()) return false;
+    *out = Value::Int(v);
+    return true;
+  };
+
+  if (body.empty()) return invalid();
+  const char suffix = body.back();
+  if (suffix == 'M') {  // BigDecimal: a double is as close as we get
+    double d = 0;
+    if (!to_double(t.substr(0, t.size() - 1), &d)) return invalid();
+    *out = Value::Double(d);
+    return true;
+  }
+  if (const size_t slash = body.find('/'); slash != std::string_view::npos) {  // ratio 1/3
+    const std::string_view num = body.substr(0, slash);
+    const std::string_view den = body.substr(slash + 1);
+    double n = 0;
+    double d = 0;
+    if (!AllDigits(num, 10) || !AllDigits(den, 10) || !to_double(num, &n) || !to_double(den, &d) ||
+        d == 0) {
+      return invalid();
+    }
+    *out = Value::Double(negative ? -n / d : n / d);
+    return true;
+  }
+  const bool bigint = suffix == 'N';
+  const std::string_view digits = bigint ? body.substr(0, body.size() - 1) : body;
+  bool overflow = false;
+  if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+    if (to_int(digits.substr(2), 16, &overflow)) return true;
+    return overflow ? FailAt(start, "integer out of range '" + Shorten(token) + "'") : invalid();
+  }
+  if (!bigint && digits.find_first_of(".eE") != std::string_view::npos) {
+    double d = 0;
+    if (!to_double(t, &d)) return invalid();
+    *out = Value::Double(d);
+    return true;
+  }
+  // Clojure reads a leading zero as octal (017 is 15); Jepsen never prints one, but be exact.
+  const int base = digits.size() > 1 && digits[0] == '0' ? 8 : 10;
+  if (to_int(digits, base, &overflow)) return true;
+  if (!overflow) return invalid();
+  double d = 0;  // beyond int64: the nearest double
+  if (base != 10 || !to_double(t.substr(0, t.size() - (bigint ? 1 : 0)), &d)) return invalid();
+  *out = Value::Double(d);
+  return true;
+}
+
+void LineCounter::Seek(size_t offset) {
+  if (offset < pos_) {
+    pos_ = 0;
+    line_ = 1;
+    line_start_ = 0;
+  }
+  offset = std::min(offset, text_.size());
+  while (pos_ < offset) {
+    const void* nl = std::memchr(text_.data() + pos_, '\n', offset - pos_);
+    if (nl == nullptr) {
+      pos_ = offset;
+      break;
+    }
+    pos_ = static_cast<size_t>(static_cast<const char*>(nl) - text_.data()) + 1;
+    ++line_;
+    line_start_ = pos_;
+  }
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::EdnReader;
+using internal::LineCounter;
+
+// Builds events from op maps, translating Knossos semantics into faultline's (DESIGN.md
+// section 2). One instance per file.
+class EdnImporter {
+ public:
+  EdnImporter(std::string_view text, const std::string& source, bool independent)
+      : text_(text), source_(source), independent_(independent), reader_(text), lines_(text) {}
+
+  Result<History> Run();
+
+ private:
+  Status ReaderError() {
+    const size_t at = reader_.error_offset();
+    return Status::Corruption(source_ + ":" + std::to_string(lines_.Line(at)) +
+                              ": invalid EDN at column " + std::to_string(lines_.Column(at)) +
+                              ": " + reader_.error());
+  }
+  Status OpError(int64_t line, const std::string& reason) {
+    return Status::Corruption(source_ + ":" + std::to_string(line) + ": " + reason);
+  }
+  // Reads the value at the reader's position and appends it as an event.
+  Status ReadOp();
+  Status AddOp(Value op, int64_t line);
+
+  std::string_view text_;
+  const std::string& source_;
+  bool independent_;
+  EdnReader reader_;
+  LineCounter lines_;
+  History history_;
+};
+
+const char* KindName(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kNull: return "nil";
+    case Value::Kind::kBool: return "a boolean";
+    case Value::Kind::kInt:
+    case Value::Kind::kDouble: return "a number";
+    case Value::Kind::kString: return "a string, keyword or symbol";
+    case Value::Kind::kArray: return "a vector, list or set";
+    case Value::Kind::kObject: return "a map";
+    case Value::Kind::kAny: return "a value";
+  }
+  return "a value";
+}
+
+// A key must be a string or an integer (history.h); anything else is kept as its JSON text.
+Value NormalizeKey(Value key) {
+  if (key.is_string() || key.is_int()) return key;
+  return Value::String(key.ToJson());
+}
+
+Result<History> EdnImporter::Run() {
+  history_.source = source_;
+  // Jepsen's history.edn holds one op map per line of about 100 bytes.
+  history_.events.reserve(text_.size() / 128 + 1);
+  while (true) {
+    if (!reader_.SkipIgnorable()) return ReaderError();
+    if (reader_.AtEnd()) break;
+    const char c = reader_.Peek();
+    if (c != '[' && c != '(') {
+      // A stream of op maps (Jepsen's history.edn).
+      if (Status s = ReadOp(); !s.ok()) return s;
+      continue;
+    }
+    // One vector or list of op maps (Knossos's data/ files).
+    const size_t open = reader_.offset();
+    const char close = c == '[' ? ']' : ')';
+    reader_.Advance();
+    while (true) {
+      if (!reader_.SkipIgnorable()) return ReaderError();
+      if (reader_.AtEnd()) {
+        return OpError(lines_.Line(open), std::string("unterminated ") + c +
+                                              " (no matching '" + close + "')");
+      }
+      if (reader_.Peek() == close) {
+        reader_.Advance();
+        break;
+      }
+      if (Status s = ReadOp(); !s.ok()) return s;
+    }
+  }
+  return std::move(history_);
+}
+
+Status EdnImporter::ReadOp() {
+  const size_t start = reader_.offset();
+  Value op;
+  if (!reader_.ReadValue(&op, 1)) return ReaderError();
+  return AddOp(std::move(op), lines_.Line(start));
+}
+
+Status EdnImporter::AddOp(Value op, int64_t line) {
+  if (!op.is_object()) {
+    return OpError(line, std::string("expected an op map such as {:type :invoke, :f :read, "
+                                     ":process 0}, not ") + KindName(op));
+  }
+  Event e;
+  e.line = line;
+  e.index = static_cast<int64_t>(history_.events.size());
+  bool has_type = false;
+  bool has_f = false;
+  bool has_process = false;
+  for (auto& [name, v] : op.as_object()) {
+    if (name == "type") {
+      has_type = true;
+      const std::string* t = v.is_string() ? &v.as_string() : nullptr;
+      if (t != nullptr && *t == "invoke") {
+        e.type = EventType::kInvoke;
+      } else if (t != nullptr && *t == "ok") {
+        e.type = EventType::kOk;
+      } else if (t != nullptr && *t == "fail") {
+        e.type = EventType::kFail;
+      } else if (t != nullptr && *t == "info") {
+        e.type = EventType::kInfo;
+      } else {
+        return OpError(line, ":type must be one of :invoke, :ok, :fail, :info");
+      }
+    } else if (name == "f") {
+      if (v.is_null()) return OpError(line, ":f must be a keyword or a string");
+      has_f = true;
+      e.f = v.is_string() ? v.as_string() : v.ToJson();
+    } else if (name == "process") {
+      has_process = true;
+      // Jepsen's nemesis is :nemesis; any other non-integer process is not a client either.
+      if (v.is_int()) {
+        e.process = v.as_int();
+      } else {
+        e.nemesis = true;
+      }
+    } else if (name == "value") {
+      e.value = std::move(v);
+    } else if (name == "key") {
+      if (!v.is_null()) {
+        e.has_key = true;
+        e.key = NormalizeKey(std::move(v));
+      }
+    } else if (name == "index") {
+      if (v.is_int()) {
+        e.index = v.as_int();
+      } else if (!v.is_null()) {
+        return OpError(line, ":index must be an integer");
+      }
+    } else if (name == "time") {
+      if (v.is_int()) {
+        e.time = v.as_int();
+      } else if (!v.is_null()) {
+        return OpError(line, ":time must be an integer (nanoseconds)");
+      }
+    } else if (name == "error") {
+      // :error nil is Jepsen's "no error"; a keyword is kept as its name.
+      if (v.is_string()) {
+        e.error = v.as_string();
+      } else if (!v.is_null()) {
+        e.error = v.ToJson();
+      }
+    }
+  }
+  if (!has_type) return OpError(line, "op map has no :type");
+  if (!has_f) return OpError(line, "op map has no :f");
+  if (!has_process) return OpError(line, "op map has no :process");
+
+  if (!e.nemesis) {
+    // Jepsen independent tuples: :value [k v] is v on key k, on invokes and completions alike.
+    if (independent_ && !e.has_key && e.value.is_array() && e.value.as_array().size() == 2) {
+      Value::Array tuple = std::move(e.value.as_array());
+      e.has_key = true;
+      e.key = NormalizeKey(std::move(tuple[0]));
+      e.value = std::move(tuple[1]);
+    }
+    // Knossos: every :fail has no effect. faultline reads a cas fail with error "mismatch" as a
+    // definite observation, so an error spelt that way must not reach the models as such.
+    if (e.type == EventType::kFail && e.error == "mismatch") e.error = "knossos-fail: mismatch";
+    // Knossos: an :ok :read of nil constrains nothing (faultline would read it as "absent").
+    if (e.type == EventType::kOk && e.f == "read" && e.value.is_null()) e.value = Value::Any();
+    if (e.type == EventType::kOk && e.f == "txn" && e.value.is_array()) {
+      for (Value& micro : e.value.as_array()) {
+        if (!micro.is_array()) continue;
+        Value::Array& m = micro.as_array();
+        if (m.size() == 3 && m[0].is_string() && m[0].as_string() == "read" && m[2].is_null()) {
+          m[2] = Value::Any();
+        }
+      }
+    }
+  }
+  history_.events.push_back(std::move(e));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<History> ParseEdn(std::string_view text, const std::string& source, bool independent) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
+  EdnImporter importer(text, source, independent);
+  return importer.Run();
+}
+
+}  // namespace faultline::checker::io

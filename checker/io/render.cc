@@ -1,0 +1,151 @@
+#include "checker/io/render.h"
+
+#include <cstdio>
+
+namespace faultline::checker::io {
+namespace {
+
+std::string KeyText(const KeyResult& k) {
+  return k.key.is_string() ? k.key.as_string() : k.key.ToJson();
+}
+
+std::string Ms(double ms) {
+  char buf[32];
+  if (ms < 1000) {
+    std::snprintf(buf, sizeof buf, "%.1f ms", ms);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f s", ms / 1000);
+  }
+  return buf;
+}
+
+std::string Span(const OpRef& op) {
+  if (op.complete_index < 0) return "event " + std::to_string(op.invoke_index) + " .. never";
+  return "events " + std::to_string(op.invoke_index) + ".." + std::to_string(op.complete_index);
+}
+
+std::string OpLine(const OpRef& op) {
+  return "process " + std::to_string(op.process) + " " + op.text + "  [" + Span(op) + "]";
+}
+
+Value VerdictValue(Verdict v) {
+  switch (v) {
+    case Verdict::kValid: return Value::Bool(true);
+    case Verdict::kInvalid: return Value::Bool(false);
+    case Verdict::kUnknown: return Value::String("unknown");
+  }
+  return Value::Null();
+}
+
+}  // namespace
+
+std::string RenderText(const std::string& file, const CheckResult& r, size_t max_list) {
+  size_t failing = 0, undecided = 0;
+  for (const KeyResult& k : r.keys) {
+    failing += k.verdict == Verdict::kInvalid;
+    undecided += k.verdict == Verdict::kUnknown;
+  }
+  const bool keyed = r.keys.size() > 1 || (r.keys.size() == 1 && r.keys[0].has_key);
+  std::string out = file + ": ";
+  switch (r.verdict) {
+    case Verdict::kValid: out += "VALID"; break;
+    case Verdict::kInvalid: out += "INVALID"; break;
+    case Verdict::kUnknown: out += "UNKNOWN"; break;
+  }
+  out += " (" + r.model + ", " + std::to_string(r.ops) + " ops";
+  if (keyed) out += ", " + std::to_string(r.keys.size()) + " keys";
+  out += ", " + Ms(r.ms) + ")";
+  if (r.verdict == Verdict::kInvalid && keyed) {
+    out += ": " + std::to_string(failing) + " of " + std::to_string(r.keys.size()) +
+           " keys not linearizable";
+  }
+  if (r.verdict == Verdict::kUnknown) {
+    out += ": analysis incomplete (" + r.cause + "), " + std::to_string(undecided) +
+           (undecided == 1 ? " key" : " keys") + " undecided";
+  }
+  out += "\n";
+  for (const KeyResult& k : r.keys) {
+    if (k.verdict != Verdict::kInvalid || !k.counterexample) continue;
+    const Counterexample& cx = *k.counterexample;
+    out += "\n";
+    out += keyed ? "  key " + KeyText(k) + ": " : "  ";
+    out += "operation " + std::to_string(cx.op.index()) + " cannot be linearized\n";
+    out += "    op:        " + OpLine(cx.op) + "\n";
+    out += "    why:       " + cx.reason + "\n";
+    out += "    states before it: ";
+    for (size_t i = 0; i < cx.states.size(); ++i) out += (i ? " | " : "") + cx.states[i];
+    if (cx.states_truncated) out += " | ...";
+    out += "\n";
+    out += "    concurrent with (" + std::to_string(cx.concurrent.size()) + "):\n";
+    for (size_t i = 0; i < cx.concurrent.size() && i < max_list; ++i) {
+      out += "      " + OpLine(cx.concurrent[i]) + "\n";
+    }
+    if (cx.concurrent.size() > max_list) {
+      out += "      ... and " + std::to_string(cx.concurrent.size() - max_list) + " more\n";
+    }
+    out += "    longest linearizable prefix (" + std::to_string(cx.prefix.size()) + " ops";
+    size_t from = cx.prefix.size() > max_list ? cx.prefix.size() - max_list : 0;
+    out += from > 0 ? ", last " + std::to_string(max_list) + " shown):\n" : "):\n";
+    for (size_t i = from; i < cx.prefix.size(); ++i) {
+      out += "      " + OpLine(cx.prefix[i]) + "\n";
+    }
+  }
+  return out;
+}
+
+Value OpRefToValue(const OpRef& op) {
+  return Value::MakeObject({
+      {"process", Value::Int(op.process)},
+      {"f", Value::String(op.f)},
+      {"value", op.value.is_any() ? Value::Null() : op.value},
+      {"status", Value::String(OpStatusName(op.status))},
+      {"invoke_index", Value::Int(op.invoke_index)},
+      {"complete_index", op.complete_index >= 0 ? Value::Int(op.complete_index) : Value::Null()},
+      {"index", Value::Int(op.index())},
+      {"text", Value::String(op.text)},
+  });
+}
+
+Value ResultToValue(const std::string& file, const CheckResult& r) {
+  Value::Object keys;
+  Value::Array failures;
+  for (const KeyResult& k : r.keys) {
+    Value::Object kv{{"valid", VerdictValue(k.verdict)},
+                     {"ops", Value::Int(static_cast<int64_t>(k.ops))},
+                     {"steps", Value::Int(static_cast<int64_t>(k.steps))},
+                     {"ms", Value::Double(k.ms)}};
+    if (!k.cause.empty()) kv.emplace_back("cause", Value::String(k.cause));
+    if (k.has_key) keys.emplace_back(KeyText(k), Value::MakeObject(std::move(kv)));
+    if (!k.counterexample) continue;
+    const Counterexample& cx = *k.counterexample;
+    Value::Array concurrent, states, prefix;
+    for (const OpRef& o : cx.concurrent) concurrent.push_back(OpRefToValue(o));
+    for (const std::string& s : cx.states) states.push_back(Value::String(s));
+    for (const OpRef& o : cx.prefix) prefix.push_back(Value::Int(o.index()));
+    failures.push_back(Value::MakeObject({
+        {"key", k.has_key ? k.key : Value::Null()},
+        {"op", OpRefToValue(cx.op)},
+        {"reason", Value::String(cx.reason)},
+        {"concurrent", Value::MakeArray(std::move(concurrent))},
+        {"states", Value::MakeArray(std::move(states))},
+        {"states_truncated", Value::Bool(cx.states_truncated)},
+        {"prefix", Value::MakeArray(std::move(prefix))},
+    }));
+  }
+  return Value::MakeObject({
+      {"file", Value::String(file)},
+      {"valid", VerdictValue(r.verdict)},
+      {"cause", r.cause.empty() ? Value::Null() : Value::String(r.cause)},
+      {"model", Value::String(r.model)},
+      {"keys", Value::MakeObject(std::move(keys))},
+      {"failures", Value::MakeArray(std::move(failures))},
+      {"stats", Value::MakeObject({
+                    {"ops", Value::Int(static_cast<int64_t>(r.ops))},
+                    {"steps", Value::Int(static_cast<int64_t>(r.steps))},
+                    {"ms", Value::Double(r.ms)},
+                    {"peak_memory_bytes", Value::Int(static_cast<int64_t>(r.peak_memory_bytes))},
+                })},
+  });
+}
+
+}  // namespace faultline::checker::io

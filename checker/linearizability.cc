@@ -1,0 +1,433 @@
+#include "checker/linearizability.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace faultline::checker {
+
+bool MemoryBudget::Charge(uint64_t bytes) {
+  uint64_t now = used_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  if (limit_ != 0 && now > limit_) {
+    used_.fetch_sub(bytes, std::memory_order_relaxed);
+    return false;
+  }
+  uint64_t peak = peak_.load(std::memory_order_relaxed);
+  while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+  return true;
+}
+
+namespace {
+
+constexpr int32_t kIllegal = -1;
+constexpr int32_t kNotComputed = -2;
+
+uint64_t SplitMix64(uint64_t* x) {
+  uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// Charges a budget for the lifetime of the owner; releases on destruction.
+class Charger {
+ public:
+  explicit Charger(MemoryBudget* budget) : budget_(budget) {}
+  ~Charger() {
+    if (budget_) budget_->Release(charged_);
+  }
+  bool Charge(uint64_t bytes) {
+    if (budget_ && !budget_->Charge(bytes)) return false;
+    charged_ += bytes;
+    peak_ = std::max(peak_, charged_);
+    return true;
+  }
+  void Release(uint64_t bytes) {
+    if (budget_) budget_->Release(bytes);
+    charged_ -= bytes;
+  }
+  uint64_t peak() const { return peak_; }
+
+ private:
+  MemoryBudget* budget_;
+  uint64_t charged_ = 0;
+  uint64_t peak_ = 0;
+};
+
+// Interns model states (by canonical JSON) and memoizes transitions, so a search step is a table
+// lookup: Knossos' memo, built lazily. Operations are grouped into classes of equal
+// (f, status, value); a class's transitions are computed once per state.
+class Memo {
+ public:
+  // `ops` are the operations to step: one per call entry of the search.
+  Memo(const Model& model, const std::vector<const Operation*>& ops, Charger* charger)
+      : model_(model), charger_(charger) {
+    std::unordered_map<std::string, int32_t> classes;
+    op_class_.reserve(ops.size());
+    for (const Operation* op : ops) {
+      std::string key = op->f;
+      key += '\0';
+      key += static_cast<char>(op->status);
+      key += '\0';
+      op->value.AppendJson(&key);
+      if (op->value.is_any()) key += "*any*";
+      auto [it, inserted] = classes.try_emplace(std::move(key), class_rep_.size());
+      if (inserted) class_rep_.push_back(op);
+      op_class_.push_back(it->second);
+    }
+    num_classes_ = static_cast<int32_t>(class_rep_.size());
+  }
+
+  int32_t op_class(int op) const { return op_class_[op]; }
+  const Value& state(int32_t id) const { return states_[id]; }
+  bool out_of_memory() const { return oom_; }
+
+  int32_t Intern(Value v) {
+    std::string text = v.ToJson();
+    auto it = ids_.find(text);
+    if (it != ids_.end()) return it->second;
+    int32_t id = static_cast<int32_t>(states_.size());
+    uint64_t bytes = 2 * text.size() + 160;
+    // Dense rows while they stay small; a hash map for states past the cap.
+    bool dense = static_cast<uint64_t>(id + 1) * num_classes_ <= kDenseCap && id == dense_rows_;
+    if (dense) bytes += sizeof(int32_t) * num_classes_;
+    if (!charger_->Charge(bytes)) {
+      oom_ = true;
+      return kIllegal;
+    }
+    if (dense) {
+      transitions_.resize(transitions_.size() + num_classes_, kNotComputed);
+      ++dense_rows_;
+    }
+    ids_.emplace(std::move(text), id);
+    states_.push_back(std::move(v));
+    return id;
+  }
+
+  // The state after applying class c in state s, or kIllegal.
+  inline int32_t Step(int32_t s, int32_t c) {
+    if (s < dense_rows_) {
+      const size_t at = static_cast<size_t>(s) * num_classes_ + c;
+      int32_t t = transitions_[at];
+      if (t == kNotComputed) {
+        t = Compute(s, c);  // may grow transitions_: no reference into it across this call
+        transitions_[at] = t;
+      }
+      return t;
+    }
+    uint64_t key = (static_cast<uint64_t>(s) << 32) | static_cast<uint32_t>(c);
+    auto it = sparse_.find(key);
+    if (it != sparse_.end()) return it->second;
+    int32_t t = Compute(s, c);
+    if (!charger_->Charge(48)) oom_ = true;
+    sparse_.emplace(key, t);
+    return t;
+  }
+
+ private:
+  static constexpr uint64_t kDenseCap = 4u << 20;  // transition entries (16 MiB)
+
+  int32_t Compute(int32_t s, int32_t c) {
+    Value next;
+    if (!model_.Step(states_[s], *class_rep_[c], &next, nullptr)) return kIllegal;
+    return Intern(std::move(next));
+  }
+
+  const Model& model_;
+  Charger* charger_;
+  std::vector<int32_t> op_class_;
+  std::vector<const Operation*> class_rep_;
+  int32_t num_classes_ = 0;
+  std::vector<Value> states_;
+  std::unordered_map<std::string, int32_t> ids_;
+  std::vector<int32_t> transitions_;
+  int32_t dense_rows_ = 0;
+  std::unordered_map<uint64_t, int32_t> sparse_;
+  bool oom_ = false;
+};
+
+// The set of configurations (linearized set, state) already explored, Lowe's memoization.
+//
+// A configuration is stored as a 96-bit fingerprint of its linearized set (two independent
+// Zobrist hashes, 64 + 32 bits, maintained incrementally in O(1) per push and pop, after Horn &
+// Kroening) plus the exact state id, in 16 bytes. Storing the sets themselves would cost n/8
+// bytes per entry, which on a million-operation key is 125 KB per configuration; with 96 bits
+// the chance that any two of a billion distinct configurations collide is below 1e-11. A
+// collision could only prune a branch (never accept a history), i.e. it errs toward "invalid".
+class ConfigCache {
+ public:
+  enum class Insert { kNew, kSeen, kOutOfMemory };
+
+  explicit ConfigCache(Charger* charger) : charger_(charger) {}
+
+  // Sizes the table for about `expected` entries up front, so easy histories never rehash.
+  bool Reserve(uint64_t expected) {
+    while (capacity_ < 2 * expected) {
+      if (!Grow()) return false;
+    }
+    return true;
+  }
+
+  Insert Add(uint64_t h1, uint64_t h2, int32_t state) {
+    if ((size_ + 1) * 2 > capacity_ && !Grow()) return Insert::kOutOfMemory;
+    h1 |= 1;  // 0 marks an empty slot; the low bit is given up for it
+    const uint64_t tag = (h2 << 32) | static_cast<uint32_t>(state);
+    size_t i = Index(h1, state);
+    while (true) {
+      Slot& slot = slots_[i];
+      if (slot.h1 == 0) {
+        slot = Slot{h1, tag};
+        ++size_;
+        return Insert::kNew;
+      }
+      if (slot.h1 == h1 && slot.tag == tag) return Insert::kSeen;
+      i = (i + 1) & (capacity_ - 1);
+    }
+  }
+
+  uint64_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    uint64_t h1;   // first fingerprint, low bit set; 0 = empty
+    uint64_t tag;  // high 32 bits of the second fingerprint, then the state id
+  };
+
+  size_t Index(uint64_t h1, int32_t state) const {
+    uint64_t x = h1 ^ (static_cast<uint64_t>(static_cast<uint32_t>(state)) * 0x9E3779B97F4A7C15ull);
+    return static_cast<size_t>(x ^ (x >> 29)) & (capacity_ - 1);
+  }
+
+  bool Grow() {
+    size_t new_capacity = capacity_ == 0 ? 1024 : capacity_ * 2;
+    if (!charger_->Charge(new_capacity * sizeof(Slot))) return false;
+    std::unique_ptr<Slot[]> old = std::move(slots_);
+    size_t old_capacity = capacity_;
+    slots_ = std::make_unique<Slot[]>(new_capacity);  // value-initialized: all empty
+    capacity_ = new_capacity;
+    for (size_t j = 0; j < old_capacity; ++j) {
+      if (old[j].h1 == 0) continue;
+      size_t i = Index(old[j].h1, static_cast<int32_t>(old[j].tag & 0xFFFFFFFFu));
+      while (slots_[i].h1 != 0) i = (i + 1) & (capacity_ - 1);
+      slots_[i] = old[j];
+    }
+    charger_->Release(old_capacity * sizeof(Slot));
+    return true;
+  }
+
+  Charger* charger_;
+  std::unique_ptr<Slot[]> slots_;
+  size_t capacity_ = 0;
+  uint64_t size_ = 0;
+};
+
+}  // namespace
+
+SearchOutcome SearchLinearization(const Model& model, const Value& initial,
+                                  const std::vector<const Operation*>& ops,
+                                  const SearchLimits& limits) {
+  SearchOutcome out;
+  const int n = static_cast<int>(ops.size());
+  if (n == 0) return out;
+
+  Charger charger(limits.memory);
+  ConfigCache cache(&charger);
+
+  // Operations with several possible effects get one call entry per alternative.
+  std::vector<std::vector<Operation>> alternatives(n);
+  std::vector<const Operation*> step_ops;  // per call entry, in the order created below
+  for (int i = 0; i < n; ++i) {
+    if (ops[i]->status == OpStatus::kInfo) alternatives[i] = model.Alternatives(*ops[i], ops);
+  }
+
+  // The entry list: every call, and a return for each determinate operation, in file order.
+  // Node 0 is the head, node m+1 the tail. An operation's call entries are adjacent.
+  struct Entry {
+    size_t pos;
+    int32_t op;
+    int32_t step;  // index into step_ops for a call, -1 for a return
+  };
+  std::vector<Entry> entries;
+  entries.reserve(2 * n);
+  int remaining = 0;  // determinate operations not yet linearized
+  for (int i = 0; i < n; ++i) {
+    if (alternatives[i].empty()) {
+      entries.push_back({ops[i]->invoke_pos, i, static_cast<int32_t>(step_ops.size())});
+      step_ops.push_back(ops[i]);
+    }
+    for (const Operation& alt : alternatives[i]) {
+      entries.push_back({ops[i]->invoke_pos, i, static_cast<int32_t>(step_ops.size())});
+      step_ops.push_back(&alt);
+    }
+    if (ops[i]->status != OpStatus::kInfo && ops[i]->complete_pos != Operation::kNoCompletion) {
+      entries.push_back({ops[i]->complete_pos, i, -1});
+      ++remaining;
+    }
+  }
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.pos < b.pos; });
+  Memo memo(model, step_ops, &charger);
+  const int m = static_cast<int>(entries.size());
+  // One 16-byte node per entry, so that a scan touches one cache line per four entries.
+  struct Node {
+    int32_t next;
+    int32_t prev;
+    int32_t op;
+    int32_t cls;  // the memo class of a call entry; -1 for a return entry
+  };
+  std::vector<Node> nodes(m + 2, Node{0, 0, -1, -1});
+  std::vector<int32_t> first_call(n, 0), last_call(n, 0), ret_node(n, 0);
+  for (int k = 0; k <= m + 1; ++k) {
+    nodes[k].next = k + 1;
+    nodes[k].prev = k - 1;
+  }
+  for (int k = 1; k <= m; ++k) {
+    const Entry& e = entries[k - 1];
+    nodes[k].op = e.op;
+    if (e.step >= 0) {
+      nodes[k].cls = memo.op_class(e.step);
+      if (first_call[e.op] == 0) first_call[e.op] = k;
+      last_call[e.op] = k;
+    } else {
+      ret_node[e.op] = k;
+    }
+  }
+  // Zobrist keys, from a fixed seed so that runs are reproducible.
+  std::vector<uint64_t> z1(n), z2(n);
+  uint64_t seed1 = 0x5EED0001u, seed2 = 0xC0FFEE02u;
+  for (int i = 0; i < n; ++i) {
+    z1[i] = SplitMix64(&seed1);
+    z2[i] = SplitMix64(&seed2);
+  }
+
+  auto lift = [&](int op) {  // unlinks the op's block of call entries and its return
+    const int first = first_call[op], last = last_call[op];
+    nodes[nodes[first].prev].next = nodes[last].next;
+    nodes[nodes[last].next].prev = nodes[first].prev;
+    const int r = ret_node[op];
+    if (r != 0) {
+      nodes[nodes[r].prev].next = nodes[r].next;
+      nodes[nodes[r].next].prev = nodes[r].prev;
+    }
+  };
+  auto unlift = [&](int op) {  // exactly reverses lift
+    const int r = ret_node[op];
+    if (r != 0) {
+      nodes[nodes[r].prev].next = r;
+      nodes[nodes[r].next].prev = r;
+    }
+    const int first = first_call[op], last = last_call[op];
+    nodes[nodes[first].prev].next = first;
+    nodes[nodes[last].next].prev = last;
+  };
+
+  struct Frame {
+    int32_t node;   // the call entry linearized
+    int32_t state;  // the state before it
+  };
+  std::vector<Frame> stack;
+  stack.reserve(n);
+
+  // Evidence for a counterexample: the furthest return entry at which the search got stuck
+  // is the first completed operation that no linearization of the history before it can
+  // include. `snapshot` holds the stack when it was first reached, kept up to date lazily:
+  // stack[0, common) has not changed since the snapshot was taken.
+  int max_stuck = 0;
+  std::vector<int32_t> snapshot;
+  size_t common = 0;
+  std::vector<int32_t> stuck_states;
+  constexpr size_t kMaxStates = 8;
+
+  int32_t state = memo.Intern(initial);
+  uint64_t h1 = 0, h2 = 0;
+
+  int e = nodes[0].next;
+  uint64_t iterations = 0;
+  uint64_t steps = 0;  // transitions asked of the (memoized) model
+  auto finish = [&](Verdict v, StopCause cause) {
+    out.verdict = v;
+    out.stop_cause = cause;
+    out.steps = steps;
+    out.cache_entries = cache.size();
+    out.memory_bytes = charger.peak();
+    return out;
+  };
+
+  // An easy history memoizes a few configurations per operation.
+  if (!cache.Reserve(4 * static_cast<uint64_t>(n))) {
+    return finish(Verdict::kUnknown, StopCause::kMemoryLimit);
+  }
+  cache.Add(h1, h2, state);
+
+  while (remaining > 0) {
+    if ((++iterations & 0x3FF) == 0 && limits.stop != nullptr) {
+      int stop = limits.stop->load(std::memory_order_relaxed);
+      if (stop != 0) return finish(Verdict::kUnknown, static_cast<StopCause>(stop));
+    }
+    const Node& node = nodes[e];
+    if (node.cls >= 0) {
+      const int op = node.op;
+      const int32_t t = memo.Step(state, node.cls);
+      ++steps;
+      if (t >= 0) {
+        const uint64_t n1 = h1 ^ z1[op], n2 = h2 ^ z2[op];
+        ConfigCache::Insert r = cache.Add(n1, n2, t);
+        if (r == ConfigCache::Insert::kNew) {
+          stack.push_back({e, state});
+          state = t;
+          h1 = n1;
+          h2 = n2;
+          lift(op);
+          if (ret_node[op] != 0) --remaining;
+          e = nodes[0].next;
+          continue;
+        }
+        if (r == ConfigCache::Insert::kOutOfMemory) {
+          return finish(Verdict::kUnknown, StopCause::kMemoryLimit);
+        }
+      } else if (memo.out_of_memory()) {
+        return finish(Verdict::kUnknown, StopCause::kMemoryLimit);
+      }
+      e = node.next;
+      continue;
+    }
+    // A return entry of an operation not yet linearized: this path cannot go on.
+    if (e > max_stuck) {
+      max_stuck = e;
+      snapshot.resize(common);
+      for (size_t i = common; i < stack.size(); ++i) snapshot.push_back(nodes[stack[i].node].op);
+      common = stack.size();
+      stuck_states.clear();
+      out.states_truncated = false;
+    }
+    if (e == max_stuck &&
+        std::find(stuck_states.begin(), stuck_states.end(), state) == stuck_states.end()) {
+      if (stuck_states.size() < kMaxStates) {
+        stuck_states.push_back(state);
+      } else {
+        out.states_truncated = true;
+      }
+    }
+    if (stack.empty()) {
+      out.failing_op = nodes[max_stuck].op;
+      out.prefix.assign(snapshot.begin(), snapshot.end());
+      for (int32_t s : stuck_states) out.states.push_back(memo.state(s));
+      return finish(Verdict::kInvalid, StopCause::kNone);
+    }
+    const Frame f = stack.back();
+    stack.pop_back();
+    common = std::min(common, stack.size());
+    const int op = nodes[f.node].op;
+    state = f.state;
+    h1 ^= z1[op];
+    h2 ^= z2[op];
+    unlift(op);
+    if (ret_node[op] != 0) ++remaining;
+    e = nodes[f.node].next;  // the next candidate: this op's next alternative, or the next op
+  }
+  return finish(Verdict::kValid, StopCause::kNone);
+}
+
+}  // namespace faultline::checker

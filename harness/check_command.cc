@@ -1,0 +1,119 @@
+#include "harness/check_command.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include "checker/check.h"
+#include "checker/io/load.h"
+#include "checker/io/render.h"
+#include "harness/exit_codes.h"
+
+namespace faultline::harness {
+namespace {
+
+namespace ck = faultline::checker;
+
+void Error(const std::string& msg) { std::fprintf(stderr, "faultline check: %s\n", msg.c_str()); }
+
+int ExitFor(ck::Verdict v) {
+  switch (v) {
+    case ck::Verdict::kValid: return kExitValid;
+    case ck::Verdict::kInvalid: return kExitInvalid;
+    case ck::Verdict::kUnknown: return kExitUnknown;
+  }
+  return kExitInternal;
+}
+
+bool WriteFile(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out.flush());
+}
+
+}  // namespace
+
+int RunCheckCommand(const CheckCommandOptions& options) {
+  ck::CheckOptions check;
+  check.model = options.model;
+  check.timeout_s = options.timeout_s;
+  check.memory_limit_mb = static_cast<uint64_t>(options.memory_limit_mb);
+  check.threads = options.threads;
+  if (options.memory_limit_mb > 0 && check.memory_limit_mb == 0) check.memory_limit_mb = 1;
+  if (!options.initial_json.empty()) {
+    ck::Result<ck::Value> initial = ck::ParseJson(options.initial_json);
+    if (!initial.ok()) {
+      Error("--initial is not JSON: " + initial.status().message());
+      return kExitBadInput;
+    }
+    check.initial = *initial;
+  }
+  ck::Result<ck::io::Format> format = ck::io::ParseFormatName(options.format);
+  if (!format.ok()) {
+    Error(format.status().message());
+    return kExitBadInput;
+  }
+  // An unknown model or an --initial it cannot take is the same mistake for every file: say so
+  // once, before reading anything.
+  {
+    ck::History empty;
+    ck::Result<ck::CheckResult> probe = ck::CheckHistory(empty, check);
+    if (!probe.ok()) {
+      Error(probe.status().message());
+      return kExitBadInput;
+    }
+  }
+  if (!options.report_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.report_dir, ec);
+    if (ec) {
+      Error("--report " + options.report_dir + ": " + ec.message());
+      return kExitBadInput;
+    }
+  }
+
+  ck::io::LoadOptions load;
+  load.format = *format;
+  load.independent = options.independent;
+  int code = kExitValid;
+  ck::Value::Array all_results;
+  std::string all_text;
+  for (const std::string& file : options.files) {
+    ck::Result<ck::History> history = ck::io::LoadHistoryFile(file, load);
+    if (!history.ok()) {
+      Error(history.status().message());
+      code = WorstExit(code, kExitBadInput);
+      continue;
+    }
+    ck::Result<ck::CheckResult> result = ck::CheckHistory(*history, check);
+    if (!result.ok()) {
+      Error(result.status().message());
+      code = WorstExit(code, kExitBadInput);
+      continue;
+    }
+    ck::Value json = ck::io::ResultToValue(file, *result);
+    std::string text = ck::io::RenderText(file, *result);
+    if (options.json) {
+      std::printf("%s\n", json.ToJson().c_str());
+    } else {
+      std::fputs(text.c_str(), stdout);
+    }
+    std::fflush(stdout);
+    all_results.push_back(std::move(json));
+    all_text += text;
+    code = WorstExit(code, ExitFor(result->verdict));
+  }
+  if (!options.report_dir.empty()) {
+    std::filesystem::path dir(options.report_dir);
+    ck::Value doc = ck::Value::MakeObject({{"files", ck::Value::MakeArray(std::move(all_results))}});
+    if (!WriteFile(dir / "results.json", doc.ToJson() + "\n") ||
+        !WriteFile(dir / "report.txt", all_text)) {
+      Error("--report " + options.report_dir + ": cannot write");
+      code = WorstExit(code, kExitBadInput);
+    }
+  }
+  return code;
+}
+
+}  // namespace faultline::harness

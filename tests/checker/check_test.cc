@@ -1,0 +1,405 @@
+// The search and its counterexamples on small hand-written histories.
+#include "checker/check.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/checker/history_builder.h"
+
+namespace faultline::checker {
+namespace {
+
+using testing::HistoryBuilder;
+using testing::I;
+using testing::Pair;
+using ::testing::HasSubstr;
+
+CheckResult Check(const History& h, const std::string& model = "cas-register",
+                  std::optional<Value> initial = Value::Int(0)) {
+  CheckOptions o;
+  o.model = model;
+  o.initial = std::move(initial);
+  o.threads = 2;
+  Result<CheckResult> r = CheckHistory(h, o);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? *r : CheckResult{};
+}
+
+TEST(Check, SequentialRegisterIsValid) {
+  History h = HistoryBuilder()
+                  .Op(0, "write", I(1), I(1))
+                  .Op(1, "read", Value(), I(1))
+                  .Op(0, "cas", Pair(1, 2), Pair(1, 2))
+                  .Op(1, "read", Value(), I(2))
+                  .Build();
+  EXPECT_EQ(Check(h).verdict, Verdict::kValid);
+}
+
+TEST(Check, StaleReadIsInvalidWithCounterexample) {
+  History h = HistoryBuilder()
+                  .Op(0, "write", I(1), I(1))   // events 0, 1
+                  .Op(1, "read", Value(), I(0))  // events 2, 3: stale
+                  .Build();
+  CheckResult r = Check(h);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  ASSERT_EQ(r.keys.size(), 1u);
+  const Counterexample& cx = *r.keys[0].counterexample;
+  EXPECT_EQ(cx.op.index(), 3);
+  EXPECT_EQ(cx.op.f, "read");
+  EXPECT_EQ(cx.reason, "read 0, but the register holds 1");
+  EXPECT_THAT(cx.states, ::testing::ElementsAre("1"));
+  ASSERT_EQ(cx.prefix.size(), 1u);
+  EXPECT_EQ(cx.prefix[0].index(), 1);
+  EXPECT_TRUE(cx.concurrent.empty());
+}
+
+TEST(Check, ConcurrentReadMaySeeEitherValue) {
+  for (int seen : {0, 1}) {
+    History h = HistoryBuilder()
+                    .Invoke(0, "write", I(1))
+                    .Invoke(1, "read")
+                    .Ok(1, "read", I(seen))
+                    .Ok(0, "write", I(1))
+                    .Build();
+    EXPECT_EQ(Check(h).verdict, Verdict::kValid) << seen;
+  }
+}
+
+TEST(Check, CounterexampleListsConcurrentOpsAndStates) {
+  // Knossos' bad-analysis shape: after write 0, a crashed write 1 is pending; two concurrent
+  // reads see 3 and 2, which nobody wrote.
+  History h = HistoryBuilder()
+                  .Op(0, "write", I(0), I(0))
+                  .Invoke(1, "write", I(1))   // never completes
+                  .Invoke(2, "read")
+                  .Ok(2, "read", I(2))        // event 4
+                  .Build();
+  CheckResult r = Check(h);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  const Counterexample& cx = *r.keys[0].counterexample;
+  EXPECT_EQ(cx.op.index(), 4);
+  EXPECT_THAT(cx.states, ::testing::UnorderedElementsAre("0", "1"));
+  EXPECT_THAT(cx.reason, HasSubstr("read 2, but the register holds"));
+  ASSERT_EQ(cx.concurrent.size(), 1u);
+  EXPECT_EQ(cx.concurrent[0].f, "write");
+  EXPECT_EQ(cx.concurrent[0].complete_index, -1);
+}
+
+TEST(Check, IndeterminateWriteMayTakeEffectLaterOrNever) {
+  for (int seen : {0, 1}) {
+    History h = HistoryBuilder()
+                    .Invoke(0, "write", I(1))
+                    .Info(0, "write", I(1))
+                    .Op(1, "read", Value(), I(seen))
+                    .Op(1, "read", Value(), I(seen))
+                    .Build();
+    EXPECT_EQ(Check(h).verdict, Verdict::kValid) << seen;
+  }
+  // ...but not back and forth.
+  History h = HistoryBuilder()
+                  .Invoke(0, "write", I(1))
+                  .Info(0, "write", I(1))
+                  .Op(1, "read", Value(), I(1))
+                  .Op(1, "read", Value(), I(0))
+                  .Build();
+  EXPECT_EQ(Check(h).verdict, Verdict::kInvalid);
+}
+
+TEST(Check, IndeterminateWriteCannotTakeEffectBeforeItsInvoke) {
+  History h = HistoryBuilder()
+                  .Op(1, "read", Value(), I(1))
+                  .Invoke(0, "write", I(1))
+                  .Info(0, "write", I(1))
+                  .Build();
+  EXPECT_EQ(Check(h).verdict, Verdict::kInvalid);
+}
+
+TEST(Check, NeverCompletedInvokeIsIndeterminate) {
+  History h = HistoryBuilder().Invoke(0, "write", I(7)).Op(1, "read", Value(), I(7)).Build();
+  EXPECT_EQ(Check(h).verdict, Verdict::kValid);
+}
+
+TEST(Check, PlainFailHasNoEffect) {
+  History h = HistoryBuilder()
+                  .Invoke(0, "write", I(5))
+                  .Fail(0, "write", I(5), "timeout-before-send")
+                  .Op(1, "read", Value(), I(0))
+                  .Build();
+  EXPECT_EQ(Check(h).verdict, Verdict::kValid);
+  // Reading the failed write's value is a bug.
+  History bad = HistoryBuilder()
+                    .Invoke(0, "write", I(5))
+                    .Fail(0, "write", I(5))
+                    .Op(1, "read", Value(), I(5))
+                    .Build();
+  EXPECT_EQ(Check(bad).verdict, Verdict::kInvalid);
+}
+
+TEST(Check, FailedCasMismatchIsAnObservation) {
+  // The register holds 1 and nothing runs concurrently: a cas from 1 cannot have mismatched.
+  History bad = HistoryBuilder()
+                    .Op(0, "write", I(1), I(1))
+                    .Invoke(1, "cas", Pair(1, 2))
+                    .Fail(1, "cas", Pair(1, 2), "mismatch")
+                    .Build();
+  CheckResult r = Check(bad);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_THAT(r.keys[0].counterexample->reason, HasSubstr("compare would have matched"));
+  // With a concurrent write of 3 it can.
+  History good = HistoryBuilder()
+                     .Op(0, "write", I(1), I(1))
+                     .Invoke(2, "write", I(3))
+                     .Invoke(1, "cas", Pair(1, 2))
+                     .Fail(1, "cas", Pair(1, 2), "mismatch")
+                     .Ok(2, "write", I(3))
+                     .Build();
+  EXPECT_EQ(Check(good).verdict, Verdict::kValid);
+  // A fail without "mismatch" has no effect and observes nothing (Knossos semantics).
+  History plain = HistoryBuilder()
+                      .Op(0, "write", I(1), I(1))
+                      .Invoke(1, "cas", Pair(1, 2))
+                      .Fail(1, "cas", Pair(1, 2), "unavailable")
+                      .Build();
+  EXPECT_EQ(Check(plain).verdict, Verdict::kValid);
+}
+
+TEST(Check, IndeterminateCasTakesEffectOnlyIfItMatches) {
+  History h = HistoryBuilder()
+                  .Op(0, "write", I(1), I(1))
+                  .Invoke(1, "cas", Pair(1, 2))
+                  .Info(1, "cas", Pair(1, 2))
+                  .Op(0, "read", Value(), I(2))
+                  .Op(0, "write", I(5), I(5))
+                  .Op(0, "read", Value(), I(5))
+                  .Build();
+  EXPECT_EQ(Check(h).verdict, Verdict::kValid);
+}
+
+TEST(Check, NemesisEventsAreIgnored) {
+  History h = HistoryBuilder()
+                  .Nemesis("start-partition")
+                  .Op(0, "write", I(1), I(1))
+                  .Nemesis("stop-partition")
+                  .Op(1, "read", Value(), I(1))
+                  .Build();
+  EXPECT_EQ(Check(h).verdict, Verdict::kValid);
+}
+
+TEST(Check, EveryFailingKeyIsReported) {
+  HistoryBuilder b;
+  for (int k = 0; k < 6; ++k) {
+    Value key = Value::String("k" + std::to_string(k));
+    b.Op(k, "write", I(k), I(k), key);
+    // Keys 1 and 4 read a value that was never written.
+    b.Op(k + 10, "read", Value(), I(k == 1 || k == 4 ? 99 : k), key);
+  }
+  CheckResult r = Check(b.Build());
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  ASSERT_EQ(r.keys.size(), 6u);
+  std::vector<std::string> bad;
+  for (const KeyResult& k : r.keys) {
+    if (k.verdict == Verdict::kInvalid) bad.push_back(k.key.as_string());
+  }
+  EXPECT_THAT(bad, ::testing::ElementsAre("k1", "k4"));
+  EXPECT_EQ(r.cause, "2 of 6 keys not linearizable");
+}
+
+TEST(Check, TimeoutAnswersUnknownPromptly) {
+  // Many concurrent indeterminate writes and a read nobody wrote: the search must try every
+  // subset before giving up, far more than a 0.2 s budget allows.
+  HistoryBuilder b;
+  for (int p = 0; p < 40; ++p) b.Invoke(p, "write", I(p + 1));
+  for (int p = 0; p < 40; ++p) b.Info(p, "write", I(p + 1));
+  for (int i = 0; i < 40; ++i) b.Op(100, "read", Value(), I(i % 2 == 0 ? 1 + i / 2 : 41));
+  CheckOptions o;
+  o.model = "cas-register";
+  o.timeout_s = 0.2;
+  Result<CheckResult> r = CheckHistory(b.Build(), o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->verdict, Verdict::kUnknown);
+  EXPECT_EQ(r->cause, "timeout");
+  // Never exceeded by more than a small margin (generous: shared machines are noisy).
+  EXPECT_LT(r->ms, 5000);
+}
+
+TEST(Check, MemoryLimitAnswersUnknown) {
+  HistoryBuilder b;
+  for (int p = 0; p < 40; ++p) b.Invoke(p, "write", I(p + 1));
+  for (int p = 0; p < 40; ++p) b.Info(p, "write", I(p + 1));
+  for (int i = 0; i < 40; ++i) b.Op(100, "read", Value(), I(i % 2 == 0 ? 1 + i / 2 : 41));
+  CheckOptions o;
+  o.model = "cas-register";
+  o.memory_limit_mb = 1;
+  o.timeout_s = 60;
+  Result<CheckResult> r = CheckHistory(b.Build(), o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->verdict, Verdict::kUnknown);
+  EXPECT_EQ(r->cause, "memory-limit");
+  EXPECT_LE(r->peak_memory_bytes, 1u << 20);
+}
+
+TEST(Check, BadInputIsAnError) {
+  CheckOptions o;
+  o.model = "no-such-model";
+  Result<CheckResult> r = CheckHistory(History{}, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("unknown model 'no-such-model'"));
+
+  o.model = "counter";
+  o.initial = Value::String("x");
+  r = CheckHistory(History{}, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("--initial integer"));
+
+  History h = HistoryBuilder().Op(0, "dequeue", Value(), I(1)).Build();
+  o = CheckOptions{};
+  o.model = "register";
+  r = CheckHistory(h, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("test:1: model register cannot judge"));
+
+  History unpaired = HistoryBuilder().Ok(3, "read", I(1)).Build();
+  r = CheckHistory(unpaired, CheckOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("no outstanding invoke"));
+
+  History twice = HistoryBuilder().Invoke(3, "read").Invoke(3, "read").Build();
+  r = CheckHistory(twice, CheckOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("has not completed"));
+}
+
+// --- models -------------------------------------------------------------------------------
+
+TEST(Models, Mutex) {
+  History ok = HistoryBuilder()
+                   .Op(0, "acquire", Value(), Value())
+                   .Op(0, "release", Value(), Value())
+                   .Op(1, "acquire", Value(), Value())
+                   .Build();
+  EXPECT_EQ(Check(ok, "mutex", std::nullopt).verdict, Verdict::kValid);
+  History bad = HistoryBuilder()
+                    .Op(0, "acquire", Value(), Value())
+                    .Op(1, "acquire", Value(), Value())
+                    .Build();
+  CheckResult r = Check(bad, "mutex", std::nullopt);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_THAT(r.keys[0].counterexample->reason, HasSubstr("the lock is held"));
+}
+
+TEST(Models, FencingLockTokensMustRise) {
+  History ok = HistoryBuilder()
+                   .Op(0, "acquire", Value(), I(1))
+                   .Op(0, "release", I(1), I(1))
+                   .Op(1, "acquire", Value(), I(2))
+                   .Op(2, "acquire", Value(), I(5))  // lease of 2 expired: no release seen
+                   .Build();
+  EXPECT_EQ(Check(ok, "fencing-lock", std::nullopt).verdict, Verdict::kValid);
+  History bad = HistoryBuilder()
+                    .Op(0, "acquire", Value(), I(3))
+                    .Op(0, "release", I(3), I(3))
+                    .Op(1, "acquire", Value(), I(2))
+                    .Build();
+  CheckResult r = Check(bad, "fencing-lock", std::nullopt);
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_THAT(r.keys[0].counterexample->reason, HasSubstr("token 3 was already granted"));
+}
+
+TEST(Models, SetReadsMustEqualTheWholeSet) {
+  History ok = HistoryBuilder()
+                   .Op(0, "add", I(1), I(1))
+                   .Invoke(1, "add", I(2))
+                   .Op(0, "read", Value(), testing::A({I(1)}))
+                   .Ok(1, "add", I(2))
+                   .Op(0, "read", Value(), testing::A({I(2), I(1)}))
+                   .Build();
+  EXPECT_EQ(Check(ok, "set", std::nullopt).verdict, Verdict::kValid);
+  History lost = HistoryBuilder()
+                     .Op(0, "add", I(1), I(1))
+                     .Op(0, "add", I(2), I(2))
+                     .Op(0, "read", Value(), testing::A({I(2)}))
+                     .Build();
+  EXPECT_EQ(Check(lost, "set", std::nullopt).verdict, Verdict::kInvalid);
+}
+
+TEST(Models, Queues) {
+  History fifo_ok = HistoryBuilder()
+                        .Op(0, "enqueue", I(1), I(1))
+                        .Op(0, "enqueue", I(2), I(2))
+                        .Op(1, "dequeue", Value(), I(1))
+                        .Op(1, "dequeue", Value(), I(2))
+                        .Op(1, "dequeue", Value(), Value())
+                        .Build();
+  EXPECT_EQ(Check(fifo_ok, "fifo-queue", std::nullopt).verdict, Verdict::kValid);
+  History reordered = HistoryBuilder()
+                          .Op(0, "enqueue", I(1), I(1))
+                          .Op(0, "enqueue", I(2), I(2))
+                          .Op(1, "dequeue", Value(), I(2))
+                          .Build();
+  EXPECT_EQ(Check(reordered, "fifo-queue", std::nullopt).verdict, Verdict::kInvalid);
+  EXPECT_EQ(Check(reordered, "unordered-queue", std::nullopt).verdict, Verdict::kValid);
+  History duplicated = HistoryBuilder()
+                           .Op(0, "enqueue", I(1), I(1))
+                           .Op(1, "dequeue", Value(), I(1))
+                           .Op(2, "dequeue", Value(), I(1))
+                           .Build();
+  EXPECT_EQ(Check(duplicated, "unordered-queue", std::nullopt).verdict, Verdict::kInvalid);
+}
+
+TEST(Models, Counter) {
+  History ok = HistoryBuilder()
+                   .Op(0, "add", I(2), I(2))
+                   .Invoke(1, "add", I(3))
+                   .Info(1, "add", I(3))
+                   .Op(0, "read", Value(), I(5))
+                   .Build();
+  EXPECT_EQ(Check(ok, "counter", std::nullopt).verdict, Verdict::kValid);
+  History bad = HistoryBuilder().Op(0, "add", I(2), I(2)).Op(0, "read", Value(), I(1)).Build();
+  EXPECT_EQ(Check(bad, "counter", std::nullopt).verdict, Verdict::kInvalid);
+}
+
+TEST(Models, KvAppendsConcatenate) {
+  using testing::S;
+  Value k = S("x");
+  History ok = HistoryBuilder()
+                   .Op(0, "get", Value(), S(""), k)
+                   .Op(0, "put", S("a"), S("a"), k)
+                   .Op(1, "append", S("b"), S("b"), k)
+                   .Op(1, "get", Value(), S("ab"), k)
+                   .Build();
+  EXPECT_EQ(Check(ok, "kv", std::nullopt).verdict, Verdict::kValid);
+  History bad = HistoryBuilder()
+                    .Op(0, "append", S("a"), S("a"), k)
+                    .Op(1, "append", S("b"), S("b"), k)
+                    .Op(1, "get", Value(), S("ba"), k)
+                    .Build();
+  EXPECT_EQ(Check(bad, "kv", std::nullopt).verdict, Verdict::kInvalid);
+}
+
+TEST(Models, MultiRegisterTransactions) {
+  using testing::A;
+  using testing::S;
+  auto txn = [](std::vector<std::tuple<const char*, const char*, Value>> micro) {
+    Value::Array a;
+    for (auto& [f, k, v] : micro) a.push_back(A({S(f), S(k), v}));
+    return A(std::move(a));
+  };
+  History ok = HistoryBuilder()
+                   .Op(0, "txn", txn({{"write", "x", I(1)}, {"write", "y", I(2)}}),
+                       txn({{"write", "x", I(1)}, {"write", "y", I(2)}}))
+                   .Op(1, "txn", txn({{"read", "x", Value()}, {"read", "y", Value()}}),
+                       txn({{"read", "x", I(1)}, {"read", "y", I(2)}}))
+                   .Build();
+  EXPECT_EQ(Check(ok, "multi-register", std::nullopt).verdict, Verdict::kValid);
+  // A torn read: x from after the transaction, y from before it.
+  History torn = HistoryBuilder()
+                     .Op(0, "txn", txn({{"write", "x", I(1)}, {"write", "y", I(2)}}),
+                         txn({{"write", "x", I(1)}, {"write", "y", I(2)}}))
+                     .Op(1, "txn", txn({{"read", "x", Value()}, {"read", "y", Value()}}),
+                         txn({{"read", "x", I(1)}, {"read", "y", Value()}}))
+                     .Build();
+  EXPECT_EQ(Check(torn, "multi-register", std::nullopt).verdict, Verdict::kInvalid);
+}
+
+}  // namespace
+}  // namespace faultline::checker

@@ -1,0 +1,68 @@
+// The rendering of results for people and for programs.
+#include "checker/io/render.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "checker/check.h"
+#include "tests/checker/history_builder.h"
+
+namespace faultline::checker::io {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::HistoryBuilder;
+using testing::I;
+
+CheckResult StaleRead() {
+  History h = HistoryBuilder()
+                  .Op(0, "write", I(1), I(1), Value::String("a"))
+                  .Op(1, "read", Value(), I(1), Value::String("a"))
+                  .Op(2, "write", I(1), I(1), Value::String("b"))
+                  .Invoke(4, "write", I(2), Value::String("b"))
+                  .Op(3, "read", Value(), I(0), Value::String("b"))
+                  .Build();
+  CheckOptions o;
+  o.initial = I(0);
+  return *CheckHistory(h, o);
+}
+
+TEST(RenderText, InvalidNamesKeyOpReasonConcurrencyAndPrefix) {
+  std::string text = RenderText("h.jsonl", StaleRead());
+  EXPECT_THAT(text, HasSubstr("h.jsonl: INVALID (cas-register, 5 ops, 2 keys"));
+  EXPECT_THAT(text, HasSubstr("1 of 2 keys not linearizable"));
+  EXPECT_THAT(text, HasSubstr("key b: operation 8 cannot be linearized"));
+  EXPECT_THAT(text, HasSubstr("why:       read 0, but the register holds 2 or 1"));
+  EXPECT_THAT(text, HasSubstr("process 4 write 2 (info)  [event 6 .. never]"));
+  EXPECT_THAT(text, HasSubstr("longest linearizable prefix (2 ops)"));
+}
+
+TEST(ResultToValue, FollowsDesignSection4) {
+  Value v = ResultToValue("h.jsonl", StaleRead());
+  EXPECT_EQ(v.find("file")->as_string(), "h.jsonl");
+  EXPECT_EQ(*v.find("valid"), Value::Bool(false));
+  EXPECT_EQ(v.find("keys")->find("a")->find("valid")->as_bool(), true);
+  EXPECT_EQ(v.find("keys")->find("b")->find("valid")->as_bool(), false);
+  const Value::Array& failures = v.find("failures")->as_array();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0].find("key")->as_string(), "b");
+  EXPECT_EQ(failures[0].find("op")->find("index")->as_int(), 8);
+  EXPECT_EQ(failures[0].find("prefix")->as_array().size(), 2u);
+  EXPECT_EQ(v.find("stats")->find("ops")->as_int(), 5);
+  // Round trip through the JSON text.
+  Result<Value> back = ParseJson(v.ToJson());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, v);
+}
+
+TEST(ResultToValue, UnknownIsAString) {
+  CheckResult r;
+  r.verdict = Verdict::kUnknown;
+  r.cause = "timeout";
+  Value v = ResultToValue("x", r);
+  EXPECT_EQ(v.find("valid")->as_string(), "unknown");
+  EXPECT_EQ(v.find("cause")->as_string(), "timeout");
+}
+
+}  // namespace
+}  // namespace faultline::checker::io
