@@ -1,6 +1,9 @@
 #include "checker/linearizability.h"
 
 #include <algorithm>
+#include <cassert>
+#include <functional>
+#include <string_view>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -59,6 +62,10 @@ class Charger {
 // Interns model states (by canonical JSON) and memoizes transitions, so a search step is a table
 // lookup: Knossos' memo, built lazily. Operations are grouped into classes of equal
 // (f, status, value); a class's transitions are computed once per state.
+//
+// Layout is flat on purpose: state texts live back to back in one arena and every index is open
+// addressing over plain arrays. A hard history can intern millions of states, and freeing
+// millions of small objects took seconds, which a --timeout must not.
 class Memo {
  public:
   // `ops` are the operations to step: one per call entry of the search.
@@ -81,17 +88,29 @@ class Memo {
   }
 
   int32_t op_class(int op) const { return op_class_[op]; }
-  const Value& state(int32_t id) const { return states_[id]; }
   bool out_of_memory() const { return oom_; }
 
-  int32_t Intern(Value v) {
-    std::string text = v.ToJson();
-    auto it = ids_.find(text);
-    if (it != ids_.end()) return it->second;
-    int32_t id = static_cast<int32_t>(states_.size());
-    uint64_t bytes = 2 * text.size() + 160;
-    // Dense rows while they stay small; a hash map for states past the cap.
-    bool dense = static_cast<uint64_t>(id + 1) * num_classes_ <= kDenseCap && id == dense_rows_;
+  // The state with this id, decoded.
+  Value state(int32_t id) const {
+    Result<Value> v = ParseJson(Text(id));
+    assert(v.ok());
+    return *v;
+  }
+
+  int32_t Intern(const Value& v) {
+    const std::string text = v.ToJson();
+    const uint64_t hash = std::hash<std::string_view>()(text);
+    if ((spans_.size() + 1) * 2 > index_.size() && !GrowIndex()) return kIllegal;
+    size_t i = hash & (index_.size() - 1);
+    for (; index_[i] >= 0; i = (i + 1) & (index_.size() - 1)) {
+      const int32_t id = index_[i];
+      if (hashes_[id] == hash && Text(id) == text) return id;
+    }
+    const int32_t id = static_cast<int32_t>(spans_.size());
+    uint64_t bytes = text.size() + sizeof(Span) + sizeof(uint64_t);
+    // Dense rows while they stay small; the sparse map for states past the cap.
+    const bool dense =
+        static_cast<uint64_t>(id + 1) * num_classes_ <= kDenseCap && id == dense_rows_;
     if (dense) bytes += sizeof(int32_t) * num_classes_;
     if (!charger_->Charge(bytes)) {
       oom_ = true;
@@ -101,8 +120,10 @@ class Memo {
       transitions_.resize(transitions_.size() + num_classes_, kNotComputed);
       ++dense_rows_;
     }
-    ids_.emplace(std::move(text), id);
-    states_.push_back(std::move(v));
+    spans_.push_back({arena_.size(), static_cast<uint32_t>(text.size())});
+    hashes_.push_back(hash);
+    arena_ += text;
+    index_[i] = id;
     return id;
   }
 
@@ -117,22 +138,85 @@ class Memo {
       }
       return t;
     }
-    uint64_t key = (static_cast<uint64_t>(s) << 32) | static_cast<uint32_t>(c);
-    auto it = sparse_.find(key);
-    if (it != sparse_.end()) return it->second;
-    int32_t t = Compute(s, c);
-    if (!charger_->Charge(48)) oom_ = true;
-    sparse_.emplace(key, t);
-    return t;
+    return SparseStep(s, c);
   }
 
  private:
   static constexpr uint64_t kDenseCap = 4u << 20;  // transition entries (16 MiB)
+  static constexpr uint64_t kEmpty = ~0ull;
+
+  struct Span {
+    uint64_t offset;
+    uint32_t size;
+  };
+  struct SparseSlot {
+    uint64_t key;  // state << 32 | class; kEmpty when free
+    int32_t next;
+  };
+
+  std::string_view Text(int32_t id) const {
+    return std::string_view(arena_).substr(spans_[id].offset, spans_[id].size);
+  }
+
+  bool GrowIndex() {
+    const size_t capacity = index_.empty() ? 256 : index_.size() * 2;
+    if (!charger_->Charge(capacity * sizeof(int32_t))) {
+      oom_ = true;
+      return false;
+    }
+    charger_->Release(index_.size() * sizeof(int32_t));
+    index_.assign(capacity, -1);
+    for (int32_t id = 0; id < static_cast<int32_t>(spans_.size()); ++id) {
+      size_t i = hashes_[id] & (capacity - 1);
+      while (index_[i] >= 0) i = (i + 1) & (capacity - 1);
+      index_[i] = id;
+    }
+    return true;
+  }
+
+  int32_t SparseStep(int32_t s, int32_t c) {
+    const uint64_t key = (static_cast<uint64_t>(s) << 32) | static_cast<uint32_t>(c);
+    if ((sparse_size_ + 1) * 2 > sparse_.size()) {
+      const size_t capacity = sparse_.empty() ? 1024 : sparse_.size() * 2;
+      if (!charger_->Charge(capacity * sizeof(SparseSlot))) {
+        oom_ = true;
+        return kIllegal;
+      }
+      std::vector<SparseSlot> old(capacity, SparseSlot{kEmpty, 0});
+      old.swap(sparse_);
+      charger_->Release(old.size() * sizeof(SparseSlot));
+      for (const SparseSlot& slot : old) {
+        if (slot.key == kEmpty) continue;
+        size_t i = Mix(slot.key) & (capacity - 1);
+        while (sparse_[i].key != kEmpty) i = (i + 1) & (capacity - 1);
+        sparse_[i] = slot;
+      }
+    }
+    size_t i = Mix(key) & (sparse_.size() - 1);
+    for (; sparse_[i].key != kEmpty; i = (i + 1) & (sparse_.size() - 1)) {
+      if (sparse_[i].key == key) return sparse_[i].next;
+    }
+    const int32_t t = Compute(s, c);
+    // Compute may not grow sparse_ (it only interns), so slot i is still the free one.
+    sparse_[i] = SparseSlot{key, t};
+    ++sparse_size_;
+    return t;
+  }
+
+  static uint64_t Mix(uint64_t x) {
+    x *= 0x9E3779B97F4A7C15ull;
+    return x ^ (x >> 32);
+  }
 
   int32_t Compute(int32_t s, int32_t c) {
+    // Consecutive steps mostly come from one state (the search tries each candidate in turn).
+    if (decoded_id_ != s) {
+      decoded_ = state(s);
+      decoded_id_ = s;
+    }
     Value next;
-    if (!model_.Step(states_[s], *class_rep_[c], &next, nullptr)) return kIllegal;
-    return Intern(std::move(next));
+    if (!model_.Step(decoded_, *class_rep_[c], &next, nullptr)) return kIllegal;
+    return Intern(next);
   }
 
   const Model& model_;
@@ -140,11 +224,16 @@ class Memo {
   std::vector<int32_t> op_class_;
   std::vector<const Operation*> class_rep_;
   int32_t num_classes_ = 0;
-  std::vector<Value> states_;
-  std::unordered_map<std::string, int32_t> ids_;
+  std::string arena_;
+  std::vector<Span> spans_;
+  std::vector<uint64_t> hashes_;
+  std::vector<int32_t> index_;  // open addressing over state ids; -1 = free
   std::vector<int32_t> transitions_;
   int32_t dense_rows_ = 0;
-  std::unordered_map<uint64_t, int32_t> sparse_;
+  std::vector<SparseSlot> sparse_;
+  size_t sparse_size_ = 0;
+  int32_t decoded_id_ = -1;
+  Value decoded_;
   bool oom_ = false;
 };
 

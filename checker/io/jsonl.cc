@@ -137,7 +137,7 @@ const char* SkipSpace(const char* p, const char* end) {
 // Parses the value of `field` at p into *e. Returns the byte after it, or nullptr: then
 // *reason says why when the value has the wrong type, and is empty when the JSON itself is
 // invalid (the reader holds that error).
-const char* ParseField(Field field, JsonReader& r, const char* begin, const char* p,
+[[gnu::flatten]] const char* ParseField(Field field, JsonReader& r, const char* begin, const char* p,
                        const char* end, Event* e, std::string* scratch, std::string* reason) {
   const bool is_string = p != end && *p == '"';
   std::string_view s;

@@ -1345,9 +1345,15 @@ std::string DescribeResult(const SimResult& r) {
   if (!r.scenario_outcome.empty())
     s += "  scenario " + o.scenario + ": " + r.scenario_outcome + "\n";
   if (r.outcome != SimOutcome::kPass) {
-    s += "  " + r.failure + " at step " + std::to_string(r.failed_at_step) +
-         " (t=" + std::to_string(r.failed_at_ms) + " ms): " + r.detail + "\n";
+    if (r.failure == "history" || r.failure == "checker-error" || r.failure == "checker-unknown") {
+      s += "  " + r.failure + " (the whole history, " + std::to_string(r.history.events.size()) +
+           " events): " + r.detail + "\n";
+    } else {
+      s += "  " + r.failure + " at step " + std::to_string(r.failed_at_step) +
+           " (t=" + std::to_string(r.failed_at_ms) + " ms): " + r.detail + "\n";
+    }
   }
+
   if (r.check && r.check->verdict == checker::Verdict::kInvalid) {
     for (const checker::KeyResult& k : r.check->keys) {
       if (k.verdict != checker::Verdict::kInvalid || !k.counterexample) continue;

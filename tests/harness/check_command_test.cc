@@ -1,0 +1,129 @@
+// `faultline check` end to end: the real binary, its output and its exit codes (DESIGN.md
+// sections 4 and 5).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+#include <algorithm>
+#include <unistd.h>
+
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+const std::string kBinary = FAULTLINE_BINARY_DIR "/bin/faultline";
+const std::string kCorpus = FAULTLINE_SOURCE_DIR "/../shared/histories/knossos";
+
+struct RunResult {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+RunResult Faultline(const std::string& args) {
+  std::string cmd = kBinary + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  RunResult r{-1, ""};
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class CheckCommand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("faultline-check-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  fs::path dir_;
+};
+
+TEST_F(CheckCommand, ValidHistoryExitsZero) {
+  RunResult r = Faultline("check --initial 0 " + kCorpus + "/cas-register/good/memstress3-0.edn");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("VALID"));
+}
+
+TEST_F(CheckCommand, InvalidHistoryExitsOneWithCounterexample) {
+  RunResult r = Faultline("check --initial 0 " + kCorpus + "/cas-register/bad/bad-analysis.edn");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("operation 14 cannot be linearized"));
+  EXPECT_THAT(r.out, HasSubstr("why:       read 2, but the register holds"));
+  EXPECT_THAT(r.out, HasSubstr("longest linearizable prefix"));
+}
+
+TEST_F(CheckCommand, JsonOutputIsOneObjectPerFile) {
+  std::string good = Write("good.jsonl",
+                           "{\"index\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"acquire\"}\n"
+                           "{\"index\":1,\"process\":0,\"type\":\"ok\",\"f\":\"acquire\"}\n");
+  RunResult r = Faultline("check --json " + good + " " + kCorpus + "/mutex/bad/etcd.edn --model mutex");
+  EXPECT_EQ(r.code, 1) << r.out;
+  // Two lines, one per file; the worst verdict decides the exit code.
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\"valid\":true"));
+  EXPECT_THAT(r.out, HasSubstr("\"valid\":false"));
+  EXPECT_THAT(r.out, HasSubstr("\"index\":1119"));
+}
+
+TEST_F(CheckCommand, UnknownExitsTwo) {
+  std::string text;
+  int index = 0;
+  for (int p = 0; p < 40; ++p) {
+    text += "{\"index\":" + std::to_string(index++) + ",\"process\":" + std::to_string(p) +
+            ",\"type\":\"invoke\",\"f\":\"write\",\"value\":" + std::to_string(p + 1) + "}\n";
+  }
+  for (int i = 0; i < 40; ++i) {
+    int v = i % 2 == 0 ? 1 + i / 2 : 41;
+    text += "{\"index\":" + std::to_string(index++) +
+            ",\"process\":100,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n";
+    text += "{\"index\":" + std::to_string(index++) +
+            ",\"process\":100,\"type\":\"ok\",\"f\":\"read\",\"value\":" + std::to_string(v) +
+            "}\n";
+  }
+  RunResult r = Faultline("check --timeout 0.3 " + Write("hard.jsonl", text));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("UNKNOWN"));
+  EXPECT_THAT(r.out, HasSubstr("timeout"));
+}
+
+TEST_F(CheckCommand, BadInputIsOneLineAndExit254) {
+  std::string bad = Write("bad.jsonl",
+                          "{\"index\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n"
+                          "{\"index\":1,\"process\":0,\"type\":\"finished\",\"f\":\"read\"}\n");
+  for (const std::string& args : std::vector<std::string>
+       {"check " + bad, "check /nonexistent/history.jsonl", "check --model nope " + bad,
+        "check --initial '{bad' " + bad, "check --format xml " + bad, "check", "check --threads x " + bad,
+        "frobnicate"}) {
+    RunResult r = Faultline(args);
+    EXPECT_EQ(r.code, 254) << args << ": " << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
+  }
+  EXPECT_THAT(Faultline("check " + bad).out, HasSubstr("bad.jsonl:2:"));
+}
+
+TEST_F(CheckCommand, ReportDirGetsResultsAndText) {
+  RunResult r = Faultline("check --initial 0 --report " + (dir_ / "report").string() + " " + kCorpus +
+                    "/cas-register/bad/immediate-failure.edn");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(fs::exists(dir_ / "report" / "results.json"));
+  EXPECT_TRUE(fs::exists(dir_ / "report" / "report.txt"));
+}
+
+}  // namespace
