@@ -239,13 +239,18 @@ void RunSynthetic(const Spec& spec, int threads) {
   const double total = parse_s + check_s;
   // The search alone: the keys' own times, summed (per core when threads > 1).
   double search_s = 0;
-  for (const ck::KeyResult& k : r->keys) search_s += k.ms / 1000;
+  uint64_t configs = 0;
+  for (const ck::KeyResult& k : r->keys) {
+    search_s += k.ms / 1000;
+    configs += k.cache_entries;
+  }
   std::printf("synthetic %-12s keys=%-5d conc=%-2d ops=%-7d info=%2.0f%% threads=%d: %s; "
               "parse %.2f s + check %.2f s = %.2f s; %.0fk ops/s; %.1fM steps/s per core in the "
-              "search; search peak %.0f MB; rss %ld MB\n",
+              "search; %.1f configs/op; search peak %.0f MB; rss %ld MB\n",
               spec.model.c_str(), spec.keys, spec.concurrency, spec.ops, spec.info * 100,
               threads, ck::VerdictName(r->verdict), parse_s, check_s, total,
               spec.ops / total / 1000, r->steps / search_s / 1e6,
+              static_cast<double>(configs) / spec.ops,
               r->peak_memory_bytes / 1048576.0, MaxRssMb());
 }
 
