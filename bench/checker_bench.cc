@@ -1,9 +1,9 @@
 // checker_bench: how fast is `faultline check`?
 //
-//   build/bin/checker_bench [--corpus DIR] [--quick] [--only NAME]
+//   build/bin/checker_bench [--corpus DIR] [--quick] [--per-file] [--only NAME]
 //
 // 1. The Knossos corpus (../shared/histories/knossos): every file parsed and checked in one
-//    process, wall time in all and the slowest files.
+//    process, wall time in all and the slowest files (every file with --per-file).
 // 2. Single-core model steps per second on register histories (threads = 1).
 // 3. Synthetic histories: register and cas-register; 1, 100 and 10,000 keys; concurrency 5, 10
 //    and 20 per key; 10k to 1M operations; with and without indeterminate operations. Each is
@@ -45,7 +45,7 @@ long MaxRssMb() {
 
 // --- 1. The Knossos corpus -----------------------------------------------------------------
 
-void RunCorpus(const std::string& dir) {
+void RunCorpus(const std::string& dir, bool per_file) {
   std::ifstream tsv(dir + "/expected.tsv");
   if (!tsv) {
     std::printf("corpus: %s/expected.tsv not found, skipped\n", dir.c_str());
@@ -102,8 +102,8 @@ void RunCorpus(const std::string& dir) {
               "(parse + check, one process, one thread)\n",
               rows.size(), agree, static_cast<unsigned long long>(ops),
               static_cast<unsigned long long>(steps), total);
-  for (size_t i = 0; i < timings.size() && i < 3; ++i) {
-    std::printf("corpus:   slowest %zu: %-45s %6llu ops %8.2f ms\n", i + 1,
+  for (size_t i = 0; i < timings.size() && (per_file || i < 3); ++i) {
+    std::printf("corpus:   %3zu. %-50s %6llu ops %8.2f ms\n", i + 1,
                 timings[i].file.c_str(), static_cast<unsigned long long>(timings[i].ops),
                 timings[i].s * 1000);
   }
@@ -259,22 +259,25 @@ void RunSynthetic(const Spec& spec, int threads) {
 int main(int argc, char** argv) {
   std::string corpus = std::string(FAULTLINE_SOURCE_DIR) + "/../shared/histories/knossos";
   bool quick = false;
+  bool per_file = false;
   std::string only;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--quick") {
       quick = true;
+    } else if (a == "--per-file") {
+      per_file = true;
     } else if (a == "--corpus" && i + 1 < argc) {
       corpus = argv[++i];
     } else if (a == "--only" && i + 1 < argc) {
       only = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: checker_bench [--corpus DIR] [--quick] [--only corpus|steps|synthetic|big]\n");
+      std::fprintf(stderr, "usage: checker_bench [--corpus DIR] [--quick] [--per-file] [--only corpus|steps|synthetic|big]\n");
       return 254;
     }
   }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  if (only.empty() || only == "corpus") RunCorpus(corpus);
+  if (only.empty() || only == "corpus") RunCorpus(corpus, per_file);
   if (only.empty() || only == "steps") {
     // Single-core model steps per second on register models.
     for (const char* model : {"register", "cas-register"}) {
