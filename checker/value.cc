@@ -39,13 +39,27 @@ void AppendQuoted(std::string_view s, std::string* out) {
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         out->append("\\u00");
         out->push_back(kHex[c >> 4]);
@@ -93,8 +107,8 @@ bool ObjectEqual(const Value::Object& a, const Value::Object& b) {
   if (a.size() != b.size()) return false;
   if (a.size() <= kSmallObject) {
     for (const Member& m : a) {
-      const auto it = std::find_if(b.begin(), b.end(),
-                                   [&](const Member& n) { return n.first == m.first; });
+      const auto it =
+          std::find_if(b.begin(), b.end(), [&](const Member& n) { return n.first == m.first; });
       if (it == b.end() || !(it->second == m.second)) return false;
     }
     return true;
@@ -250,14 +264,30 @@ bool JsonReader::ParseStringViewSlow(std::string_view* view, std::string* scratc
     ++p_;
     if (p_ == end_) return Fail("unterminated string");
     switch (*p_++) {
-      case '"': scratch->push_back('"'); break;
-      case '\\': scratch->push_back('\\'); break;
-      case '/': scratch->push_back('/'); break;
-      case 'b': scratch->push_back('\b'); break;
-      case 'f': scratch->push_back('\f'); break;
-      case 'n': scratch->push_back('\n'); break;
-      case 'r': scratch->push_back('\r'); break;
-      case 't': scratch->push_back('\t'); break;
+      case '"':
+        scratch->push_back('"');
+        break;
+      case '\\':
+        scratch->push_back('\\');
+        break;
+      case '/':
+        scratch->push_back('/');
+        break;
+      case 'b':
+        scratch->push_back('\b');
+        break;
+      case 'f':
+        scratch->push_back('\f');
+        break;
+      case 'n':
+        scratch->push_back('\n');
+        break;
+      case 'r':
+        scratch->push_back('\r');
+        break;
+      case 't':
+        scratch->push_back('\t');
+        break;
       case 'u': {
         const auto hex4 = [&](uint32_t* cp) {
           if (end_ - p_ < 4) return false;
@@ -372,7 +402,7 @@ bool JsonReader::ParseNumber(Value* out) {
   return true;
 }
 
-[[gnu::flatten]] bool JsonReader::ParseArray(Value* out, int depth) {
+bool JsonReader::ParseArray(Value* out, int depth) {
   if (depth > kMaxJsonDepth) return Fail("nesting deeper than " + std::to_string(kMaxJsonDepth));
   ++p_;  // '['
   SkipWhitespace();
@@ -463,7 +493,7 @@ bool JsonReader::ParseObject(Value* out, int depth) {
   return true;
 }
 
-[[gnu::flatten]] bool JsonReader::ParseValueAt(Value* out, int depth) {
+bool JsonReader::ParseValueAt(Value* out, int depth) {
   if (p_ == end_) return FailUnexpected();
   switch (*p_) {
     case '{':

@@ -6,6 +6,7 @@
 #include "checker/check.h"
 #include "harness/check_command.h"
 #include "harness/exit_codes.h"
+#include "harness/sim_command.h"
 
 namespace {
 
@@ -46,6 +47,30 @@ int Main(int argc, char** argv) {
   check_cmd->add_option("--report", check.report_dir,
                         "Also write results.json and report.txt into DIR");
 
+  SimCommandOptions sim;
+  CLI::App* sim_cmd = app.add_subcommand(
+      "sim", "Deterministic simulation of the bundled Raft (exit 0 pass, 1 a seed failed)");
+  sim_cmd->add_option("--seed", sim.seed, "The seed (the first one with --seeds)")
+      ->capture_default_str();
+  sim_cmd->add_option("--seeds", sim.seeds, "How many seeds to run, from --seed on")
+      ->capture_default_str();
+  sim_cmd->add_option("--nodes", sim.nodes, "Raft nodes (1..9)")->capture_default_str();
+  sim_cmd->add_option("--ops", sim.ops, "Client operations per run")->capture_default_str();
+  sim_cmd->add_option("--clients", sim.clients, "Concurrent clients")->capture_default_str();
+  sim_cmd->add_option("--keys", sim.keys, "Independent registers")->capture_default_str();
+  sim_cmd->add_option("--raft-opt", sim.raft_opts,
+                      "Deliberate bug: unsafe-stale-reads, unsafe-no-fsync, "
+                      "unsafe-commit-old-terms (repeatable)");
+  sim_cmd->add_flag("--no-faults", sim.no_faults, "A healthy network, no nemesis (baseline)");
+  sim_cmd->add_flag("--no-invariants", sim.no_invariants,
+                    "Do not assert Raft's safety properties; only the history can fail");
+  sim_cmd->add_option("--scenario", sim.scenario, "A scripted run instead of random faults: figure8");
+  sim_cmd->add_option("--history", sim.history_path, "Write the run's history (JSON Lines)");
+  sim_cmd->add_option("--trace", sim.trace, "Print the last N simulation steps");
+  sim_cmd->add_option("--check-timeout", sim.check_timeout_s, "Checker time limit per run")
+      ->capture_default_str();
+  sim_cmd->add_option("--jobs", sim.jobs, "Seeds run in parallel (default: cores)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -59,6 +84,7 @@ int Main(int argc, char** argv) {
     return kExitBadInput;
   }
   if (check_cmd->parsed()) return RunCheckCommand(check);
+  if (sim_cmd->parsed()) return RunSimCommand(sim);
   return kExitBadInput;
 }
 

@@ -31,7 +31,15 @@ bool IsWhitespace(char c) {
 // Bytes that end a token (symbol, keyword, number, tag or character name).
 bool IsDelimiter(char c) {
   switch (c) {
-    case '(': case ')': case '[': case ']': case '{': case '}': case '"': case ';': case '\\':
+    case '(':
+    case ')':
+    case '[':
+    case ']':
+    case '{':
+    case '}':
+    case '"':
+    case ';':
+    case '\\':
       return true;
     default:
       return IsWhitespace(c);
@@ -121,8 +129,8 @@ bool EdnReader::SkipIgnorableAt(int depth) {
       p_ = nl ? static_cast<const char*>(nl) : end_;
     } else if (c == '#' && end_ - p_ >= 2 && p_[1] == '_') {
       // #_ discards the next form, which may itself be preceded by #_ (#_ #_ a b drops both).
-      if (depth >= kMaxEdnDepth) return Fail("#_ nested deeper than " +
-                                             std::to_string(kMaxEdnDepth));
+      if (depth >= kMaxEdnDepth)
+        return Fail("#_ nested deeper than " + std::to_string(kMaxEdnDepth));
       const char* at = p_;
       p_ += 2;
       if (!SkipIgnorableAt(depth + 1)) return false;
@@ -258,13 +266,27 @@ bool EdnReader::ReadString(Value* out) {
     if (p_ == end_) return FailAt(open, "unterminated string");
     const char e = *p_++;
     switch (e) {
-      case '"': s.push_back('"'); break;
-      case '\\': s.push_back('\\'); break;
-      case 'n': s.push_back('\n'); break;
-      case 't': s.push_back('\t'); break;
-      case 'r': s.push_back('\r'); break;
-      case 'b': s.push_back('\b'); break;
-      case 'f': s.push_back('\f'); break;
+      case '"':
+        s.push_back('"');
+        break;
+      case '\\':
+        s.push_back('\\');
+        break;
+      case 'n':
+        s.push_back('\n');
+        break;
+      case 't':
+        s.push_back('\t');
+        break;
+      case 'r':
+        s.push_back('\r');
+        break;
+      case 'b':
+        s.push_back('\b');
+        break;
+      case 'f':
+        s.push_back('\f');
+        break;
       case 'u': {
         uint32_t cp = 0;
         if (!Hex4(p_, end_, &cp)) return FailAt(escape, "invalid \\u escape");
@@ -541,14 +563,21 @@ class EdnImporter {
 
 const char* KindName(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kNull: return "nil";
-    case Value::Kind::kBool: return "a boolean";
+    case Value::Kind::kNull:
+      return "nil";
+    case Value::Kind::kBool:
+      return "a boolean";
     case Value::Kind::kInt:
-    case Value::Kind::kDouble: return "a number";
-    case Value::Kind::kString: return "a string, keyword or symbol";
-    case Value::Kind::kArray: return "a vector, list or set";
-    case Value::Kind::kObject: return "a map";
-    case Value::Kind::kAny: return "a value";
+    case Value::Kind::kDouble:
+      return "a number";
+    case Value::Kind::kString:
+      return "a string, keyword or symbol";
+    case Value::Kind::kArray:
+      return "a vector, list or set";
+    case Value::Kind::kObject:
+      return "a map";
+    case Value::Kind::kAny:
+      return "a value";
   }
   return "a value";
 }
@@ -579,8 +608,8 @@ Result<History> EdnImporter::Run() {
     while (true) {
       if (!reader_.SkipIgnorable()) return ReaderError();
       if (reader_.AtEnd()) {
-        return OpError(lines_.Line(open), std::string("unterminated ") + c +
-                                              " (no matching '" + close + "')");
+        return OpError(lines_.Line(open),
+                       std::string("unterminated ") + c + " (no matching '" + close + "')");
       }
       if (reader_.Peek() == close) {
         reader_.Advance();
@@ -602,7 +631,8 @@ Status EdnImporter::ReadOp() {
 Status EdnImporter::AddOp(Value op, int64_t line) {
   if (!op.is_object()) {
     return OpError(line, std::string("expected an op map such as {:type :invoke, :f :read, "
-                                     ":process 0}, not ") + KindName(op));
+                                     ":process 0}, not ") +
+                             KindName(op));
   }
   Event e;
   e.line = line;

@@ -138,8 +138,8 @@ Result<History> ParseJepsenLog(std::string_view text, const std::string& source)
   while (pos < text.size()) {
     ++line_number;
     const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
-    const size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - text.data())
-                          : text.size();
+    const size_t end =
+        nl ? static_cast<size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
     const std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;
     Event e;

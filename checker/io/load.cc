@@ -23,10 +23,14 @@ Status CannotRead(const std::string& path, int err) {
 
 const char* FormatName(Format f) {
   switch (f) {
-    case Format::kAuto: return "auto";
-    case Format::kJsonl: return "jsonl";
-    case Format::kEdn: return "edn";
-    case Format::kJepsenLog: return "jepsen-log";
+    case Format::kAuto:
+      return "auto";
+    case Format::kJsonl:
+      return "jsonl";
+    case Format::kEdn:
+      return "edn";
+    case Format::kJepsenLog:
+      return "jepsen-log";
   }
   return "?";
 }

@@ -53,6 +53,9 @@ struct SimOptions {
   std::string scenario;
 
   bool check_history = true;  // run the linearizability checker at the end
+  // Check Raft's safety properties after every step. Off, only the history can reveal a bug:
+  // what a black-box test of real processes would see.
+  bool check_invariants = true;
   double check_timeout_s = 60;
   uint64_t liveness_timeout_ms = 30000;  // simulated time for the healed cluster to converge
   uint64_t max_sim_time_ms = 600000;     // bound on the safety phase's simulated time
@@ -105,7 +108,7 @@ struct SimStats {
   uint64_t messages_delivered = 0;
   uint64_t messages_dropped = 0;
   uint64_t messages_duplicated = 0;
-  uint64_t leaders_elected = 0;  // distinct (term, leader) pairs
+  uint64_t leaders_elected = 0;  // terms in which a node became leader
   uint64_t crashes = 0;
   uint64_t partitions = 0;
   uint64_t snapshots_taken = 0;
@@ -144,6 +147,10 @@ struct SimResult {
 };
 
 SimResult RunSim(const SimOptions& options);
+
+// The command line that reruns these options, e.g.
+// "faultline sim --seed 7 --nodes 5 --ops 1000 --clients 5 --keys 3 --raft-opt unsafe-no-fsync".
+std::string ReproduceLine(const SimOptions& options);
 
 // A report for people: the outcome, the seed and its reproduction line, the fault settings, the
 // violated property or the checker's counterexample, statistics, and the trace if kept.

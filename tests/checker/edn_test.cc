@@ -142,7 +142,8 @@ TEST(EdnReaderTest, errors) {
   EXPECT_EQ(EdnError("12abc"), "offset 0: invalid number '12abc'");
   EXPECT_EQ(EdnError("1/0"), "offset 0: invalid number '1/0'");
   EXPECT_EQ(EdnError("08"), "offset 0: invalid number '08'");
-  EXPECT_EQ(EdnError("0xFFFFFFFFFFFFFFFFFF"), "offset 0: integer out of range '0xFFFFFFFFFFFFFFFFFF'");
+  EXPECT_EQ(EdnError("0xFFFFFFFFFFFFFFFFFF"),
+            "offset 0: integer out of range '0xFFFFFFFFFFFFFFFFFF'");
   EXPECT_EQ(EdnError(":"), "offset 0: invalid keyword");
   EXPECT_EQ(EdnError("\\foo"), "offset 0: invalid character literal \\foo");
   EXPECT_EQ(EdnError("##Foo"), "offset 0: unknown symbolic value ##Foo");
@@ -154,7 +155,8 @@ TEST(EdnReaderTest, errors) {
 
 TEST(EdnReaderTest, depthIsBounded) {
   const auto nested = [](int depth) {
-    return std::string(static_cast<size_t>(depth), '[') + std::string(static_cast<size_t>(depth), ']');
+    return std::string(static_cast<size_t>(depth), '[') +
+           std::string(static_cast<size_t>(depth), ']');
   };
   EXPECT_EQ(Edn(nested(500)).kind(), Value::Kind::kArray);
   EXPECT_NE(EdnError(nested(600)).find("nesting deeper than 512"), std::string::npos);
@@ -201,7 +203,8 @@ TEST(EdnTest, parse_streamOfOpMapsAndLists) {
   ASSERT_EQ(h.events.size(), 3u);
   EXPECT_EQ(h.events[2].line, 3);
   EXPECT_EQ(h.events[2].process, 1);
-  const History l = Parse("({:type :invoke, :f :read, :process 0}\n {:type :ok, :f :read, :process 0})");
+  const History l =
+      Parse("({:type :invoke, :f :read, :process 0}\n {:type :ok, :f :read, :process 0})");
   EXPECT_EQ(l.events.size(), 2u);
   EXPECT_EQ(l.events[1].line, 2);
 }
@@ -213,16 +216,18 @@ TEST(EdnTest, parse_emptyInputs) {
 }
 
 TEST(EdnTest, parse_multiLineOpMapTakesItsFirstLine) {
-  const History h = Parse("[{:type :invoke,\n :f :txn,\n :value [[:read :x nil]],\n :process 3}\n"
-                          "{:type :ok,\n :f :txn,\n :value [[:read :x 0]],\n :process 3}]");
+  const History h = Parse(
+      "[{:type :invoke,\n :f :txn,\n :value [[:read :x nil]],\n :process 3}\n"
+      "{:type :ok,\n :f :txn,\n :value [[:read :x 0]],\n :process 3}]");
   ASSERT_EQ(h.events.size(), 2u);
   EXPECT_EQ(h.events[0].line, 1);
   EXPECT_EQ(h.events[1].line, 5);
 }
 
 TEST(EdnTest, parse_fileIndexIsKept) {
-  const History h = Parse("{:type :invoke, :f :read, :process 0, :index 7}\n"
-                          "{:type :ok, :f :read, :process 0}\n");
+  const History h = Parse(
+      "{:type :invoke, :f :read, :process 0, :index 7}\n"
+      "{:type :ok, :f :read, :process 0}\n");
   EXPECT_EQ(h.events[0].index, 7);
   EXPECT_EQ(h.events[1].index, 1);  // no :index: position among op maps
 }
@@ -325,8 +330,9 @@ TEST(EdnTest, error_opMapFields) {
             "h.edn:1: :index must be an integer");
   EXPECT_EQ(Error("{:type :ok, :f :read, :process 0, :time 1.5}"),
             "h.edn:1: :time must be an integer (nanoseconds)");
-  EXPECT_EQ(Error("[{:type :ok, :f :read, :process 0}\n 17]"),
-            "h.edn:2: expected an op map such as {:type :invoke, :f :read, :process 0}, not a number");
+  EXPECT_EQ(
+      Error("[{:type :ok, :f :read, :process 0}\n 17]"),
+      "h.edn:2: expected an op map such as {:type :invoke, :f :read, :process 0}, not a number");
   EXPECT_EQ(Error(":foo"),
             "h.edn:1: expected an op map such as {:type :invoke, :f :read, :process 0}, not a "
             "string, keyword or symbol");
@@ -335,9 +341,11 @@ TEST(EdnTest, error_opMapFields) {
 TEST(EdnTest, error_syntaxNamesLineAndColumn) {
   EXPECT_EQ(Error("[{:type :invoke, :f :read, :process 0}\n {:type :ok :f}]"),
             "h.edn:2: invalid EDN at column 15: map literal has a key without a value");
-  EXPECT_EQ(Error("\n  [{:type :invoke, :f :read, :process 0}\n"), "h.edn:2: unterminated [ (no matching ']')");
+  EXPECT_EQ(Error("\n  [{:type :invoke, :f :read, :process 0}\n"),
+            "h.edn:2: unterminated [ (no matching ']')");
   EXPECT_EQ(Error("{:type \"ok}\n"), "h.edn:1: invalid EDN at column 8: unterminated string");
-  EXPECT_EQ(Error("[{:type :ok, :f :read, :process 0}]\n)"), "h.edn:2: invalid EDN at column 1: unexpected ')'");
+  EXPECT_EQ(Error("[{:type :ok, :f :read, :process 0}]\n)"),
+            "h.edn:2: invalid EDN at column 1: unexpected ')'");
 }
 
 // The Knossos data/ corpus: every file parses, with Knossos's own index numbering.

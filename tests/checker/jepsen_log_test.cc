@@ -18,27 +18,27 @@ History Parse(std::string_view text) {
 // An excerpt in the shape of the etcd logs in Porcupine's test data, with the surrounding log
 // chatter a real Jepsen log has.
 constexpr std::string_view kLog =
-    "INFO  jepsen.core - Running test etcd\n"                          // 1: skipped
-    "INFO  jepsen.util - 0\t:invoke\t:read\tnil\n"                      // 2
-    "INFO  jepsen.util - 0\t:ok\t:read\tnil\n"                          // 3
-    "INFO  jepsen.util - 2\t:invoke\t:write\t4\n"                       // 4
-    "INFO  jepsen.util - 2\t:ok\t:write\t4\n"                           // 5
-    "INFO  jepsen.util - 1\t:invoke\t:cas\t[0 3]\n"                     // 6
-    "INFO  jepsen.util - 1\t:fail\t:cas\t[0 3]\n"                       // 7
-    "WARN  jepsen.core - Process 4 crashed\n"                           // 8: skipped
-    "java.net.SocketTimeoutException: Read timed out\n"                 // 9: skipped
-    "INFO  jepsen.util - 4\t:invoke\t:write\t3\n"                       // 10
-    "INFO  jepsen.util - 4\t:info\t:write\t:timed-out\n"                // 11
-    "INFO  jepsen.util - :nemesis\t:info\t:start\tnil\n"                // 12
-    "INFO  jepsen.util - 3\t:invoke\t:read\tnil\n"                      // 13
-    "INFO  jepsen.util - 3\t:fail\t:read\t:timed-out\n"                 // 14
-    "INFO  jepsen.util - 9\t:invoke\t:cas\t[4 2]\n"                     // 15
-    "INFO  jepsen.util - 9\t:ok\t:cas\t[4 2]\n"                         // 16
-    "INFO  jepsen.util - 5\t:invoke\t:read\tnil\n"                      // 17
-    "INFO  jepsen.util - 5\t:ok\t:read\t2\n"                            // 18
-    "INFO  jepsen.util - 6\t:invoke\t:cas\t[2 1]\n"                     // 19
-    "INFO  jepsen.util - 6\t:fail\t:cas\t:timed-out\n"                  // 20
-    "\n"                                                                // 21: skipped
+    "INFO  jepsen.core - Running test etcd\n"                             // 1: skipped
+    "INFO  jepsen.util - 0\t:invoke\t:read\tnil\n"                        // 2
+    "INFO  jepsen.util - 0\t:ok\t:read\tnil\n"                            // 3
+    "INFO  jepsen.util - 2\t:invoke\t:write\t4\n"                         // 4
+    "INFO  jepsen.util - 2\t:ok\t:write\t4\n"                             // 5
+    "INFO  jepsen.util - 1\t:invoke\t:cas\t[0 3]\n"                       // 6
+    "INFO  jepsen.util - 1\t:fail\t:cas\t[0 3]\n"                         // 7
+    "WARN  jepsen.core - Process 4 crashed\n"                             // 8: skipped
+    "java.net.SocketTimeoutException: Read timed out\n"                   // 9: skipped
+    "INFO  jepsen.util - 4\t:invoke\t:write\t3\n"                         // 10
+    "INFO  jepsen.util - 4\t:info\t:write\t:timed-out\n"                  // 11
+    "INFO  jepsen.util - :nemesis\t:info\t:start\tnil\n"                  // 12
+    "INFO  jepsen.util - 3\t:invoke\t:read\tnil\n"                        // 13
+    "INFO  jepsen.util - 3\t:fail\t:read\t:timed-out\n"                   // 14
+    "INFO  jepsen.util - 9\t:invoke\t:cas\t[4 2]\n"                       // 15
+    "INFO  jepsen.util - 9\t:ok\t:cas\t[4 2]\n"                           // 16
+    "INFO  jepsen.util - 5\t:invoke\t:read\tnil\n"                        // 17
+    "INFO  jepsen.util - 5\t:ok\t:read\t2\n"                              // 18
+    "INFO  jepsen.util - 6\t:invoke\t:cas\t[2 1]\n"                       // 19
+    "INFO  jepsen.util - 6\t:fail\t:cas\t:timed-out\n"                    // 20
+    "\n"                                                                  // 21: skipped
     "INFO  jepsen.util - :nemesis\t:info\t:stop\t\"fully connected\"\n";  // 22
 
 TEST(JepsenLogTest, parse_etcdLog) {

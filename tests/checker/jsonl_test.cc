@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "checker/io/load.h"
 
@@ -28,9 +29,11 @@ TEST(JsonlTest, parse_designExample) {
   const History h = Parse(
       R"({"index":0,"time":1523001,"process":3,"type":"invoke","f":"cas","key":"k7","value":[1,4]})"
       "\n"
-      R"({"index":1,"time":1987345,"process":3,"type":"ok","f":"cas","key":"k7","value":[1,4],"node":"n2"})"
+      R"({"index":1,"time":1987345,"process":3,"type":"ok","f":"cas","key":"k7",)"
+      R"("value":[1,4],"node":"n2"})"
       "\n"
-      R"({"index":2,"time":2000101,"process":"nemesis","type":"info","f":"start-partition","value":{"n1":["n4","n5"]}})"
+      R"({"index":2,"time":2000101,"process":"nemesis","type":"info","f":"start-partition",)"
+      R"("value":{"n1":["n4","n5"]}})"
       "\n");
   EXPECT_EQ(h.source, "h.jsonl");
   ASSERT_EQ(h.events.size(), 3u);
@@ -75,8 +78,9 @@ TEST(JsonlTest, parse_defaults) {
 }
 
 TEST(JsonlTest, parse_explicitIndexIsKept) {
-  const History h = Parse("{\"index\":41,\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n"
-                          "{\"process\":0,\"type\":\"ok\",\"f\":\"read\"}\n");
+  const History h = Parse(
+      "{\"index\":41,\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n"
+      "{\"process\":0,\"type\":\"ok\",\"f\":\"read\"}\n");
   EXPECT_EQ(h.events[0].index, 41);
   EXPECT_EQ(h.events[1].index, 1);
 }
@@ -99,17 +103,17 @@ TEST(JsonlTest, parse_byteOrderMarkIsSkipped) {
 }
 
 TEST(JsonlTest, parse_keysAndErrors) {
-  const History h = Parse(
-      R"({"process":0,"type":"invoke","f":"write","key":5,"value":1})"
-      "\n"
-      R"({"process":0,"type":"fail","f":"write","key":5,"error":"mismatch"})"
-      "\n"
-      R"({"process":1,"type":"invoke","f":"write","key":null,"error":null})"
-      "\n"
-      R"({"process":1,"type":"info","f":"write","error":{"code":7,"msg":"timeout"}})"
-      "\n"
-      R"({"process":-4,"type":"info","f":"write","error":["x",1]})"
-      "\n");
+  const History h =
+      Parse(R"({"process":0,"type":"invoke","f":"write","key":5,"value":1})"
+            "\n"
+            R"({"process":0,"type":"fail","f":"write","key":5,"error":"mismatch"})"
+            "\n"
+            R"({"process":1,"type":"invoke","f":"write","key":null,"error":null})"
+            "\n"
+            R"({"process":1,"type":"info","f":"write","error":{"code":7,"msg":"timeout"}})"
+            "\n"
+            R"({"process":-4,"type":"info","f":"write","error":["x",1]})"
+            "\n");
   EXPECT_TRUE(h.events[0].has_key);
   EXPECT_EQ(h.events[0].key, Value::Int(5));
   EXPECT_EQ(h.events[1].error, "mismatch");
@@ -143,7 +147,8 @@ TEST(JsonlTest, parse_escapesInFieldsAndNames) {
 
 TEST(JsonlTest, parse_unknownFieldsAreSkippedButValidated) {
   const History h = Parse(
-      R"({"node":"n2","latency_ns":12.5e3,"extra":{"a":[1,{"b":[true,false,null]}],"s":"\u0041"},"process":0,"type":"invoke","f":"read"})"
+      R"({"node":"n2","latency_ns":12.5e3,"extra":{"a":[1,{"b":[true,false,null]}],)"
+      R"("s":"\u0041"},"process":0,"type":"invoke","f":"read"})"
       "\n");
   ASSERT_EQ(h.events.size(), 1u);
   EXPECT_EQ(h.events[0].f, "read");
@@ -155,7 +160,8 @@ TEST(JsonlTest, parse_unknownFieldsAreSkippedButValidated) {
 
 TEST(JsonlTest, parse_largeIntegersAndFloatsInValues) {
   const History h = Parse(
-      R"({"index":123456789012345678,"time":9223372036854775807,"process":0,"type":"ok","f":"read","value":[1.5,-2,99999999999999999999]})"
+      R"({"index":123456789012345678,"time":9223372036854775807,"process":0,"type":"ok",)"
+      R"("f":"read","value":[1.5,-2,99999999999999999999]})"
       "\n");
   EXPECT_EQ(h.events[0].index, 123456789012345678);
   EXPECT_EQ(h.events[0].time, 9223372036854775807);
@@ -186,10 +192,52 @@ TEST(JsonlTest, parse_manyLines) {
   }
 }
 
+// Inputs of 8 MiB and more are cut into chunks parsed in parallel: line numbers, default indexes
+// and the choice of the first error must not depend on where the cuts fall.
+TEST(JsonlTest, parse_largeInputMatchesLineByLineMeaning) {
+  constexpr int kLines = 120000;  // about 11 MB
+  std::string text;
+  text.reserve(static_cast<size_t>(kLines) * 100);
+  std::vector<int> event_lines;  // 1-based line of each event
+  for (int i = 1; i <= kLines; ++i) {
+    if (i % 997 == 0) {
+      text += (i % 2 ? "\n" : "  \r\n");  // blank lines shift indexes from line numbers
+      continue;
+    }
+    event_lines.push_back(i);
+    text += R"({"time":)" + std::to_string(i) + R"(,"process":)" + std::to_string(i % 9) +
+            R"(,"type":"invoke","f":"write","key":"key-number-)" + std::to_string(i % 100) +
+            R"(","value":[)" + std::to_string(i) + R"(,1,2]})" + "\n";
+  }
+  ASSERT_GE(text.size(), size_t{8} << 20);
+  const History h = Parse(text);
+  ASSERT_EQ(h.events.size(), event_lines.size());
+  for (size_t k = 0; k < h.events.size(); ++k) {
+    const Event& e = h.events[k];
+    ASSERT_EQ(e.index, static_cast<int64_t>(k));
+    ASSERT_EQ(e.line, event_lines[k]);
+    ASSERT_EQ(e.time, event_lines[k]);
+    ASSERT_EQ(e.value.as_array()[0], Value::Int(event_lines[k]));
+  }
+
+  // Errors near the start and the end: the first one in the file is reported.
+  std::string bad = text;
+  const std::string late = R"({"time":1,"process":0,"type":"late","f":"write"})";
+  const std::string early = R"({"time":1,"process":0,"type":"early","f":"write"})";
+  bad += late + "\n";
+  EXPECT_EQ(Error(bad), "h.jsonl:" + std::to_string(kLines + 1) +
+                            ": \"type\" must be one of invoke, ok, fail, info");
+  bad.insert(0, early + "\n");
+  EXPECT_EQ(Error(bad), "h.jsonl:1: \"type\" must be one of invoke, ok, fail, info");
+}
+
 TEST(JsonlTest, error_typeMustBeKnown) {
   std::string text;
-  for (int i = 0; i < 16; ++i) text += R"({"process":0,"type":"invoke","f":"read"})" "\n";
-  text += R"({"process":0,"type":"done","f":"read"})" "\n";
+  for (int i = 0; i < 16; ++i)
+    text += R"({"process":0,"type":"invoke","f":"read"})"
+            "\n";
+  text += R"({"process":0,"type":"done","f":"read"})"
+          "\n";
   EXPECT_EQ(Error(text), "h.jsonl:17: \"type\" must be one of invoke, ok, fail, info");
   EXPECT_EQ(Error(R"({"process":0,"type":3,"f":"read"})"),
             "h.jsonl:1: \"type\" must be one of invoke, ok, fail, info");
@@ -205,7 +253,8 @@ TEST(JsonlTest, error_invalidJsonNamesTheColumn) {
             "h.jsonl:1: invalid JSON at column 14: expected ',' or '}'");
   EXPECT_EQ(Error(R"({"process":0,"type":"invoke","f":"read"} x)"),
             "h.jsonl:1: invalid JSON at column 42: unexpected characters after the object");
-  EXPECT_EQ(Error(R"({"process":0,process:1})"), "h.jsonl:1: invalid JSON at column 14: expected '\"'");
+  EXPECT_EQ(Error(R"({"process":0,process:1})"),
+            "h.jsonl:1: invalid JSON at column 14: expected '\"'");
   EXPECT_EQ(Error(R"({"process":01})"),
             "h.jsonl:1: invalid JSON at column 12: invalid number (leading zero)");
   EXPECT_EQ(Error("{\"process\":0,\"f\":\"a\tb\"}"),
@@ -243,7 +292,8 @@ TEST(JsonlTest, error_fieldTypes) {
             "h.jsonl:1: \"process\" must be an integer or \"nemesis\"");
   EXPECT_EQ(Error(R"({"process":1.0,"type":"ok","f":"read"})"),
             "h.jsonl:1: \"process\" must be an integer or \"nemesis\"");
-  EXPECT_EQ(Error(R"({"process":0,"type":"ok","f":["read"]})"), "h.jsonl:1: \"f\" must be a string");
+  EXPECT_EQ(Error(R"({"process":0,"type":"ok","f":["read"]})"),
+            "h.jsonl:1: \"f\" must be a string");
   EXPECT_EQ(Error(R"({"process":0,"type":"ok","f":"read","key":[1]})"),
             "h.jsonl:1: \"key\" must be a string or an integer");
   EXPECT_EQ(Error(R"({"process":0,"type":"ok","f":"read","key":1.5})"),

@@ -18,8 +18,7 @@ class LoadTest : public ::testing::Test {
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = fs::path(::testing::TempDir()) /
-           (std::string("faultline_load_test_") + info->name() + "_" +
-            std::to_string(::getpid()));
+           (std::string("faultline_load_test_") + info->name() + "_" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -48,7 +47,8 @@ TEST(FormatTest, unknownNameIsInvalidArgument) {
   Result<Format> r = ParseFormatName("json");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(r.status().message(), "unknown format 'json' (expected auto, jsonl, edn or jepsen-log)");
+  EXPECT_EQ(r.status().message(),
+            "unknown format 'json' (expected auto, jsonl, edn or jepsen-log)");
   EXPECT_FALSE(ParseFormatName("").ok());
   EXPECT_FALSE(ParseFormatName("EDN").ok());
 }
@@ -68,8 +68,7 @@ TEST(FormatTest, detect) {
 
 TEST(FormatTest, parseHistoryDispatches) {
   LoadOptions options;
-  Result<History> jsonl =
-      ParseHistory(R"({"process":0,"type":"invoke","f":"read"})", "a", options);
+  Result<History> jsonl = ParseHistory(R"({"process":0,"type":"invoke","f":"read"})", "a", options);
   ASSERT_TRUE(jsonl.ok());
   EXPECT_EQ(jsonl->source, "a");
   EXPECT_EQ(jsonl->events.size(), 1u);
@@ -92,8 +91,9 @@ TEST(FormatTest, parseHistoryDispatches) {
 }
 
 TEST_F(LoadTest, loadsEachFormat) {
-  const std::string jsonl = Write("h.jsonl", "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n"
-                                             "{\"process\":0,\"type\":\"ok\",\"f\":\"read\"}\n");
+  const std::string jsonl = Write("h.jsonl",
+                                  "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n"
+                                  "{\"process\":0,\"type\":\"ok\",\"f\":\"read\"}\n");
   Result<History> h = LoadHistoryFile(jsonl, LoadOptions{});
   ASSERT_TRUE(h.ok()) << h.status().message();
   EXPECT_EQ(h->source, jsonl);
@@ -142,6 +142,14 @@ TEST_F(LoadTest, directoryIsIoError) {
   EXPECT_EQ(h.status().message(), dir_.string() + ": cannot read: Is a directory");
 }
 
+TEST_F(LoadTest, pathThroughAFileIsIoError) {
+  const std::string path = Write("plain", "x") + "/h.jsonl";
+  Result<History> h = LoadHistoryFile(path, LoadOptions{});
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.status().code(), Status::Code::kIoError);
+  EXPECT_EQ(h.status().message(), path + ": cannot read: Not a directory");
+}
+
 TEST_F(LoadTest, unreadableFileIsIoError) {
   if (::geteuid() == 0) GTEST_SKIP() << "root reads files regardless of their mode";
   const std::string path = Write("secret.jsonl", "{}");
@@ -163,8 +171,8 @@ TEST_F(LoadTest, largeFileRoundTrips) {
   std::string text;
   for (int i = 0; i < 50000; ++i) {
     text += "{\"index\":" + std::to_string(i) + ",\"process\":" + std::to_string(i % 10) +
-            ",\"type\":\"" + (i % 2 ? "ok" : "invoke") + "\",\"f\":\"write\",\"value\":" +
-            std::to_string(i) + "}\n";
+            ",\"type\":\"" + (i % 2 ? "ok" : "invoke") +
+            "\",\"f\":\"write\",\"value\":" + std::to_string(i) + "}\n";
   }
   Result<History> h = LoadHistoryFile(Write("big.jsonl", text), LoadOptions{});
   ASSERT_TRUE(h.ok()) << h.status().message();

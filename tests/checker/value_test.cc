@@ -75,7 +75,8 @@ TEST(ValueTest, parse_escapes) {
   EXPECT_EQ(Parse(R"("\ud83d\ude00")"), Value::String("\xF0\x9F\x98\x80"));
   EXPECT_EQ(Parse(R"("\u0000")"), Value::String(std::string(1, '\0')));
   // Raw UTF-8 passes through unchanged.
-  EXPECT_EQ(Parse("\"caf\xC3\xA9 \xF0\x9F\x98\x80\""), Value::String("caf\xC3\xA9 \xF0\x9F\x98\x80"));
+  EXPECT_EQ(Parse("\"caf\xC3\xA9 \xF0\x9F\x98\x80\""),
+            Value::String("caf\xC3\xA9 \xF0\x9F\x98\x80"));
 }
 
 TEST(ValueTest, parse_errorsNameOffsetAndReason) {
@@ -124,7 +125,8 @@ TEST(ValueTest, parse_duplicateKeyInLargeObject) {
 
 TEST(ValueTest, parse_depthIsBounded) {
   const auto nested = [](int depth) {
-    return std::string(static_cast<size_t>(depth), '[') + std::string(static_cast<size_t>(depth), ']');
+    return std::string(static_cast<size_t>(depth), '[') +
+           std::string(static_cast<size_t>(depth), ']');
   };
   EXPECT_TRUE(ParseJson(nested(512)).ok());
   EXPECT_EQ(ParseError(nested(513)), "offset 512: nesting deeper than 512");
@@ -167,8 +169,8 @@ TEST(ValueTest, toJson_doublesAreShortestAndStayDoubles) {
 
 TEST(ValueTest, toJson_roundTrips) {
   for (const char* text :
-       {"null", "true", "-12", "0.1", "2.0", "-0.0", "1e+20", "1.7976931348623157e+308",
-        "5e-324", R"("x\u0001\n")", R"([1,[2,[]],{}])", R"({"a":{"b":[1.5,"c"]},"b":null})"}) {
+       {"null", "true", "-12", "0.1", "2.0", "-0.0", "1e+20", "1.7976931348623157e+308", "5e-324",
+        R"("x\u0001\n")", R"([1,[2,[]],{}])", R"({"a":{"b":[1.5,"c"]},"b":null})"}) {
     const Value v = Parse(text);
     EXPECT_EQ(v.ToJson(), text);
     EXPECT_EQ(Parse(v.ToJson()), v) << text;
@@ -191,8 +193,8 @@ TEST(ValueTest, equality_objectsAreUnordered) {
   std::string backward = "{";
   for (int i = 0; i < 30; ++i) {
     forward += (i ? "," : "") + std::string("\"k") + std::to_string(i) + "\":" + std::to_string(i);
-    backward += (i ? "," : "") + std::string("\"k") + std::to_string(29 - i) + "\":" +
-                std::to_string(29 - i);
+    backward += (i ? "," : "") + std::string("\"k") + std::to_string(29 - i) +
+                "\":" + std::to_string(29 - i);
   }
   EXPECT_EQ(Parse(forward + "}"), Parse(backward + "}"));
   EXPECT_EQ(Parse(forward + "}").ToJson(), Parse(backward + "}").ToJson());
@@ -209,8 +211,9 @@ TEST(ValueTest, equality_kindsMustMatch) {
 }
 
 TEST(ValueTest, equality_agreesWithCanonicalText) {
-  const char* texts[] = {"1", "1.0", "\"1\"", "[1]", "[1.0]", "{\"a\":1}", "{\"a\":1.0}", "null",
-                         "true", "[]", "{}", "[[]]", "-0.0", "0.0", "0"};
+  const char* texts[] = {"1",         "1.0",         "\"1\"", "[1]",  "[1.0]",
+                         "{\"a\":1}", "{\"a\":1.0}", "null",  "true", "[]",
+                         "{}",        "[[]]",        "-0.0",  "0.0",  "0"};
   for (const char* a : texts) {
     for (const char* b : texts) {
       const Value va = Parse(a);

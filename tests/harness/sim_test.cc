@@ -156,6 +156,15 @@ TEST(SimTest, UnsafeNoFsyncIsCaught) {
   EXPECT_NE(FirstFailingSeed(o, 1, 50, "--raft-opt unsafe-no-fsync"), 0u);
 }
 
+// What a black-box test sees: without the invariant checks, the lost acknowledged writes show
+// up in the history itself (a read returns a value that later acknowledged writes replaced).
+TEST(SimTest, UnsafeNoFsyncLosesAcknowledgedWrites) {
+  SimOptions o;
+  o.unsafe_no_fsync = true;
+  o.check_invariants = false;
+  EXPECT_NE(FirstFailingSeed(o, 1, 30, "not linearizable"), 0u);
+}
+
 // Random faults rarely produce Figure 8 (see the scenario's comment in sim.cc); the scripted
 // scenario forces it. With the bug, the leader elected in its last step lacks a committed entry.
 TEST(SimTest, UnsafeCommitOldTermsIsCaughtByFigure8Scenario) {

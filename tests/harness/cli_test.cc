@@ -1,5 +1,5 @@
-// `faultline check` end to end: the real binary, its output and its exit codes (DESIGN.md
-// sections 4 and 5).
+// `faultline check` and `faultline sim` end to end: the real binary, its output and its exit
+// codes (DESIGN.md sections 4, 5 and 9).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -124,6 +124,45 @@ TEST_F(CheckCommand, ReportDirGetsResultsAndText) {
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_TRUE(fs::exists(dir_ / "report" / "results.json"));
   EXPECT_TRUE(fs::exists(dir_ / "report" / "report.txt"));
+}
+
+TEST(SimCommand, SweepPassesAndSummarizes) {
+  RunResult r = Faultline("sim --seeds 20 --ops 300");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("20 passed, 0 failed, 0 unknown"));
+}
+
+TEST(SimCommand, StaleReadSwitchFailsWithReproductionLine) {
+  RunResult r = Faultline("sim --seed 1 --raft-opt unsafe-stale-reads");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("fail (history)"));
+  EXPECT_THAT(r.out, HasSubstr("faultline sim --seed 1 "));
+  EXPECT_THAT(r.out, HasSubstr("--raft-opt unsafe-stale-reads"));
+}
+
+TEST(SimCommand, SameSeedSameHistory) {
+  std::string a = (fs::temp_directory_path() / "faultline-sim-a.jsonl").string();
+  std::string b = (fs::temp_directory_path() / "faultline-sim-b.jsonl").string();
+  ASSERT_EQ(Faultline("sim --seed 7 --ops 300 --history " + a).code, 0);
+  ASSERT_EQ(Faultline("sim --seed 7 --ops 300 --history " + b).code, 0);
+  std::ifstream fa(a), fb(b);
+  std::string ta((std::istreambuf_iterator<char>(fa)), {}), tb((std::istreambuf_iterator<char>(fb)), {});
+  EXPECT_FALSE(ta.empty());
+  EXPECT_EQ(ta, tb);
+  // The history it writes is one `faultline check` accepts.
+  EXPECT_EQ(Faultline("check " + a).code, 0);
+  fs::remove(a);
+  fs::remove(b);
+}
+
+TEST(SimCommand, BadOptionsExit254) {
+  for (const std::string& args : std::vector<std::string>{
+           "sim --raft-opt unsafe-everything", "sim --nodes 0", "sim --scenario nope",
+           "sim --seeds 2 --history /tmp/x.jsonl"}) {
+    RunResult r = Faultline(args);
+    EXPECT_EQ(r.code, 254) << args << ": " << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
+  }
 }
 
 }  // namespace
