@@ -5,6 +5,8 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -116,7 +118,8 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
   result.model = std::string(model->name());
   result.keys.resize(parts.size());
 
-  MemoryBudget budget(options.memory_limit_mb * 1024 * 1024);
+  // Limits past 2^40 MB would overflow in bytes: no limit.
+  MemoryBudget budget(options.memory_limit_mb < (1ull << 40) ? options.memory_limit_mb << 20 : 0);
   std::atomic<int> stop{0};
   SearchLimits limits{&stop, &budget};
 
@@ -127,7 +130,7 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
     return parts[a].ops.size() > parts[b].ops.size();
   });
   std::atomic<size_t> cursor{0};
-  auto worker = [&] {
+  auto work = [&] {
     while (true) {
       if (stop.load(std::memory_order_relaxed) != 0) return;
       size_t slot = cursor.fetch_add(1);
@@ -158,24 +161,47 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
     }
   };
 
+  std::string internal_error;  // guarded by mu (below)
+  std::mutex mu;
+  auto worker = [&] {
+    try {
+      work();
+    } catch (const std::bad_alloc&) {
+      // The allocator said no before the budget did: the same verdict as --memory-limit.
+      int expected = 0;
+      stop.compare_exchange_strong(expected, static_cast<int>(StopCause::kMemoryLimit));
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(mu);
+      internal_error = e.what();
+      stop.store(static_cast<int>(StopCause::kTimeout));
+    }
+  };
   int threads = options.threads > 0 ? options.threads
                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::min<size_t>(threads, std::max<size_t>(1, parts.size())));
-  std::mutex mu;
   std::condition_variable cv;
   int running = threads;
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      worker();
+    try {
+      pool.emplace_back([&] {
+        worker();
+        std::lock_guard<std::mutex> lock(mu);
+        --running;
+        cv.notify_all();
+      });
+    } catch (const std::system_error&) {
+      // Fewer threads than asked for: the ones running take every key.
       std::lock_guard<std::mutex> lock(mu);
-      --running;
-      cv.notify_all();
-    });
+      running -= threads - t;
+      if (pool.empty()) return Status::Internal("checker: cannot start a thread");
+      break;
+    }
   }
   {
     std::unique_lock<std::mutex> lock(mu);
-    if (options.timeout_s > 0) {
+    // Past about 30 years a deadline would overflow the clock: no limit.
+    if (options.timeout_s > 0 && options.timeout_s < 1e9) {
       auto deadline = started + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(options.timeout_s));
       if (!cv.wait_until(lock, deadline, [&] { return running == 0; })) {
@@ -186,6 +212,7 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
     cv.wait(lock, [&] { return running == 0; });
   }
   for (std::thread& t : pool) t.join();
+  if (!internal_error.empty()) return Status::Internal("checker: " + internal_error);
 
   // Keys never reached because the check was stopped are unknown too.
   const int stopped = stop.load();

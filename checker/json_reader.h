@@ -58,14 +58,14 @@ inline const char* ScanSmallInt(const char* p, const char* end, int64_t* out) {
   const bool negative = p != end && *p == '-';
   if (negative) ++p;
   const char* digits = p;
-  // At most 18 digits are read: a 19th means "too long for the fast path" (checked below).
-  const char* stop = end - p > 19 ? p + 19 : end;
+  // At most 18 digits are read (they cannot overflow); a 19th is rejected by the check below.
+  const char* stop = end - p > 18 ? p + 18 : end;
   int64_t v = 0;
   for (unsigned d; p != stop && (d = static_cast<unsigned char>(*p) - '0') < 10; ++p) {
     v = v * 10 + d;
   }
   const ptrdiff_t n = p - digits;
-  if (n == 0 || n > 18 || (n > 1 && *digits == '0')) return nullptr;
+  if (n == 0 || (n > 1 && *digits == '0')) return nullptr;
   if (p != end && (*p == '.' || *p == 'e' || *p == 'E' || (*p >= '0' && *p <= '9'))) {
     return nullptr;
   }

@@ -34,6 +34,50 @@ uint64_t SplitMix64(uint64_t* x) {
   return z ^ (z >> 31);
 }
 
+bool ContainsAny(const Value& v) {
+  if (v.is_any()) return true;
+  if (v.is_array()) {
+    for (const Value& e : v.as_array()) {
+      if (ContainsAny(e)) return true;
+    }
+  }
+  if (v.is_object()) {
+    for (const auto& [k, e] : v.as_object()) {
+      if (ContainsAny(e)) return true;
+    }
+  }
+  return false;
+}
+
+// The value part of an operation class's key: canonical JSON, except that Value::Any (which
+// prints as null) gets a token of its own at any depth, so a read that constrains nothing never
+// shares a class with a read of null.
+void AppendClassKey(const Value& v, std::string* out) {
+  if (!ContainsAny(v)) {
+    v.AppendJson(out);
+  } else if (v.is_any()) {
+    *out += "\x01any";
+  } else if (v.is_array()) {
+    *out += '[';
+    for (const Value& e : v.as_array()) {
+      AppendClassKey(e, out);
+      *out += ',';
+    }
+    *out += ']';
+  } else {  // an object: members in key order, as in canonical JSON
+    Value::Object members = v.as_object();
+    std::sort(members.begin(), members.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    *out += '{';
+    for (const auto& [k, e] : members) {
+      *out += Value::String(k).ToJson() + ':';
+      AppendClassKey(e, out);
+      *out += ',';
+    }
+    *out += '}';
+  }
+}
+
 // Charges a budget for the lifetime of the owner; releases on destruction.
 class Charger {
  public:
@@ -78,8 +122,7 @@ class Memo {
       key += '\0';
       key += static_cast<char>(op->status);
       key += '\0';
-      op->value.AppendJson(&key);
-      if (op->value.is_any()) key += "*any*";
+      AppendClassKey(op->value, &key);
       auto [it, inserted] = classes.try_emplace(std::move(key), class_rep_.size());
       if (inserted) class_rep_.push_back(op);
       op_class_.push_back(it->second);
@@ -107,15 +150,17 @@ class Memo {
       if (hashes_[id] == hash && Text(id) == text) return id;
     }
     const int32_t id = static_cast<int32_t>(spans_.size());
-    uint64_t bytes = text.size() + sizeof(Span) + sizeof(uint64_t);
+    const uint64_t bytes = sizeof(Span) + sizeof(uint64_t);
     // Dense rows while they stay small; the sparse map for states past the cap.
     const bool dense =
         static_cast<uint64_t>(id + 1) * num_classes_ <= kDenseCap && id == dense_rows_;
-    if (dense) bytes += sizeof(int32_t) * num_classes_;
     if (!charger_->Charge(bytes)) {
       oom_ = true;
       return kIllegal;
     }
+    // Buffers grow by doubling: charge the new capacity before it is allocated.
+    if (dense && !Reserve(&transitions_, transitions_.size() + num_classes_)) return kIllegal;
+    if (!Reserve(&arena_, arena_.size() + text.size())) return kIllegal;
     if (dense) {
       transitions_.resize(transitions_.size() + num_classes_, kNotComputed);
       ++dense_rows_;
@@ -153,6 +198,19 @@ class Memo {
     uint64_t key;  // state << 32 | class; kEmpty when free
     int32_t next;
   };
+
+  // Grows c's capacity to hold `size` elements, doubling, charging the difference first.
+  template <typename C>
+  bool Reserve(C* c, size_t size) {
+    if (size <= c->capacity()) return true;
+    const size_t capacity = std::max(size, 2 * c->capacity());
+    if (!charger_->Charge((capacity - c->capacity()) * sizeof(typename C::value_type))) {
+      oom_ = true;
+      return false;
+    }
+    c->reserve(capacity);
+    return true;
+  }
 
   std::string_view Text(int32_t id) const {
     return std::string_view(arena_).substr(spans_[id].offset, spans_[id].size);
@@ -325,11 +383,31 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
   ConfigCache cache(&charger);
 
   // Operations with several possible effects get one call entry per alternative.
-  std::vector<std::vector<Operation>> alternatives(n);
-  std::vector<const Operation*> step_ops;  // per call entry, in the order created below
-  for (int i = 0; i < n; ++i) {
-    if (ops[i]->status == OpStatus::kInfo) alternatives[i] = model.Alternatives(*ops[i], ops);
+  // Equal indeterminate operations (same f, status and value: every dequeue that timed out)
+  // have equal alternatives, computed once.
+  std::vector<std::vector<Operation>> alternative_sets;
+  std::vector<int32_t> alternatives_of(n, -1);
+  {
+    std::unordered_map<std::string, int32_t> by_class;
+    for (int i = 0; i < n; ++i) {
+      if (ops[i]->status != OpStatus::kInfo) continue;
+      std::string key = ops[i]->f;
+      key += '\0';
+      AppendClassKey(ops[i]->value, &key);
+      auto [it, inserted] = by_class.try_emplace(std::move(key), alternative_sets.size());
+      if (inserted) alternative_sets.push_back(model.Alternatives(*ops[i], ops));
+      if (!alternative_sets[it->second].empty()) alternatives_of[i] = it->second;
+    }
   }
+  auto stopped = [&]() {
+    return limits.stop != nullptr && limits.stop->load(std::memory_order_relaxed) != 0;
+  };
+  auto give_up = [&](StopCause cause) {
+    out.verdict = Verdict::kUnknown;
+    out.stop_cause = cause;
+    out.memory_bytes = charger.peak();
+    return out;
+  };
 
   // The entry list: every call, and a return for each determinate operation, in file order.
   // Node 0 is the head, node m+1 the tail. An operation's call entries are adjacent.
@@ -339,16 +417,31 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
     int32_t step;  // index into step_ops for a call, -1 for a return
   };
   std::vector<Entry> entries;
-  entries.reserve(2 * n);
+  std::vector<const Operation*> step_ops;  // per call entry, in the order created below
+  {
+    // Alternatives can multiply the entries (info dequeues x enqueued values): charge them all
+    // up front (entry, node, step op, and the search's per-node arrays), poll the stop flag.
+    uint64_t count = 0;
+    for (int i = 0; i < n; ++i) {
+      count += 2 + (alternatives_of[i] >= 0 ? alternative_sets[alternatives_of[i]].size() : 0);
+    }
+    if (!charger.Charge(count * (sizeof(Entry) + 16 + sizeof(void*) + 8) + n * 40)) {
+      return give_up(StopCause::kMemoryLimit);
+    }
+    entries.reserve(count);
+    step_ops.reserve(count);
+  }
   int remaining = 0;  // determinate operations not yet linearized
   for (int i = 0; i < n; ++i) {
-    if (alternatives[i].empty()) {
+    if ((i & 0xFFF) == 0 && stopped()) return give_up(static_cast<StopCause>(limits.stop->load()));
+    if (alternatives_of[i] < 0) {
       entries.push_back({ops[i]->invoke_pos, i, static_cast<int32_t>(step_ops.size())});
       step_ops.push_back(ops[i]);
-    }
-    for (const Operation& alt : alternatives[i]) {
-      entries.push_back({ops[i]->invoke_pos, i, static_cast<int32_t>(step_ops.size())});
-      step_ops.push_back(&alt);
+    } else {
+      for (const Operation& alt : alternative_sets[alternatives_of[i]]) {
+        entries.push_back({ops[i]->invoke_pos, i, static_cast<int32_t>(step_ops.size())});
+        step_ops.push_back(&alt);
+      }
     }
     if (ops[i]->status != OpStatus::kInfo && ops[i]->complete_pos != Operation::kNoCompletion) {
       entries.push_back({ops[i]->complete_pos, i, -1});
@@ -444,15 +537,18 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
     return out;
   };
 
+  if (state < 0) return finish(Verdict::kUnknown, StopCause::kMemoryLimit);
   // An easy history memoizes a handful of configurations per operation (7 to 8 at concurrency
   // 10 in checker_bench); sizing for 8 avoids most rehashing, at 16 slots of 16 bytes per op.
-  if (!cache.Reserve(8 * static_cast<uint64_t>(n))) {
+  // Best effort: under a tight --memory-limit the table just grows as it needs to.
+  cache.Reserve(8 * static_cast<uint64_t>(n));
+  if (cache.Add(h1, h2, state) == ConfigCache::Insert::kOutOfMemory) {
     return finish(Verdict::kUnknown, StopCause::kMemoryLimit);
   }
-  cache.Add(h1, h2, state);
 
   while (remaining > 0) {
-    if ((++iterations & 0x3FF) == 0 && limits.stop != nullptr) {
+    // Polled often: one iteration can cost as much as a model step on a large state.
+    if ((++iterations & 0xF) == 0 && limits.stop != nullptr) {
       int stop = limits.stop->load(std::memory_order_relaxed);
       if (stop != 0) return finish(Verdict::kUnknown, static_cast<StopCause>(stop));
     }

@@ -491,7 +491,12 @@ class CounterModel : public Model {
   bool Step(const Value& state, const Operation& op, Value* next,
             std::string* why) const override {
     if (op.f == "add") {
-      *next = Value::Int(state.as_int() + op.value.as_int());
+      int64_t sum;
+      if (__builtin_add_overflow(state.as_int(), op.value.as_int(), &sum)) {
+        if (why) *why = "the counter would overflow 64 bits";
+        return false;
+      }
+      *next = Value::Int(sum);
       return true;
     }
     if (op.value.as_int() == state.as_int()) {

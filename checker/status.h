@@ -11,7 +11,7 @@ namespace faultline::checker {
 
 class Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kIoError, kCorruption };
+  enum class Code { kOk, kInvalidArgument, kIoError, kCorruption, kInternal };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -19,6 +19,9 @@ class Status {
   static Status IoError(std::string msg) { return Status(Code::kIoError, std::move(msg)); }
   // Input that does not follow its format: a one-line message naming file, line and reason.
   static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
+
+  // A bug or an exhausted resource inside the checker, not a problem with the input.
+  static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -38,9 +38,11 @@ int RunCheckCommand(const CheckCommandOptions& options) {
   ck::CheckOptions check;
   check.model = options.model;
   check.timeout_s = options.timeout_s;
-  check.memory_limit_mb = static_cast<uint64_t>(options.memory_limit_mb);
+  // Clamped before the cast: a double past 2^64 does not convert (and means "no limit" anyway).
+  check.memory_limit_mb =
+      options.memory_limit_mb < 1e15 ? static_cast<uint64_t>(options.memory_limit_mb) : 0;
   check.threads = options.threads;
-  if (options.memory_limit_mb > 0 && check.memory_limit_mb == 0) check.memory_limit_mb = 1;
+  if (options.memory_limit_mb > 0 && options.memory_limit_mb < 1) check.memory_limit_mb = 1;
   if (!options.initial_json.empty()) {
     ck::Result<ck::Value> initial = ck::ParseJson(options.initial_json);
     if (!initial.ok()) {
@@ -80,16 +82,26 @@ int RunCheckCommand(const CheckCommandOptions& options) {
   ck::Value::Array all_results;
   std::string all_text;
   for (const std::string& file : options.files) {
+    // A file that cannot be checked still gets its JSON object (DESIGN.md section 4).
+    auto failed = [&](const ck::Status& status) {
+      Error(status.message());
+      const int file_code =
+          status.code() == ck::Status::Code::kInternal ? kExitInternal : kExitBadInput;
+      ck::Value json = ck::Value::MakeObject({{"file", ck::Value::String(file)},
+                                              {"valid", ck::Value::String("unknown")},
+                                              {"cause", ck::Value::String(status.message())}});
+      if (options.json) std::printf("%s\n", json.ToJson().c_str());
+      all_results.push_back(std::move(json));
+      code = WorstExit(code, file_code);
+    };
     ck::Result<ck::History> history = ck::io::LoadHistoryFile(file, load);
     if (!history.ok()) {
-      Error(history.status().message());
-      code = WorstExit(code, kExitBadInput);
+      failed(history.status());
       continue;
     }
     ck::Result<ck::CheckResult> result = ck::CheckHistory(*history, check);
     if (!result.ok()) {
-      Error(result.status().message());
-      code = WorstExit(code, kExitBadInput);
+      failed(result.status());
       continue;
     }
     ck::Value json = ck::io::ResultToValue(file, *result);

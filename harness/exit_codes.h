@@ -9,8 +9,8 @@ inline constexpr int kExitUnknown = 2;
 inline constexpr int kExitBadInput = 254;
 inline constexpr int kExitInternal = 255;
 
-// The worst of two codes, for runs of several files or tests: 255 > 1 > 2 > 0 (254 ranks with
-// 255: neither can be trusted to have checked anything).
+// The worst of two codes, for runs of several files or tests: 255 > 1 > 2 > 0 (DESIGN.md
+// section 5). 254 ranks between 255 and 1: a file that could not be read was not checked at all.
 inline int WorstExit(int a, int b) {
   auto rank = [](int c) {
     switch (c) {

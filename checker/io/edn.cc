@@ -19,32 +19,29 @@ namespace {
 
 using checker::internal::AppendUtf8;
 using checker::internal::DescribeByte;
+using checker::internal::ScanSmallInt;
 using checker::internal::Utf8SequenceLength;
 
 // Maps with more members than this are checked for duplicate keys through a sorted index.
 constexpr size_t kSmallMap = 16;
 
-bool IsWhitespace(char c) {
-  return c == ' ' || c == ',' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
-// Bytes that end a token (symbol, keyword, number, tag or character name).
-bool IsDelimiter(char c) {
-  switch (c) {
-    case '(':
-    case ')':
-    case '[':
-    case ']':
-    case '{':
-    case '}':
-    case '"':
-    case ';':
-    case '\\':
-      return true;
-    default:
-      return IsWhitespace(c);
+// Character classes, by table: the reader tests nearly every byte of its input against them.
+constexpr uint8_t kSpace = 1;      // whitespace; commas are whitespace in EDN
+constexpr uint8_t kDelimiter = 2;  // ends a token (symbol, keyword, number, tag, character name)
+constexpr struct ByteClasses {
+  uint8_t of[256];
+  constexpr ByteClasses() : of() {
+    for (const char c : {' ', ',', '\n', '\t', '\r', '\f', '\v'}) {
+      of[static_cast<unsigned char>(c)] = kSpace | kDelimiter;
+    }
+    for (const char c : {'(', ')', '[', ']', '{', '}', '"', ';', '\\'}) {
+      of[static_cast<unsigned char>(c)] = kDelimiter;
+    }
   }
-}
+} kClasses;
+
+bool IsWhitespace(char c) { return (kClasses.of[static_cast<unsigned char>(c)] & kSpace) != 0; }
+bool IsDelimiter(char c) { return (kClasses.of[static_cast<unsigned char>(c)] & kDelimiter) != 0; }
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -119,29 +116,33 @@ std::string_view EdnReader::ReadToken() {
 }
 
 bool EdnReader::SkipIgnorableAt(int depth) {
-  while (p_ != end_) {
-    const char c = *p_;
-    if (IsWhitespace(c)) {
-      ++p_;
-    } else if (c == ';' || (c == '#' && end_ - p_ >= 2 && p_[1] == '!')) {
+  // Called before every form: the common case (a space or two, then the form) stays short.
+  while (true) {
+    while (p_ != end_ && IsWhitespace(*p_)) ++p_;
+    if (p_ == end_ || (*p_ != ';' && *p_ != '#')) return true;
+    if (*p_ == ';' || (end_ - p_ >= 2 && p_[1] == '!')) {
       // A comment runs to the end of the line (#! is Clojure's shebang comment).
       const void* nl = std::memchr(p_, '\n', static_cast<size_t>(end_ - p_));
       p_ = nl ? static_cast<const char*>(nl) : end_;
-    } else if (c == '#' && end_ - p_ >= 2 && p_[1] == '_') {
-      // #_ discards the next form, which may itself be preceded by #_ (#_ #_ a b drops both).
-      if (depth >= kMaxEdnDepth)
-        return Fail("#_ nested deeper than " + std::to_string(kMaxEdnDepth));
-      const char* at = p_;
-      p_ += 2;
-      if (!SkipIgnorableAt(depth + 1)) return false;
-      if (p_ == end_) return FailAt(at, "#_ without a form to discard");
-      Value discarded;
-      if (!ReadValue(&discarded, depth + 1)) return false;
+    } else if (end_ - p_ >= 2 && p_[1] == '_') {
+      if (!SkipDiscarded(depth)) return false;
     } else {
-      break;
+      return true;  // another dispatch (#{, #inst ...): a form
     }
   }
-  return true;
+}
+
+bool EdnReader::SkipDiscarded(int depth) {
+  // #_ discards the next form, which may itself be preceded by #_ (#_ #_ a b drops both).
+  if (depth >= kMaxEdnDepth) {
+    return Fail("#_ nested deeper than " + std::to_string(kMaxEdnDepth));
+  }
+  const char* at = p_;
+  p_ += 2;
+  if (!SkipIgnorableAt(depth + 1)) return false;
+  if (p_ == end_) return FailAt(at, "#_ without a form to discard");
+  Value discarded;
+  return ReadValue(&discarded, depth + 1);
 }
 
 bool EdnReader::ReadValue(Value* out, int depth) {
@@ -165,22 +166,36 @@ bool EdnReader::ReadValue(Value* out, int depth) {
     case ']':
     case '}':
       return Fail("unexpected " + DescribeByte(c));
-    case ':': {
-      const char* start = p_;
-      ++p_;
-      std::string_view name = ReadToken();
-      // ::foo (auto-resolved in Clojure) has no namespace to resolve here: keep the name.
-      while (!name.empty() && name.front() == ':') name.remove_prefix(1);
-      if (name.empty()) return FailAt(start, "invalid keyword");
-      *out = Value::String(std::string(name));
-      return true;
-    }
     default:
       break;
   }
   if (IsDigit(c) || ((c == '+' || c == '-') && end_ - p_ >= 2 && IsDigit(p_[1]))) {
     return ReadNumber(out);
   }
+  return ReadSymbolic(out);
+}
+
+bool EdnReader::ReadKeyword(std::string* name) {
+  const char* start = p_;
+  ++p_;  // ':'
+  std::string_view token = ReadToken();
+  // ::foo (auto-resolved in Clojure) has no namespace to resolve here: keep the name.
+  while (!token.empty() && token.front() == ':') token.remove_prefix(1);
+  if (token.empty()) return FailAt(start, "invalid keyword");
+  name->assign(token);
+  return true;
+}
+
+// flatten (here and on the other leaves that build Values): inlining std::variant's machinery
+// spares several indirect calls per Value built.
+[[gnu::flatten]] bool EdnReader::ReadSymbolic(Value* out) {
+  if (*p_ == ':') {
+    std::string name;
+    if (!ReadKeyword(&name)) return false;
+    *out = Value::String(std::move(name));
+    return true;
+  }
+  const char c = *p_;
   const std::string_view symbol = ReadToken();
   if (symbol.empty()) return Fail("unexpected " + DescribeByte(c));
   if (symbol == "nil") {
@@ -199,19 +214,23 @@ bool EdnReader::ReadSequence(char close, Value* out, int depth) {
   if (depth > kMaxEdnDepth) return Fail("nesting deeper than " + std::to_string(kMaxEdnDepth));
   const char* open = p_;
   ++p_;
-  Value::Array items;
+  const size_t mark = items_.size();
   while (true) {
     if (!SkipIgnorableAt(depth)) return false;
     if (p_ == end_) {
       return FailAt(open, std::string("unterminated ") + *open + " (no matching '" + close + "')");
     }
     if (*p_ == close) break;
+    // Read into a local first: a nested collection pushes onto items_ and may move it.
     Value item;
     if (!ReadValue(&item, depth)) return false;
-    items.push_back(std::move(item));
+    items_.push_back(std::move(item));
   }
   ++p_;
-  *out = Value::MakeArray(std::move(items));
+  const auto first = items_.begin() + static_cast<ptrdiff_t>(mark);
+  *out = Value::MakeArray(
+      Value::Array(std::make_move_iterator(first), std::make_move_iterator(items_.end())));
+  items_.erase(first, items_.end());
   return true;
 }
 
@@ -219,21 +238,23 @@ bool EdnReader::ReadMap(Value* out, int depth) {
   if (depth > kMaxEdnDepth) return Fail("nesting deeper than " + std::to_string(kMaxEdnDepth));
   const char* open = p_;
   ++p_;
-  Value::Object members;
+  const size_t mark = members_.size();
   while (true) {
     if (!SkipIgnorableAt(depth)) return false;
     if (p_ == end_) return FailAt(open, "unterminated { (no matching '}')");
     if (*p_ == '}') break;
-    Value key;
-    if (!ReadValue(&key, depth)) return false;
+    std::string name;
+    if (!ReadMapKey(&name, depth)) return false;
     if (!SkipIgnorableAt(depth)) return false;
     if (p_ == end_) return FailAt(open, "unterminated { (no matching '}')");
     if (*p_ == '}') return Fail("map literal has a key without a value");
     Value value;
     if (!ReadValue(&value, depth)) return false;
-    std::string name = key.is_string() ? key.as_string() : key.ToJson();
-    members.emplace_back(std::move(name), std::move(value));
+    members_.emplace_back(std::move(name), std::move(value));
   }
+  const auto first = members_.begin() + static_cast<ptrdiff_t>(mark);
+  Value::Object members(std::make_move_iterator(first), std::make_move_iterator(members_.end()));
+  members_.erase(first, members_.end());
   std::string duplicate;
   if (HasDuplicateKeys(members, &duplicate)) {
     return FailAt(open, "duplicate map key \"" + duplicate + "\"");
@@ -243,7 +264,16 @@ bool EdnReader::ReadMap(Value* out, int depth) {
   return true;
 }
 
-bool EdnReader::ReadString(Value* out) {
+bool EdnReader::ReadMapKey(std::string* name, int depth) {
+  // Keys are nearly always keywords: their names need no Value.
+  if (*p_ == ':') return ReadKeyword(name);
+  Value key;
+  if (!ReadValue(&key, depth)) return false;
+  *name = key.is_string() ? key.as_string() : key.ToJson();
+  return true;
+}
+
+[[gnu::flatten]] bool EdnReader::ReadString(Value* out) {
   const char* open = p_;
   ++p_;
   std::string s;
@@ -429,8 +459,16 @@ bool EdnReader::ReadDispatch(Value* out, int depth) {
   return ReadValue(out, depth + 1);
 }
 
-bool EdnReader::ReadNumber(Value* out) {
+[[gnu::flatten]] bool EdnReader::ReadNumber(Value* out) {
   const char* start = p_;
+  // Fast path: a plain decimal integer (no suffix, no leading zero) of at most 18 digits.
+  int64_t small = 0;
+  const char* q = ScanSmallInt(*p_ == '+' ? p_ + 1 : p_, end_, &small);
+  if (q != nullptr && (q == end_ || IsDelimiter(*q))) {
+    p_ = q;
+    *out = Value::Int(small);
+    return true;
+  }
   const std::string_view token = ReadToken();
   const auto invalid = [&] { return FailAt(start, "invalid number '" + Shorten(token) + "'"); };
   std::string_view t = token;
@@ -447,7 +485,8 @@ bool EdnReader::ReadNumber(Value* out) {
     if (!AllDigits(digits, base)) return false;
     std::from_chars_result r{};
     if (negative) {
-      std::string text = "-" + std::string(digits);
+      std::string text(1, '-');  // not "-" + std::string(...): GCC 12 warns falsely (PR 105329)
+      text.append(digits);
       r = std::from_chars(text.data(), text.data() + text.size(), v, base);
     } else {
       r = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
@@ -504,23 +543,40 @@ bool EdnReader::ReadNumber(Value* out) {
   return true;
 }
 
-void LineCounter::Seek(size_t offset) {
+int64_t LineCounter::Line(size_t offset) {
+  offset = std::min(offset, text_.size());
   if (offset < pos_) {
     pos_ = 0;
     line_ = 1;
-    line_start_ = 0;
   }
+  // Count newlines eight bytes at a time (the gap is usually one line of ~100 bytes): a byte
+  // of x ^ "\n\n..." is zero exactly where x has a newline, and this test for zero bytes is
+  // exact (no borrows between bytes).
+  constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7FULL;
+  constexpr uint64_t kNewlines = 0x0A0A0A0A0A0A0A0AULL;
+  const char* p = text_.data() + pos_;
+  const char* end = text_.data() + offset;
+  int64_t count = 0;
+  for (; end - p >= 8; p += 8) {
+    uint64_t x;
+    std::memcpy(&x, p, 8);
+    x ^= kNewlines;
+    const uint64_t nonzero = ((x & kLow7) + kLow7) | x;
+    // One bit per newline byte (bit 7 of it); summing the bytes by multiplication counts them
+    // without a popcount instruction, which baseline x86-64 lacks.
+    count += static_cast<int64_t>((((~nonzero & ~kLow7) >> 7) * 0x0101010101010101ULL) >> 56);
+  }
+  for (; p != end; ++p) count += *p == '\n' ? 1 : 0;
+  pos_ = offset;
+  line_ += count;
+  return line_;
+}
+
+int64_t LineCounter::Column(size_t offset) const {
   offset = std::min(offset, text_.size());
-  while (pos_ < offset) {
-    const void* nl = std::memchr(text_.data() + pos_, '\n', offset - pos_);
-    if (nl == nullptr) {
-      pos_ = offset;
-      break;
-    }
-    pos_ = static_cast<size_t>(static_cast<const char*>(nl) - text_.data()) + 1;
-    ++line_;
-    line_start_ = pos_;
-  }
+  size_t start = offset;
+  while (start > 0 && text_[start - 1] != '\n') --start;
+  return static_cast<int64_t>(offset - start) + 1;
 }
 
 }  // namespace internal
@@ -530,36 +586,35 @@ namespace {
 using internal::EdnReader;
 using internal::LineCounter;
 
-// Builds events from op maps, translating Knossos semantics into faultline's (DESIGN.md
-// section 2). One instance per file.
-class EdnImporter {
- public:
-  EdnImporter(std::string_view text, const std::string& source, bool independent)
-      : text_(text), source_(source), independent_(independent), reader_(text), lines_(text) {}
-
-  Result<History> Run();
-
- private:
-  Status ReaderError() {
-    const size_t at = reader_.error_offset();
-    return Status::Corruption(source_ + ":" + std::to_string(lines_.Line(at)) +
-                              ": invalid EDN at column " + std::to_string(lines_.Column(at)) +
-                              ": " + reader_.error());
-  }
-  Status OpError(int64_t line, const std::string& reason) {
-    return Status::Corruption(source_ + ":" + std::to_string(line) + ": " + reason);
-  }
-  // Reads the value at the reader's position and appends it as an event.
-  Status ReadOp();
-  Status AddOp(Value op, int64_t line);
-
-  std::string_view text_;
-  const std::string& source_;
-  bool independent_;
-  EdnReader reader_;
-  LineCounter lines_;
-  History history_;
+// The op map members the importer keeps, as bits of a set.
+enum OpField : unsigned {
+  kType = 1u << 0,
+  kF = 1u << 1,
+  kProcess = 1u << 2,
+  kValue = 1u << 3,
+  kKey = 1u << 4,
+  kIndex = 1u << 5,
+  kTime = 1u << 6,
+  kError = 1u << 7,
+  kOther = 0,
 };
+
+OpField OpFieldOf(std::string_view name) {
+  switch (name.size()) {
+    case 1:
+      return name == "f" ? kF : kOther;
+    case 3:
+      return name == "key" ? kKey : kOther;
+    case 4:
+      return name == "type" ? kType : name == "time" ? kTime : kOther;
+    case 5:
+      return name == "value" ? kValue : name == "index" ? kIndex : name == "error" ? kError : kOther;
+    case 7:
+      return name == "process" ? kProcess : kOther;
+    default:
+      return kOther;
+  }
+}
 
 const char* KindName(const Value& v) {
   switch (v.kind()) {
@@ -588,10 +643,46 @@ Value NormalizeKey(Value key) {
   return Value::String(key.ToJson());
 }
 
+// Builds events from op maps, translating Knossos semantics into faultline's (DESIGN.md
+// section 2). One instance per input. A plain op map ({...}) is read straight into its Event,
+// field by field; anything else (a tagged #jepsen.history.Op{...}) is read as a Value first.
+class EdnImporter {
+ public:
+  EdnImporter(std::string_view text, const std::string& source, bool independent)
+      : text_(text), source_(source), independent_(independent), reader_(text), lines_(text) {}
+
+  Result<History> Run();
+
+ private:
+  Status SyntaxError(size_t offset, const std::string& reason) {
+    return Status::Corruption(source_ + ":" + std::to_string(lines_.Line(offset)) +
+                              ": invalid EDN at column " + std::to_string(lines_.Column(offset)) +
+                              ": " + reason);
+  }
+  Status ReaderError() { return SyntaxError(reader_.error_offset(), reader_.error()); }
+  Status OpError(int64_t line, const std::string& reason) {
+    return Status::Corruption(source_ + ":" + std::to_string(line) + ": " + reason);
+  }
+  // Reads the op map at the reader's position and appends its event.
+  Status ReadOp();
+  Status ReadOpMap(Event* e);
+  Status AddOp(Value op, Event* e);
+  Status SetField(Event* e, OpField field, Value v);
+  Status Finish(Event* e, unsigned seen);
+
+  std::string_view text_;
+  const std::string& source_;
+  bool independent_;
+  EdnReader reader_;
+  LineCounter lines_;
+  History history_;
+};
+
 Result<History> EdnImporter::Run() {
   history_.source = source_;
-  // Jepsen's history.edn holds one op map per line of about 100 bytes.
-  history_.events.reserve(text_.size() / 128 + 1);
+  // Jepsen's history.edn holds one op map of about 100 bytes per line. (Reserving too much
+  // costs address space only: pages never written are never mapped.)
+  history_.events.reserve(text_.size() / 64 + 1);
   while (true) {
     if (!reader_.SkipIgnorable()) return ReaderError();
     if (reader_.AtEnd()) break;
@@ -623,106 +714,166 @@ Result<History> EdnImporter::Run() {
 
 Status EdnImporter::ReadOp() {
   const size_t start = reader_.offset();
+  Event& e = history_.events.emplace_back();
+  e.line = lines_.Line(start);
+  e.index = static_cast<int64_t>(history_.events.size() - 1);  // position among op maps
+  if (reader_.Peek() == '{') return ReadOpMap(&e);
   Value op;
   if (!reader_.ReadValue(&op, 1)) return ReaderError();
-  return AddOp(std::move(op), lines_.Line(start));
+  return AddOp(std::move(op), &e);
 }
 
-Status EdnImporter::AddOp(Value op, int64_t line) {
-  if (!op.is_object()) {
-    return OpError(line, std::string("expected an op map such as {:type :invoke, :f :read, "
-                                     ":process 0}, not ") +
-                             KindName(op));
+Status EdnImporter::ReadOpMap(Event* e) {
+  const size_t open = reader_.offset();
+  reader_.Advance();
+  unsigned seen = 0;
+  std::string name;
+  std::vector<std::string> others;  // names of other members, to reject duplicates
+  while (true) {
+    if (!reader_.SkipIgnorable()) return ReaderError();
+    if (reader_.AtEnd()) return SyntaxError(open, "unterminated { (no matching '}')");
+    if (reader_.Peek() == '}') break;
+    if (!reader_.ReadMapKey(&name, 2)) return ReaderError();
+    if (!reader_.SkipIgnorable()) return ReaderError();
+    if (reader_.AtEnd()) return SyntaxError(open, "unterminated { (no matching '}')");
+    if (reader_.Peek() == '}') {
+      return SyntaxError(reader_.offset(), "map literal has a key without a value");
+    }
+    const OpField field = OpFieldOf(name);
+    const bool duplicate = field != kOther ? (seen & field) != 0
+                                           : std::find(others.begin(), others.end(), name) !=
+                                                 others.end();
+    if (duplicate) return SyntaxError(open, "duplicate map key \"" + name + "\"");
+    seen |= field;
+    if (field == kOther) {
+      others.push_back(name);
+      Value ignored;
+      if (!reader_.ReadValue(&ignored, 2)) return ReaderError();
+    } else if (field == kValue) {
+      if (!reader_.ReadValue(&e->value, 2)) return ReaderError();
+    } else {
+      Value v;
+      if (!reader_.ReadValue(&v, 2)) return ReaderError();
+      if (Status s = SetField(e, field, std::move(v)); !s.ok()) return s;
+    }
   }
-  Event e;
-  e.line = line;
-  e.index = static_cast<int64_t>(history_.events.size());
-  bool has_type = false;
-  bool has_f = false;
-  bool has_process = false;
+  reader_.Advance();  // '}'
+  return Finish(e, seen);
+}
+
+Status EdnImporter::AddOp(Value op, Event* e) {
+  if (!op.is_object()) {
+    return OpError(e->line, std::string("expected an op map such as {:type :invoke, :f :read, "
+                                        ":process 0}, not ") +
+                                KindName(op));
+  }
+  unsigned seen = 0;
   for (auto& [name, v] : op.as_object()) {
-    if (name == "type") {
-      has_type = true;
+    const OpField field = OpFieldOf(name);
+    seen |= field;
+    if (field == kValue) {
+      e->value = std::move(v);
+    } else if (field != kOther) {
+      if (Status s = SetField(e, field, std::move(v)); !s.ok()) return s;
+    }
+  }
+  return Finish(e, seen);
+}
+
+// flatten (here and in the reader's leaves): inlining std::variant's machinery spares several
+// indirect calls per Value handled.
+[[gnu::flatten]] Status EdnImporter::SetField(Event* e, OpField field, Value v) {
+  switch (field) {
+    case kType: {
       const std::string* t = v.is_string() ? &v.as_string() : nullptr;
       if (t != nullptr && *t == "invoke") {
-        e.type = EventType::kInvoke;
+        e->type = EventType::kInvoke;
       } else if (t != nullptr && *t == "ok") {
-        e.type = EventType::kOk;
+        e->type = EventType::kOk;
       } else if (t != nullptr && *t == "fail") {
-        e.type = EventType::kFail;
+        e->type = EventType::kFail;
       } else if (t != nullptr && *t == "info") {
-        e.type = EventType::kInfo;
+        e->type = EventType::kInfo;
       } else {
-        return OpError(line, ":type must be one of :invoke, :ok, :fail, :info");
+        return OpError(e->line, ":type must be one of :invoke, :ok, :fail, :info");
       }
-    } else if (name == "f") {
-      if (v.is_null()) return OpError(line, ":f must be a keyword or a string");
-      has_f = true;
-      e.f = v.is_string() ? v.as_string() : v.ToJson();
-    } else if (name == "process") {
-      has_process = true;
+      break;
+    }
+    case kF:
+      if (v.is_null()) return OpError(e->line, ":f must be a keyword or a string");
+      e->f = v.is_string() ? v.as_string() : v.ToJson();
+      break;
+    case kProcess:
       // Jepsen's nemesis is :nemesis; any other non-integer process is not a client either.
       if (v.is_int()) {
-        e.process = v.as_int();
+        e->process = v.as_int();
       } else {
-        e.nemesis = true;
+        e->nemesis = true;
       }
-    } else if (name == "value") {
-      e.value = std::move(v);
-    } else if (name == "key") {
+      break;
+    case kValue:
+      e->value = std::move(v);
+      break;
+    case kKey:
       if (!v.is_null()) {
-        e.has_key = true;
-        e.key = NormalizeKey(std::move(v));
+        e->has_key = true;
+        e->key = NormalizeKey(std::move(v));
       }
-    } else if (name == "index") {
+      break;
+    case kIndex:
       if (v.is_int()) {
-        e.index = v.as_int();
+        e->index = v.as_int();
       } else if (!v.is_null()) {
-        return OpError(line, ":index must be an integer");
+        return OpError(e->line, ":index must be an integer");
       }
-    } else if (name == "time") {
+      break;
+    case kTime:
       if (v.is_int()) {
-        e.time = v.as_int();
+        e->time = v.as_int();
       } else if (!v.is_null()) {
-        return OpError(line, ":time must be an integer (nanoseconds)");
+        return OpError(e->line, ":time must be an integer (nanoseconds)");
       }
-    } else if (name == "error") {
+      break;
+    case kError:
       // :error nil is Jepsen's "no error"; a keyword is kept as its name.
       if (v.is_string()) {
-        e.error = v.as_string();
+        e->error = v.as_string();
       } else if (!v.is_null()) {
-        e.error = v.ToJson();
+        e->error = v.ToJson();
       }
-    }
+      break;
+    case kOther:
+      break;
   }
-  if (!has_type) return OpError(line, "op map has no :type");
-  if (!has_f) return OpError(line, "op map has no :f");
-  if (!has_process) return OpError(line, "op map has no :process");
+  return Status::Ok();
+}
 
-  if (!e.nemesis) {
-    // Jepsen independent tuples: :value [k v] is v on key k, on invokes and completions alike.
-    if (independent_ && !e.has_key && e.value.is_array() && e.value.as_array().size() == 2) {
-      Value::Array tuple = std::move(e.value.as_array());
-      e.has_key = true;
-      e.key = NormalizeKey(std::move(tuple[0]));
-      e.value = std::move(tuple[1]);
-    }
-    // Knossos: every :fail has no effect. faultline reads a cas fail with error "mismatch" as a
-    // definite observation, so an error spelt that way must not reach the models as such.
-    if (e.type == EventType::kFail && e.error == "mismatch") e.error = "knossos-fail: mismatch";
-    // Knossos: an :ok :read of nil constrains nothing (faultline would read it as "absent").
-    if (e.type == EventType::kOk && e.f == "read" && e.value.is_null()) e.value = Value::Any();
-    if (e.type == EventType::kOk && e.f == "txn" && e.value.is_array()) {
-      for (Value& micro : e.value.as_array()) {
-        if (!micro.is_array()) continue;
-        Value::Array& m = micro.as_array();
-        if (m.size() == 3 && m[0].is_string() && m[0].as_string() == "read" && m[2].is_null()) {
-          m[2] = Value::Any();
-        }
+Status EdnImporter::Finish(Event* e, unsigned seen) {
+  if ((seen & kType) == 0) return OpError(e->line, "op map has no :type");
+  if ((seen & kF) == 0) return OpError(e->line, "op map has no :f");
+  if ((seen & kProcess) == 0) return OpError(e->line, "op map has no :process");
+  if (e->nemesis) return Status::Ok();
+  // Jepsen independent tuples: :value [k v] is v on key k, on invokes and completions alike.
+  if (independent_ && !e->has_key && e->value.is_array() && e->value.as_array().size() == 2) {
+    Value::Array tuple = std::move(e->value.as_array());
+    e->has_key = true;
+    e->key = NormalizeKey(std::move(tuple[0]));
+    e->value = std::move(tuple[1]);
+  }
+  // Knossos: every :fail has no effect. faultline reads a cas fail with error "mismatch" as a
+  // definite observation, so an error spelt that way must not reach the models as such.
+  if (e->type == EventType::kFail && e->error == "mismatch") e->error = "knossos-fail: mismatch";
+  // Knossos: an :ok :read of nil constrains nothing (faultline would read it as "absent").
+  if (e->type == EventType::kOk && e->f == "read" && e->value.is_null()) e->value = Value::Any();
+  if (e->type == EventType::kOk && e->f == "txn" && e->value.is_array()) {
+    for (Value& micro : e->value.as_array()) {
+      if (!micro.is_array()) continue;
+      Value::Array& m = micro.as_array();
+      if (m.size() == 3 && m[0].is_string() && m[0].as_string() == "read" && m[2].is_null()) {
+        m[2] = Value::Any();
       }
     }
   }
-  history_.events.push_back(std::move(e));
   return Status::Ok();
 }
 

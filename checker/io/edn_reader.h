@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "checker/value.h"
 
@@ -41,6 +42,9 @@ class EdnReader {
   // Reads the value at the current position. REQUIRES: SkipIgnorable() returned true and
   // !AtEnd(). `depth` is the nesting of the caller's own collections.
   bool ReadValue(Value* out, int depth = 0);
+  // Reads a map key at the current position (same REQUIRES): a keyword's or symbol's name, a
+  // string, or the JSON text of any other key.
+  bool ReadMapKey(std::string* name, int depth = 0);
 
   bool Fail(std::string reason) { return FailAt(p_, std::move(reason)); }
   const std::string& error() const { return error_; }
@@ -48,6 +52,7 @@ class EdnReader {
 
  private:
   bool SkipIgnorableAt(int depth);
+  bool SkipDiscarded(int depth);
   bool ReadSequence(char close, Value* out, int depth);
   bool ReadMap(Value* out, int depth);
   bool ReadString(Value* out);
@@ -56,12 +61,18 @@ class EdnReader {
   bool ReadNumber(Value* out);
   std::string_view ReadToken();
   bool FailAt(const char* at, std::string reason);
+  bool ReadSymbolic(Value* out);  // a keyword, symbol, nil, true or false
+  bool ReadKeyword(std::string* name);
 
   const char* begin_;
   const char* p_;
   const char* end_;
   std::string error_;
   size_t error_offset_ = 0;
+  // Elements and members of the collections being read, innermost last: each collection's own
+  // vector is allocated once, at its exact size, when it closes.
+  std::vector<Value> items_;
+  Value::Object members_;
 };
 
 // 1-based line and column of byte offsets in one text. Amortised O(text length) over a run of
@@ -69,22 +80,13 @@ class EdnReader {
 class LineCounter {
  public:
   explicit LineCounter(std::string_view text) : text_(text) {}
-  int64_t Line(size_t offset) {
-    Seek(offset);
-    return line_;
-  }
-  int64_t Column(size_t offset) {
-    Seek(offset);
-    return static_cast<int64_t>(offset - line_start_) + 1;
-  }
+  int64_t Line(size_t offset);
+  int64_t Column(size_t offset) const;
 
  private:
-  void Seek(size_t offset);
-
   std::string_view text_;
-  size_t pos_ = 0;         // newlines before pos_ are counted
-  int64_t line_ = 1;       // line of pos_
-  size_t line_start_ = 0;  // offset where line_ starts
+  size_t pos_ = 0;    // newlines before pos_ are counted
+  int64_t line_ = 1;  // line of pos_
 };
 
 }  // namespace faultline::checker::io::internal

@@ -286,6 +286,58 @@ TEST(Check, BadInputIsAnError) {
   EXPECT_THAT(r.status().message(), HasSubstr("has not completed"));
 }
 
+// Regressions from review.
+
+TEST(Check, UnconstrainedReadNeverSharesAClassWithReadOfNull) {
+  using testing::A;
+  using testing::S;
+  auto txn = [](Value read) {
+    return A({A({S("write"), S("y"), I(1)}), A({S("read"), S("x"), std::move(read)})});
+  };
+  // x is 5 when the last txn reads it: a read of Any is fine, a read of null is not.
+  History h = HistoryBuilder()
+                  .Op(0, "txn", txn(Value()), txn(Value::Any()))
+                  .Op(0, "txn", A({A({S("write"), S("x"), I(5)})}), A({A({S("write"), S("x"), I(5)})}))
+                  .Op(0, "txn", txn(Value()), txn(Value()))
+                  .Build();
+  CheckResult r = Check(h, "multi-register", std::nullopt);
+  EXPECT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_THAT(r.keys[0].counterexample->reason, HasSubstr("x holds 5"));
+}
+
+TEST(Check, CounterOverflowIsRejectedNotWrapped) {
+  History h = HistoryBuilder()
+                  .Op(0, "add", I(INT64_MAX), I(INT64_MAX))
+                  .Op(0, "add", I(1), I(1))
+                  .Op(0, "read", Value(), I(INT64_MIN))
+                  .Build();
+  EXPECT_EQ(Check(h, "counter", std::nullopt).verdict, Verdict::kInvalid);
+}
+
+TEST(Check, HugeTimeoutMeansNoLimit) {
+  History h = HistoryBuilder().Op(0, "write", I(1), I(1)).Build();
+  CheckOptions o;
+  o.timeout_s = 1e10;
+  o.memory_limit_mb = uint64_t{1} << 50;
+  Result<CheckResult> r = CheckHistory(h, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->verdict, Verdict::kValid);
+}
+
+TEST(Check, InitialStateLargerThanTheMemoryLimitIsUnknown) {
+  History h = HistoryBuilder()
+                  .Op(0, "get", Value(), Value::String(std::string(2 << 20, 'a')))
+                  .Build();
+  CheckOptions o;
+  o.model = "kv";
+  o.initial = Value::String(std::string(2 << 20, 'a'));
+  o.memory_limit_mb = 1;
+  Result<CheckResult> r = CheckHistory(h, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->verdict, Verdict::kUnknown);
+  EXPECT_EQ(r->cause, "memory-limit");
+}
+
 // --- models -------------------------------------------------------------------------------
 
 TEST(Models, Mutex) {

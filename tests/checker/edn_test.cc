@@ -338,6 +338,35 @@ TEST(EdnTest, error_opMapFields) {
             "string, keyword or symbol");
 }
 
+TEST(EdnTest, parse_opMapsWithCommentsDiscardsAndUnknownMembers) {
+  const History h = Parse(
+      "{:type :invoke, #_ :ignored ; a comment\n"
+      " :f :read, :node \"n1\", :process 4, :extra {:a [1 2]}}\n"
+      "#jepsen.history.Op{:type :ok, :f :read, :value 3, :process 4, :time 9}\n");
+  ASSERT_EQ(h.events.size(), 2u);
+  EXPECT_EQ(h.events[0].f, "read");
+  EXPECT_EQ(h.events[0].process, 4);
+  EXPECT_EQ(h.events[1].value, Value::Int(3));
+  EXPECT_EQ(h.events[1].time, 9);
+  EXPECT_EQ(h.events[1].line, 3);
+  EXPECT_EQ(h.events[1].index, 1);
+}
+
+TEST(EdnTest, error_duplicateMembers) {
+  EXPECT_EQ(Error("{:type :ok, :f :read, :type :ok, :process 0}"),
+            "h.edn:1: invalid EDN at column 1: duplicate map key \"type\"");
+  EXPECT_EQ(Error("\n  {:type :ok, :f :read, :node 1, :node 2, :process 0}"),
+            "h.edn:2: invalid EDN at column 3: duplicate map key \"node\"");
+  EXPECT_EQ(Error("#jepsen.history.Op{:type :ok, :f :read, :f :write, :process 0}"),
+            "h.edn:1: invalid EDN at column 19: duplicate map key \"f\"");
+}
+
+TEST(EdnTest, error_taggedOpMapFields) {
+  EXPECT_EQ(Error("#jepsen.history.Op{:type :done, :f :read, :process 0}"),
+            "h.edn:1: :type must be one of :invoke, :ok, :fail, :info");
+  EXPECT_EQ(Error("#jepsen.history.Op{:f :read, :process 0}"), "h.edn:1: op map has no :type");
+}
+
 TEST(EdnTest, error_syntaxNamesLineAndColumn) {
   EXPECT_EQ(Error("[{:type :invoke, :f :read, :process 0}\n {:type :ok :f}]"),
             "h.edn:2: invalid EDN at column 15: map literal has a key without a value");
