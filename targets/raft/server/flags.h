@@ -1,0 +1,42 @@
+// raftkv's command line: `raftkv --id n1 --host H --client-port P --peer-port Q
+// --peers n1=h:p,n2=h:p,... --data DIR [tuning] [--unsafe-...]`. Standard library only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "targets/raft/core/types.h"
+
+namespace faultline::raft::server {
+
+struct PeerAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+
+struct ServerOptions {
+  NodeId id = kNoNode;  // "n3" -> 3
+  std::string host;
+  uint16_t client_port = 0;
+  uint16_t peer_port = 0;
+  std::map<NodeId, PeerAddress> peers;  // every member, including this node
+  std::string data_dir;
+  int election_timeout_ms = 1000;
+  int heartbeat_ms = 100;  // also the length of one Raft tick
+  uint64_t snapshot_threshold = 10000;
+  // Deliberate bugs for validating the harness (issue 3); all off by default.
+  bool unsafe_stale_reads = false;
+  bool unsafe_no_fsync = false;
+  bool unsafe_commit_old_terms = false;
+};
+
+// Parses argv (without argv[0]). On error returns false and sets *error to one line.
+bool ParseFlags(const std::vector<std::string>& args, ServerOptions* options, std::string* error);
+
+// "n3" -> 3; kNoNode when `name` is not of that form.
+NodeId ParseNodeName(const std::string& name);
+std::string NodeName(NodeId id);
+
+}  // namespace faultline::raft::server
