@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "checker/io/edn_reader.h"
+#include "checker/io/event_fields.h"
 #include "checker/io/load.h"
 #include "checker/json_reader.h"
 
@@ -586,35 +587,17 @@ namespace {
 using internal::EdnReader;
 using internal::LineCounter;
 
-// The op map members the importer keeps, as bits of a set.
-enum OpField : unsigned {
-  kType = 1u << 0,
-  kF = 1u << 1,
-  kProcess = 1u << 2,
-  kValue = 1u << 3,
-  kKey = 1u << 4,
-  kIndex = 1u << 5,
-  kTime = 1u << 6,
-  kError = 1u << 7,
-  kOther = 0,
-};
-
-OpField OpFieldOf(std::string_view name) {
-  switch (name.size()) {
-    case 1:
-      return name == "f" ? kF : kOther;
-    case 3:
-      return name == "key" ? kKey : kOther;
-    case 4:
-      return name == "type" ? kType : name == "time" ? kTime : kOther;
-    case 5:
-      return name == "value" ? kValue : name == "index" ? kIndex : name == "error" ? kError : kOther;
-    case 7:
-      return name == "process" ? kProcess : kOther;
-    default:
-      return kOther;
-  }
-}
+// The op map members the importer keeps (shared with the JSON Lines importer).
+using OpField = internal::EventField;
+using internal::kError;
+using internal::kF;
+using internal::kIndex;
+using internal::kKey;
+using internal::kOther;
+using internal::kProcess;
+using internal::kTime;
+using internal::kType;
+using internal::kValue;
 
 const char* KindName(const Value& v) {
   switch (v.kind()) {
@@ -739,7 +722,7 @@ Status EdnImporter::ReadOpMap(Event* e) {
     if (reader_.Peek() == '}') {
       return SyntaxError(reader_.offset(), "map literal has a key without a value");
     }
-    const OpField field = OpFieldOf(name);
+    const OpField field = internal::EventFieldOf(name);
     const bool duplicate = field != kOther ? (seen & field) != 0
                                            : std::find(others.begin(), others.end(), name) !=
                                                  others.end();
@@ -769,7 +752,7 @@ Status EdnImporter::AddOp(Value op, Event* e) {
   }
   unsigned seen = 0;
   for (auto& [name, v] : op.as_object()) {
-    const OpField field = OpFieldOf(name);
+    const OpField field = internal::EventFieldOf(name);
     seen |= field;
     if (field == kValue) {
       e->value = std::move(v);

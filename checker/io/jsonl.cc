@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "checker/io/event_fields.h"
 #include "checker/io/load.h"
 #include "checker/json_reader.h"
 
@@ -25,37 +26,16 @@ using checker::internal::FindStringStop;
 using checker::internal::JsonReader;
 using checker::internal::ScanSmallInt;
 
-enum Field : unsigned {
-  kIndex = 1u << 0,
-  kTime = 1u << 1,
-  kProcess = 1u << 2,
-  kType = 1u << 3,
-  kF = 1u << 4,
-  kKey = 1u << 5,
-  kValue = 1u << 6,
-  kError = 1u << 7,
-  kOther = 0,
-};
-
-Field FieldOf(std::string_view name) {
-  switch (name.size()) {
-    case 1:
-      return name == "f" ? kF : kOther;
-    case 3:
-      return name == "key" ? kKey : kOther;
-    case 4:
-      return name == "type" ? kType : name == "time" ? kTime : kOther;
-    case 5:
-      return name == "value"   ? kValue
-             : name == "index" ? kIndex
-             : name == "error" ? kError
-                               : kOther;
-    case 7:
-      return name == "process" ? kProcess : kOther;
-    default:
-      return kOther;
-  }
-}
+using Field = internal::EventField;
+using internal::kError;
+using internal::kF;
+using internal::kIndex;
+using internal::kKey;
+using internal::kOther;
+using internal::kProcess;
+using internal::kTime;
+using internal::kType;
+using internal::kValue;
 
 // The field whose name, with its quotes and the colon, starts at p, as the harness writes it
 // ("index": and so on). Returns the byte after the colon, or nullptr for the general path
@@ -347,7 +327,7 @@ bool ParseLine(std::string_view line, JsonReader& r, Event* e, std::string* scra
           return invalid_json();
         }
         p = q;
-        field = FieldOf(name);
+        field = internal::EventFieldOf(name);
         // Whitespace is looked for only where the expected byte is not found: compact JSON,
         // which the harness writes, has none.
         if (p == end || *p != ':') {
