@@ -71,6 +71,22 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   sim_cmd->add_option("--jobs", sim.jobs, "Seeds run in parallel (default: cores)");
 
+  // An unknown command gets a clear line rather than CLI11's "a subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string command = argv[1];
+    bool known = false;
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      known |= sub->get_name() == command;
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "faultline: unknown command '%s' (commands: %s)\n", command.c_str(),
+                   names.c_str());
+      return kExitBadInput;
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
