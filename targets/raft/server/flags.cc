@@ -1,6 +1,8 @@
 #include "targets/raft/server/flags.h"
 
+#include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <set>
 #include <string_view>
 
@@ -20,7 +22,16 @@ bool ParseHostPort(std::string_view s, PeerAddress* out) {
   if (colon == std::string_view::npos || colon == 0) return false;
   uint64_t port = 0;
   if (!ParseUint(s.substr(colon + 1), 65535, &port) || port == 0) return false;
-  out->host = std::string(s.substr(0, colon));
+  // The port follows the last colon (so "::1:9001" works); the host must look like a host
+  // name or an IPv4/IPv6 address, so a wrong separator ("n2=h:1;n1=h:2") cannot hide a peer.
+  const std::string_view host = s.substr(0, colon);
+  for (char c : host) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' &&
+        c != '[' && c != ']' && c != '_') {
+      return false;
+    }
+  }
+  out->host = std::string(host);
   out->port = static_cast<uint16_t>(port);
   return true;
 }
@@ -38,7 +49,9 @@ NodeId ParseNodeName(const std::string& name) {
 
 std::string NodeName(NodeId id) { return "n" + std::to_string(id); }
 
-bool ParseFlags(const std::vector<std::string>& args, ServerOptions* o, std::string* error) {
+namespace {
+
+bool ParseFlagsRaw(const std::vector<std::string>& args, ServerOptions* o, std::string* error) {
   static const std::set<std::string> kBool = {"--unsafe-stale-reads", "--unsafe-no-fsync",
                                               "--unsafe-commit-old-terms"};
   std::set<std::string> seen;
@@ -136,6 +149,25 @@ bool ParseFlags(const std::vector<std::string>& args, ServerOptions* o, std::str
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool ParseFlags(const std::vector<std::string>& args, ServerOptions* o, std::string* error) {
+  if (ParseFlagsRaw(args, o, error)) return true;
+  // The message echoes what was given; keep it one line whatever that was.
+  std::string line;
+  for (char c : *error) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+      line += buf;
+    } else {
+      line += c;
+    }
+  }
+  *error = std::move(line);
+  return false;
 }
 
 }  // namespace faultline::raft::server
