@@ -100,6 +100,9 @@ HttpApi::HttpApi(Node* node) : impl_(std::make_unique<Impl>(node)) {
   // httplib writes the status line/headers and the body separately: without TCP_NODELAY,
   // Nagle holds the body until the client's delayed ACK (~40 ms per keep-alive request).
   s.set_tcp_nodelay(true);
+  // httplib closes a keep-alive connection after 5 requests by default; clients then reconnect
+  // constantly and, with a backlog of 5, wait out TCP's 1 s retry under load (raftkv_bench).
+  s.set_keep_alive_max_count(1000000);
 
   s.Get("/status", [impl](const httplib::Request&, httplib::Response& res) {
     ClientRequest req;

@@ -17,7 +17,9 @@ namespace faultline::raft::server {
 
 class HttpApi {
  public:
-  static constexpr int kHandlerThreads = 64;
+  // httplib serves each keep-alive connection on one pool thread for its whole life: the pool
+  // bounds how many clients are served at once, so it is sized well past 64 (raftkv_bench).
+  static constexpr int kHandlerThreads = 256;
   static constexpr int kRequestTimeoutMs = 2000;
 
   explicit HttpApi(Node* node);  // `node` must outlive this object
