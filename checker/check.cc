@@ -141,6 +141,10 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
       kr.has_key = p.has_key;
       kr.key = p.key;
       kr.ops = p.all_ops;
+      // Until the search returns: an allocation failure thrown out of it leaves this key
+      // undecided, never valid.
+      kr.verdict = Verdict::kUnknown;
+      kr.cause = "memory-limit";
       const auto t0 = Clock::now();
       SearchOutcome s = SearchLinearization(*model, *initial, p.ops, limits);
       kr.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -157,6 +161,8 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
       } else if (s.verdict == Verdict::kInvalid) {
         kr.counterexample = BuildCounterexample(*model, p, s);
         kr.cause = kr.counterexample->reason;
+      } else {
+        kr.cause.clear();
       }
     }
   };
