@@ -237,9 +237,7 @@ bool JsonReader::FailUnexpected() {
 
 bool JsonReader::ParseStringViewSlow(std::string_view* view, std::string* scratch) {
   ++p_;  // the opening quote
-  const char* start = p_;
-  p_ = FindStringStop(p_, end_);
-  scratch->assign(start, static_cast<size_t>(p_ - start));
+  scratch->clear();
   while (true) {
     const char* run = p_;
     p_ = FindStringStop(p_, end_);
@@ -392,13 +390,13 @@ bool JsonReader::ParseNumber(Value* out) {
     const std::string_view text(start, static_cast<size_t>(p_ - start));
     const size_t e = text.find_first_of("eE");
     if (e != std::string_view::npos && e + 1 < text.size() && text[e + 1] == '-') {
-      *out = Value::Double(*start == '-' ? -0.0 : 0.0);
+      StoreDouble(out, *start == '-' ? -0.0 : 0.0);
       return true;
     }
     return FailAt(start, "number out of range");
   }
   if (r.ec != std::errc() || r.ptr != p_) return FailAt(start, "invalid number");
-  *out = Value::Double(d);
+  StoreDouble(out, d);
   return true;
 }
 
@@ -505,7 +503,7 @@ bool JsonReader::ParseValueAt(Value* out, int depth) {
       std::string_view view;
       if (!ParseStringView(&view, &s)) return false;
       if (view.data() != s.data()) s.assign(view);
-      *out = Value::String(std::move(s));
+      StoreString(out, std::move(s));
       return true;
     }
     case 't':
@@ -523,7 +521,7 @@ bool JsonReader::ParseValueAt(Value* out, int depth) {
     default: {
       int64_t i = 0;
       if (ParseSmallInt(&i)) {
-        *out = Value::Int(i);
+        StoreInt(out, i);
         return true;
       }
       if (*p_ == '-' || IsDigit(*p_)) return ParseNumber(out);

@@ -21,6 +21,9 @@ namespace {
 using checker::internal::AppendUtf8;
 using checker::internal::DescribeByte;
 using checker::internal::ScanSmallInt;
+using checker::internal::StoreDouble;
+using checker::internal::StoreInt;
+using checker::internal::StoreString;
 using checker::internal::Utf8SequenceLength;
 
 // Maps with more members than this are checked for duplicate keys through a sorted index.
@@ -187,13 +190,11 @@ bool EdnReader::ReadKeyword(std::string* name) {
   return true;
 }
 
-// flatten (here and on the other leaves that build Values): inlining std::variant's machinery
-// spares several indirect calls per Value built.
-[[gnu::flatten]] bool EdnReader::ReadSymbolic(Value* out) {
+bool EdnReader::ReadSymbolic(Value* out) {
   if (*p_ == ':') {
     std::string name;
     if (!ReadKeyword(&name)) return false;
-    *out = Value::String(std::move(name));
+    StoreString(out, std::move(name));
     return true;
   }
   const char c = *p_;
@@ -206,7 +207,7 @@ bool EdnReader::ReadKeyword(std::string* name) {
   } else if (symbol == "false") {
     *out = Value::Bool(false);
   } else {
-    *out = Value::String(std::string(symbol));
+    StoreString(out, std::string(symbol));
   }
   return true;
 }
@@ -274,7 +275,7 @@ bool EdnReader::ReadMapKey(std::string* name, int depth) {
   return true;
 }
 
-[[gnu::flatten]] bool EdnReader::ReadString(Value* out) {
+bool EdnReader::ReadString(Value* out) {
   const char* open = p_;
   ++p_;
   std::string s;
@@ -351,7 +352,7 @@ bool EdnReader::ReadMapKey(std::string* name, int depth) {
     }
   }
   ++p_;  // closing quote
-  *out = Value::String(std::move(s));
+  StoreString(out, std::move(s));
   return true;
 }
 
@@ -422,11 +423,11 @@ bool EdnReader::ReadDispatch(Value* out, int depth) {
     ++p_;
     const std::string_view name = ReadToken();
     if (name == "Inf") {
-      *out = Value::Double(std::numeric_limits<double>::infinity());
+      StoreDouble(out, std::numeric_limits<double>::infinity());
     } else if (name == "-Inf") {
-      *out = Value::Double(-std::numeric_limits<double>::infinity());
+      StoreDouble(out, -std::numeric_limits<double>::infinity());
     } else if (name == "NaN") {
-      *out = Value::Double(std::numeric_limits<double>::quiet_NaN());
+      StoreDouble(out, std::numeric_limits<double>::quiet_NaN());
     } else {
       return FailAt(start, "unknown symbolic value ##" + Shorten(name));
     }
@@ -460,14 +461,14 @@ bool EdnReader::ReadDispatch(Value* out, int depth) {
   return ReadValue(out, depth + 1);
 }
 
-[[gnu::flatten]] bool EdnReader::ReadNumber(Value* out) {
+bool EdnReader::ReadNumber(Value* out) {
   const char* start = p_;
   // Fast path: a plain decimal integer (no suffix, no leading zero) of at most 18 digits.
   int64_t small = 0;
   const char* q = ScanSmallInt(*p_ == '+' ? p_ + 1 : p_, end_, &small);
   if (q != nullptr && (q == end_ || IsDelimiter(*q))) {
     p_ = q;
-    *out = Value::Int(small);
+    StoreInt(out, small);
     return true;
   }
   const std::string_view token = ReadToken();
@@ -497,7 +498,7 @@ bool EdnReader::ReadDispatch(Value* out, int depth) {
       return false;
     }
     if (r.ec != std::errc()) return false;
-    *out = Value::Int(v);
+    StoreInt(out, v);
     return true;
   };
 
@@ -506,7 +507,7 @@ bool EdnReader::ReadDispatch(Value* out, int depth) {
   if (suffix == 'M') {  // BigDecimal: a double is as close as we get
     double d = 0;
     if (!to_double(t.substr(0, t.size() - 1), &d)) return invalid();
-    *out = Value::Double(d);
+    StoreDouble(out, d);
     return true;
   }
   if (const size_t slash = body.find('/'); slash != std::string_view::npos) {  // ratio 1/3
@@ -518,7 +519,7 @@ bool EdnReader::ReadDispatch(Value* out, int depth) {
         d == 0) {
       return invalid();
     }
-    *out = Value::Double(negative ? -n / d : n / d);
+    StoreDouble(out, negative ? -n / d : n / d);
     return true;
   }
   const bool bigint = suffix == 'N';
@@ -531,7 +532,7 @@ bool EdnReader::ReadDispatch(Value* out, int depth) {
   if (!bigint && digits.find_first_of(".eE") != std::string_view::npos) {
     double d = 0;
     if (!to_double(t, &d)) return invalid();
-    *out = Value::Double(d);
+    StoreDouble(out, d);
     return true;
   }
   // Clojure reads a leading zero as octal (017 is 15); Jepsen never prints one, but be exact.
@@ -540,7 +541,7 @@ bool EdnReader::ReadDispatch(Value* out, int depth) {
   if (!overflow) return invalid();
   double d = 0;  // beyond int64: the nearest double
   if (base != 10 || !to_double(t.substr(0, t.size() - (bigint ? 1 : 0)), &d)) return invalid();
-  *out = Value::Double(d);
+  StoreDouble(out, d);
   return true;
 }
 
@@ -723,9 +724,9 @@ Status EdnImporter::ReadOpMap(Event* e) {
       return SyntaxError(reader_.offset(), "map literal has a key without a value");
     }
     const OpField field = internal::EventFieldOf(name);
-    const bool duplicate = field != kOther ? (seen & field) != 0
-                                           : std::find(others.begin(), others.end(), name) !=
-                                                 others.end();
+    const bool duplicate = field != kOther
+                               ? (seen & field) != 0
+                               : std::find(others.begin(), others.end(), name) != others.end();
     if (duplicate) return SyntaxError(open, "duplicate map key \"" + name + "\"");
     seen |= field;
     if (field == kOther) {
@@ -763,9 +764,7 @@ Status EdnImporter::AddOp(Value op, Event* e) {
   return Finish(e, seen);
 }
 
-// flatten (here and in the reader's leaves): inlining std::variant's machinery spares several
-// indirect calls per Value handled.
-[[gnu::flatten]] Status EdnImporter::SetField(Event* e, OpField field, Value v) {
+Status EdnImporter::SetField(Event* e, OpField field, Value v) {
   switch (field) {
     case kType: {
       const std::string* t = v.is_string() ? &v.as_string() : nullptr;

@@ -93,15 +93,17 @@ LineKind ParseLine(std::string_view line, Event* e, std::string* reason) {
   std::string_view trailing;
   if (!rest.empty()) {
     EdnReader reader(rest);
-    bool ok = reader.SkipIgnorable() && !reader.AtEnd() && reader.ReadValue(&e->value);
+    const bool ok = reader.SkipIgnorable() && !reader.AtEnd() && reader.ReadValue(&e->value);
     if (ok) {
       timed_out = rest.substr(0, reader.offset()) == ":timed-out";
       trailing = rest.substr(reader.offset());
       SkipSpaces(&trailing);
-    } else if (e->nemesis) {
+    }
+    if (e->nemesis && (!ok || !trailing.empty())) {
       // Nemesis values are free-form text (partition descriptions, node lists...): keep it.
       e->value = Value::String(std::string(rest));
-    } else {
+      trailing = {};
+    } else if (!ok) {
       *reason = "cannot read the value of " + std::string(f) + ": " + reader.error() +
                 " (at byte " + std::to_string(reader.error_offset() + 1) + " of the value)";
       return LineKind::kError;

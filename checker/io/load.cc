@@ -93,9 +93,10 @@ Result<History> LoadHistoryFile(const std::string& path, const LoadOptions& opti
   }
   if (S_ISREG(st.st_mode) && st.st_size > 0) {
     // Map regular files rather than read them: a history of millions of lines is hundreds of
-    // MB, and copying it into a fresh buffer (zeroing and faulting every page) cost more than
-    // parsing it. MAP_POPULATE maps the cached pages in one call instead of one fault each.
-    // The mapping ends before this function returns: events own copies of everything.
+    // MB, and copying it into a fresh buffer (zeroing and faulting every page) took a third as
+    // long as parsing it. MAP_POPULATE maps the cached pages in one call instead of one fault
+    // each. The mapping ends before this function returns: events own copies of everything.
+    // (Histories are append-only; a file truncated while mapped would raise SIGBUS.)
     const auto size = static_cast<size_t>(st.st_size);
     void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     if (map != MAP_FAILED) {

@@ -136,12 +136,15 @@ TEST(JepsenLogTest, parse_nemesisValuesAreFreeForm) {
       "\"Cut off {:n2 #{:n3 :n4 :n1}, :n5 #{:n3 :n4 :n1}}\"\n"
       "INFO  jepsen.util - :nemesis\t:info\t:start\t[:isolated {\"n1\" #{\"n2\"}}]\n"
       "INFO  jepsen.util - :nemesis\t:info\t:stop\t{unbalanced (stuff\n"
-      "INFO  jepsen.util - :nemesis\t:info\t:kill\n");
-  ASSERT_EQ(h.events.size(), 4u);
+      "INFO  jepsen.util - :nemesis\t:info\t:kill\n"
+      "INFO  jepsen.util - :nemesis\t:info\t:start\t:isolated n1 from n2\n");
+  ASSERT_EQ(h.events.size(), 5u);
   EXPECT_EQ(h.events[0].value, Value::String("Cut off {:n2 #{:n3 :n4 :n1}, :n5 #{:n3 :n4 :n1}}"));
   EXPECT_EQ(h.events[1].value, Json(R"(["isolated",{"n1":["n2"]}])"));
   EXPECT_EQ(h.events[2].value, Value::String("{unbalanced (stuff"));
   EXPECT_TRUE(h.events[3].value.is_null());
+  EXPECT_EQ(h.events[4].value, Value::String(":isolated n1 from n2"));
+  EXPECT_EQ(h.events[4].error, "");
   for (const Event& e : h.events) EXPECT_TRUE(e.nemesis);
 }
 

@@ -146,10 +146,10 @@ TEST(JsonlTest, parse_escapesInFieldsAndNames) {
 }
 
 TEST(JsonlTest, parse_unknownFieldsAreSkippedButValidated) {
-  const History h = Parse(
-      R"({"node":"n2","latency_ns":12.5e3,"extra":{"a":[1,{"b":[true,false,null]}],)"
-      R"("s":"\u0041"},"process":0,"type":"invoke","f":"read"})"
-      "\n");
+  const History h =
+      Parse(R"({"node":"n2","latency_ns":12.5e3,"extra":{"a":[1,{"b":[true,false,null]}],)"
+            R"("s":"\u0041"},"process":0,"type":"invoke","f":"read"})"
+            "\n");
   ASSERT_EQ(h.events.size(), 1u);
   EXPECT_EQ(h.events[0].f, "read");
   EXPECT_EQ(Error(R"({"process":0,"type":"invoke","f":"read","extra":[1,}"})"),
@@ -159,10 +159,10 @@ TEST(JsonlTest, parse_unknownFieldsAreSkippedButValidated) {
 }
 
 TEST(JsonlTest, parse_largeIntegersAndFloatsInValues) {
-  const History h = Parse(
-      R"({"index":123456789012345678,"time":9223372036854775807,"process":0,"type":"ok",)"
-      R"("f":"read","value":[1.5,-2,99999999999999999999]})"
-      "\n");
+  const History h =
+      Parse(R"({"index":123456789012345678,"time":9223372036854775807,"process":0,"type":"ok",)"
+            R"("f":"read","value":[1.5,-2,99999999999999999999]})"
+            "\n");
   EXPECT_EQ(h.events[0].index, 123456789012345678);
   EXPECT_EQ(h.events[0].time, 9223372036854775807);
   const Value::Array& a = h.events[0].value.as_array();
