@@ -1,0 +1,75 @@
+// Target: one adapter per system under test (DESIGN.md section 1). It knows how to check that
+// the system is installed, how to build the command line that starts one node, and how to make
+// a client for a node. Process management (spawning, signals, restarts) is the harness's; the
+// network layout (which host and ports a node listens on, what address it dials for a peer) is
+// the nemesis net backend's. A Target only turns those facts into commands and clients.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "checker/status.h"
+#include "targets/client.h"
+
+namespace faultline::targets {
+
+using checker::Result;
+using checker::Status;
+
+// Where one node listens.
+struct NodeAddress {
+  std::string id;    // "n1", "n2", ... in order
+  std::string host;  // the address it binds and clients dial
+  int client_port = 0;
+  int peer_port = 0;
+};
+
+// One entry per cluster member, including the node itself: the "host:port" that *this* node
+// must dial to reach that member's peer port (a proxy address under the proxy backend).
+using PeerList = std::vector<std::pair<std::string, std::string>>;
+
+struct ClientOptions {
+  std::chrono::milliseconds timeout{1000};         // whole request
+  std::chrono::milliseconds connect_timeout{500};  // TCP connect
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+
+  virtual std::string name() const = 0;  // "raft", "process", ...
+
+  // Everything the target needs is present (a binary that exists and runs, ...). One line.
+  virtual Status Check() const = 0;
+
+  // The argv that starts `self` (argv[0] a path or a name found on PATH). `data_dir` exists and
+  // survives a kill and restart of the node.
+  virtual Result<std::vector<std::string>> NodeCommand(const NodeAddress& self, const PeerList& peers,
+                                                       const std::string& data_dir) const = 0;
+
+  virtual std::unique_ptr<Client> NewClient(const NodeAddress& node, const ClientOptions& options) const = 0;
+
+  // Whether lock operations and /status are offered (both optional for a bring-your-own target).
+  virtual bool supports_locks() const { return true; }
+  virtual bool supports_status() const { return true; }
+};
+
+// The bundled raftkv: `raftkv_path` is build/bin/raftkv; `raft_opts` are --raft-opt values
+// without the leading "--" (e.g. "unsafe-stale-reads", "election-timeout-ms=500"), each passed
+// on as a flag. Check() rejects an unknown option with a one-line error.
+std::unique_ptr<Target> MakeRaftTarget(std::string raftkv_path, std::vector<std::string> raft_opts);
+
+// Any binary that speaks the KV protocol. `node_cmd` is a template with {id}, {host},
+// {client_port}, {peer_port}, {peers}, {data_dir}; it is split into words like a shell would
+// (single and double quotes, backslash), never run through a shell. An unknown {placeholder} or
+// an unbalanced quote is an error.
+Result<std::unique_ptr<Target>> MakeProcessTarget(std::string node_cmd);
+
+// Expands a node command template (exposed for tests).
+Result<std::vector<std::string>> ExpandNodeCommand(const std::string& node_cmd, const NodeAddress& self,
+                                                   const PeerList& peers, const std::string& data_dir);
+
+}  // namespace faultline::targets
