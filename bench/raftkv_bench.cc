@@ -8,7 +8,14 @@
 // Every child is SIGKILLed and reaped on every exit path (normal, error, SIGINT/SIGTERM); only
 // PIDs this program started are signalled. All traffic goes to 127.0.0.1.
 //
-// Usage: raftkv_bench [--seconds N] [--nodes 3|5] [--quick]
+// With --etcd it also starts 3 real etcd processes (Debian etcd-server, /usr/bin/etcd) on
+// 127.0.0.1 with their own temporary data directories, drives the same client counts against
+// the etcd leader with the equivalent mix through etcd's v3 HTTP/JSON gateway (GET: linearizable
+// POST /v3/kv/range; PUT: /v3/kv/put; CAS: /v3/kv/txn comparing the value), and prints both
+// 3-node results side by side. etcd nodes are stopped with SIGTERM, waited for (bounded), then
+// SIGKILLed if need be, and reaped.
+//
+// Usage: raftkv_bench [--seconds N] [--nodes 3|5] [--quick] [--etcd]
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -77,6 +84,26 @@ void KillAllChildren() {
   for (int i = 0; i < kMaxChildren; ++i) {
     const pid_t pid = static_cast<pid_t>(g_children[i]);
     if (pid > 0) KillChild(pid);
+  }
+}
+
+// SIGTERM, then up to `grace` for the child to exit, then SIGKILL; always reaped.
+void TerminateChild(pid_t pid, std::chrono::milliseconds grace) {
+  if (pid <= 0) return;
+  for (int i = 0; i < kMaxChildren; ++i) {
+    if (g_children[i] != pid) continue;
+    ::kill(pid, SIGTERM);
+    const auto deadline = Clock::now() + grace;
+    while (Clock::now() < deadline) {
+      const pid_t r = ::waitpid(pid, nullptr, WNOHANG);
+      if (r == pid || (r < 0 && errno != EINTR)) {
+        g_children[i] = 0;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    KillChild(pid);  // SIGKILL and reap
+    return;
   }
 }
 
@@ -354,7 +381,63 @@ struct WorkerResult {
   std::vector<double> latencies_ms;  // of completed operations
 };
 
-void Worker(uint16_t port, Clock::time_point end, uint32_t seed, WorkerResult* out) {
+// The system under load: raftkv's own API (DESIGN.md section 6) or etcd's v3 JSON gateway.
+enum class Protocol { kRaftkv, kEtcd };
+
+std::string Base64(const std::string& in) {
+  static const char* kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const uint32_t v = (static_cast<uint8_t>(in[i]) << 16) |
+                       (static_cast<uint8_t>(in[i + 1]) << 8) | static_cast<uint8_t>(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
+  }
+  if (i + 1 == in.size()) {
+    const uint32_t v = static_cast<uint8_t>(in[i]) << 16;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    const uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+// One operation of the mix. p < 50: read; p < 80: write `a`; else compare-and-set `a` -> `b`.
+// Values are the JSON texts raftkv stores; etcd gets the same bytes, base64-encoded.
+HttpResponse DoOp(HttpConn& conn, Protocol proto, int p, const std::string& key, int a, int b) {
+  if (proto == Protocol::kRaftkv) {
+    const std::string path = "/kv/" + key;
+    if (p < 50) return conn.Request("GET", path);
+    if (p < 80) return conn.Request("PUT", path, "{\"value\":" + std::to_string(a) + "}");
+    return conn.Request("POST", path + "/cas",
+                        "{\"from\":" + std::to_string(a) + ",\"to\":" + std::to_string(b) + "}");
+  }
+  const std::string k = "\"" + Base64(key) + "\"";
+  if (p < 50) {
+    // Linearizable by default (serializable: false), like raftkv's ReadIndex reads.
+    return conn.Request("POST", "/v3/kv/range", "{\"key\":" + k + "}");
+  }
+  if (p < 80) {
+    return conn.Request("POST", "/v3/kv/put",
+                        "{\"key\":" + k + ",\"value\":\"" + Base64(std::to_string(a)) + "\"}");
+  }
+  // A missing key has no value to compare: like raftkv's cas on an absent key, no match.
+  return conn.Request(
+      "POST", "/v3/kv/txn",
+      "{\"compare\":[{\"key\":" + k + ",\"result\":\"EQUAL\",\"target\":\"VALUE\",\"value\":\"" +
+          Base64(std::to_string(a)) + "\"}],\"success\":[{\"request_put\":{\"key\":" + k +
+          ",\"value\":\"" + Base64(std::to_string(b)) + "\"}}]}");
+}
+
+void Worker(Protocol proto, uint16_t port, Clock::time_point end, uint32_t seed,
+            WorkerResult* out) {
   HttpConn conn(port);
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> pct(0, 99);
@@ -363,20 +446,15 @@ void Worker(uint16_t port, Clock::time_point end, uint32_t seed, WorkerResult* o
   out->latencies_ms.reserve(1 << 16);
   while (Clock::now() < end) {
     const int p = pct(rng);
-    const std::string path = "/kv/k" + std::to_string(key(rng));
+    const std::string k = "k" + std::to_string(key(rng));
+    const int a = val(rng);
+    const int b = val(rng);
     const auto t0 = Clock::now();
-    HttpResponse r;
-    if (p < 50) {
-      r = conn.Request("GET", path);
-    } else if (p < 80) {
-      r = conn.Request("PUT", path, "{\"value\":" + std::to_string(val(rng)) + "}");
-    } else {
-      r = conn.Request("POST", path + "/cas",
-                       "{\"from\":" + std::to_string(val(rng)) +
-                           ",\"to\":" + std::to_string(val(rng)) + "}");
-    }
+    const HttpResponse r = DoOp(conn, proto, p, k, a, b);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    if (r.status == 200 || r.status == 412) {
+    // etcd answers a txn whose compare failed with 200 ("succeeded" absent): completed, like
+    // raftkv's 412.
+    if (r.status == 200 || (proto == Protocol::kRaftkv && r.status == 412)) {
       ++out->ok;
       out->latencies_ms.push_back(ms);
     } else if (r.status == 503 || (r.status >= 400 && r.status < 500)) {
@@ -396,13 +474,20 @@ double Percentile(std::vector<double>& v, double q) {
   return v[idx];
 }
 
-void RunPoint(int nodes, int clients, uint16_t port, int seconds) {
+struct PointResult {
+  int clients = 0;
+  double ops_per_s = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+};
+
+PointResult RunPoint(Protocol proto, int nodes, int clients, uint16_t port, int seconds) {
   std::vector<WorkerResult> results(static_cast<size_t>(clients));
   std::vector<std::thread> threads;
   const auto start = Clock::now();
   const auto end = start + std::chrono::seconds(seconds);
   for (int i = 0; i < clients; ++i) {
-    threads.emplace_back(Worker, port, end, static_cast<uint32_t>(1000 * nodes + i),
+    threads.emplace_back(Worker, proto, port, end, static_cast<uint32_t>(1000 * nodes + i),
                          &results[static_cast<size_t>(i)]);
   }
   for (std::thread& t : threads) t.join();
@@ -418,15 +503,17 @@ void RunPoint(int nodes, int clients, uint16_t port, int seconds) {
   }
   const double p50 = Percentile(total.latencies_ms, 0.50);
   const double p99 = Percentile(total.latencies_ms, 0.99);
+  const double rate = static_cast<double>(total.ok) / elapsed;
   std::printf(
-      "nodes=%d clients=%-2d  %9.1f ops/s  p50=%7.2f ms  p99=%7.2f ms  ok=%llu definite-fail=%llu "
+      "%snodes=%d clients=%-2d  %9.1f ops/s  p50=%7.2f ms  p99=%7.2f ms  ok=%llu definite-fail=%llu "
       "other=%llu  (tcp connects=%llu)\n",
-      nodes, clients, static_cast<double>(total.ok) / elapsed, p50, p99,
+      proto == Protocol::kEtcd ? "etcd " : "", nodes, clients, rate, p50, p99,
       static_cast<unsigned long long>(total.ok),
       static_cast<unsigned long long>(total.definite_fail),
       static_cast<unsigned long long>(total.other),
       static_cast<unsigned long long>(total.connects));
   std::fflush(stdout);
+  return PointResult{clients, rate, p50, p99};
 }
 
 // SIGKILLs the leader while one client writes; returns 0 on success.
@@ -495,7 +582,7 @@ int Failover(Cluster& cluster, int leader, int nodes) {
   return 0;
 }
 
-int RunCluster(int nodes, int seconds) {
+int RunCluster(int nodes, int seconds, std::vector<PointResult>* points) {
   const std::filesystem::path dir = g_root / ("c" + std::to_string(nodes));
   std::filesystem::create_directories(dir);
   Cluster cluster(nodes, dir);
@@ -515,13 +602,170 @@ int RunCluster(int nodes, int seconds) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  for (const int clients : {1, 16, 64}) RunPoint(nodes, clients, port, seconds);
+  for (const int clients : {1, 16, 64}) {
+    points->push_back(RunPoint(Protocol::kRaftkv, nodes, clients, port, seconds));
+  }
   return Failover(cluster, leader, nodes);
+}
+
+// ---- etcd (--etcd): the reference system, measured in the same run. ---------------------------
+
+constexpr const char* kEtcdBinary = "/usr/bin/etcd";
+
+class EtcdCluster {
+ public:
+  EtcdCluster(int n, const std::filesystem::path& root) : root_(root) {
+    std::vector<uint16_t> used;
+    for (int i = 1; i <= n; ++i) {
+      NodeProc node;
+      node.id = "e" + std::to_string(i);
+      node.client_port = UniquePort(&used);
+      node.peer_port = UniquePort(&used);
+      node.data_dir = (root / node.id).string();
+      nodes_.push_back(node);
+    }
+    for (const NodeProc& node : nodes_) {
+      if (!initial_cluster_.empty()) initial_cluster_ += ",";
+      initial_cluster_ += node.id + "=http://127.0.0.1:" + std::to_string(node.peer_port);
+    }
+  }
+  ~EtcdCluster() { StopAll(); }
+  EtcdCluster(const EtcdCluster&) = delete;
+  EtcdCluster& operator=(const EtcdCluster&) = delete;
+
+  void StartAll() {
+    for (NodeProc& n : nodes_) Start(n);
+  }
+
+  // SIGTERM every node, wait up to 5 s each, then SIGKILL; all reaped.
+  void StopAll() {
+    for (NodeProc& n : nodes_) {
+      if (n.pid > 0) ::kill(n.pid, SIGTERM);
+    }
+    for (NodeProc& n : nodes_) {
+      TerminateChild(n.pid, std::chrono::seconds(5));  // SIGTERM again is harmless
+      n.pid = -1;
+    }
+  }
+
+  // The index of the node that reports itself as the leader, or -1 once `timeout` passes.
+  int WaitForLeader(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      for (size_t i = 0; i < nodes_.size(); ++i) {
+        const HttpResponse r = Http(nodes_[i].client_port, "POST", "/v3/maintenance/status", "{}", 1);
+        if (r.status != 200) continue;
+        const std::string leader = JsonField(r.body, "leader");
+        if (!leader.empty() && leader == JsonField(r.body, "member_id")) return static_cast<int>(i);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+
+  std::vector<NodeProc>& nodes() { return nodes_; }
+
+ private:
+  static uint16_t UniquePort(std::vector<uint16_t>* used) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const uint16_t p = FreePort();
+      if (p != 0 && std::find(used->begin(), used->end(), p) == used->end()) {
+        used->push_back(p);
+        return p;
+      }
+    }
+    throw std::runtime_error("no free port");
+  }
+
+  void Start(NodeProc& n) {
+    const std::string client = "http://127.0.0.1:" + std::to_string(n.client_port);
+    const std::string peer = "http://127.0.0.1:" + std::to_string(n.peer_port);
+    std::vector<std::string> args = {kEtcdBinary,
+                                     "--name", n.id,
+                                     "--data-dir", n.data_dir,
+                                     "--listen-client-urls", client,
+                                     "--advertise-client-urls", client,
+                                     "--listen-peer-urls", peer,
+                                     "--initial-advertise-peer-urls", peer,
+                                     "--initial-cluster", initial_cluster_,
+                                     "--initial-cluster-state", "new",
+                                     "--initial-cluster-token",
+                                     "raftkv-bench-" + std::to_string(::getpid()),
+                                     "--logger", "zap",
+                                     "--log-level", "error"};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+      sigset_t none;
+      ::sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      const int devnull = ::open("/dev/null", O_WRONLY);
+      if (devnull >= 0) {
+        ::dup2(devnull, 1);
+        ::dup2(devnull, 2);
+      }
+      ::execv(kEtcdBinary, argv.data());
+      ::_exit(127);
+    }
+    n.pid = pid;
+    RegisterChild(pid);
+  }
+
+  std::filesystem::path root_;
+  std::vector<NodeProc> nodes_;
+  std::string initial_cluster_;
+};
+
+int RunEtcd(int seconds, std::vector<PointResult>* points) {
+  if (::access(kEtcdBinary, X_OK) != 0) {
+    std::fprintf(stderr, "raftkv_bench: %s not found (apt-get install -y etcd-server)\n",
+                 kEtcdBinary);
+    return 1;
+  }
+  const std::filesystem::path dir = g_root / "etcd";
+  std::filesystem::create_directories(dir);
+  EtcdCluster cluster(3, dir);
+  cluster.StartAll();
+  const int leader = cluster.WaitForLeader(std::chrono::seconds(20));
+  if (leader < 0) {
+    std::fprintf(stderr, "raftkv_bench: no etcd leader within 20 s\n");
+    return 1;
+  }
+  const uint16_t port = cluster.nodes()[static_cast<size_t>(leader)].client_port;
+  const auto ready_deadline = Clock::now() + std::chrono::seconds(10);
+  const std::string warmup = "{\"key\":\"" + Base64("warmup") + "\",\"value\":\"" + Base64("0") + "\"}";
+  while (Http(port, "POST", "/v3/kv/put", warmup).status != 200) {
+    if (Clock::now() > ready_deadline) {
+      std::fprintf(stderr, "raftkv_bench: the etcd leader does not accept writes\n");
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (const int clients : {1, 16, 64}) {
+    points->push_back(RunPoint(Protocol::kEtcd, 3, clients, port, seconds));
+  }
+  cluster.StopAll();
+  return 0;
+}
+
+void PrintSideBySide(const std::vector<PointResult>& raftkv, const std::vector<PointResult>& etcd) {
+  std::printf("\n3 nodes, fsync on, same mix   %-34s %-34s\n", "raftkv", "etcd (v3 JSON gateway)");
+  for (size_t i = 0; i < raftkv.size() && i < etcd.size(); ++i) {
+    const PointResult& r = raftkv[i];
+    const PointResult& e = etcd[i];
+    std::printf("clients=%-2d                    %8.1f ops/s p50=%6.2f p99=%6.2f   "
+                "%8.1f ops/s p50=%6.2f p99=%6.2f\n",
+                r.clients, r.ops_per_s, r.p50_ms, r.p99_ms, e.ops_per_s, e.p50_ms, e.p99_ms);
+  }
+  std::fflush(stdout);
 }
 
 [[noreturn]] void BadFlag(const std::string& msg) {
   std::fprintf(stderr, "raftkv_bench: %s (usage: raftkv_bench [--seconds N] [--nodes 3|5] "
-               "[--quick])\n", msg.c_str());
+               "[--quick] [--etcd])\n", msg.c_str());
   std::exit(254);
 }
 
@@ -530,12 +774,15 @@ int RunCluster(int nodes, int seconds) {
 int main(int argc, char** argv) {
   int seconds = 5;
   bool quick = false;
+  bool etcd = false;
   bool seconds_set = false;
   std::vector<int> sizes = {3, 5};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") {
       quick = true;
+    } else if (a == "--etcd") {
+      etcd = true;
     } else if (a == "--seconds" || a == "--nodes") {
       if (i + 1 >= argc) BadFlag("missing value for " + a);
       const std::string v = argv[++i];
@@ -572,8 +819,20 @@ int main(int argc, char** argv) {
     std::printf("raftkv_bench: %d s per point, fsync on, workload 50%% GET / 30%% PUT / 20%% CAS "
                 "over k0..k99; latency over completed ops\n", seconds);
     std::fflush(stdout);
+    std::vector<PointResult> raftkv3;
     for (const int n : sizes) {
-      if (RunCluster(n, seconds) != 0) rc = 1;
+      std::vector<PointResult> points;
+      if (RunCluster(n, seconds, &points) != 0) rc = 1;
+      if (n == 3) raftkv3 = points;
+    }
+    if (etcd) {
+      std::vector<PointResult> etcd_points;
+      if (RunEtcd(seconds, &etcd_points) != 0) rc = 1;
+      if (raftkv3.empty()) {
+        std::printf("(--etcd compares with 3 raftkv nodes; run without --nodes 5 for the table)\n");
+      } else {
+        PrintSideBySide(raftkv3, etcd_points);
+      }
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "raftkv_bench: error: %s\n", e.what());

@@ -7,6 +7,7 @@
 #include "harness/check_command.h"
 #include "harness/exit_codes.h"
 #include "harness/sim_command.h"
+#include "harness/test_command.h"
 
 namespace {
 
@@ -71,6 +72,53 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   sim_cmd->add_option("--jobs", sim.jobs, "Seeds run in parallel (default: cores)");
 
+  TestCommandOptions test;
+  uint64_t test_seed = 0;
+  CLI::App* test_cmd = app.add_subcommand(
+      "test", "Run a fault-injection test against a cluster (exit 0 valid, 1 invalid, 2 unknown)");
+  test_cmd->add_option("--target", test.target, "raft (the bundled raftkv) or process (--node-cmd)")
+      ->capture_default_str();
+  test_cmd->add_option("--nodes", test.nodes, "Cluster size")->capture_default_str();
+  test_cmd->add_option("--workload", test.workload, "register, set, counter or lock")
+      ->capture_default_str();
+  test_cmd->add_option("--nemesis", test.nemesis,
+                       "none, all, or a comma list of partition, pause, kill")
+      ->capture_default_str();
+  test_cmd->add_option("--nemesis-interval", test.nemesis_interval_s,
+                       "Seconds between starting a fault and stopping it, and between faults")
+      ->capture_default_str();
+  test_cmd->add_option("--time-limit", test.time_limit_s, "Seconds of workload")
+      ->capture_default_str();
+  test_cmd->add_option("--concurrency", test.concurrency, "Client workers (default: 2 per node)");
+  test_cmd->add_option("--rate", test.rate, "Total operations per second (0: unlimited)")
+      ->capture_default_str();
+  test_cmd->add_option("--ops-per-key", test.ops_per_key,
+                       "Operations on one key before a group of workers moves to a fresh key")
+      ->capture_default_str();
+  test_cmd->add_option("--seed", test_seed, "Replays the same operation and fault schedule");
+  test_cmd->add_option("--results", test.results_dir, "Where run folders go")
+      ->capture_default_str();
+  test_cmd->add_option("--net", test.net,
+                       "Partition backend: netns (root), proxy, or auto (netns when it can)")
+      ->capture_default_str();
+  test_cmd->add_option("--node-cmd", test.node_cmd,
+                       "--target process: the node command, with {id} {host} {client_port} "
+                       "{peer_port} {peers} {data_dir}");
+  test_cmd->add_option("--raft-opt", test.raft_opts,
+                       "raftkv option, e.g. unsafe-stale-reads, unsafe-no-fsync, "
+                       "unsafe-commit-old-terms, election-timeout-ms=500 (repeatable)");
+  test_cmd->add_option("--name", test.name, "Test name: results/<name>/ (default: target-workload)");
+  test_cmd->add_option("--request-timeout", test.request_timeout_s,
+                       "Seconds before a request's outcome counts as unknown (info)")
+      ->capture_default_str();
+  test_cmd->add_option("--check-timeout", test.check_timeout_s, "Checker time limit in seconds")
+      ->capture_default_str();
+  test_cmd->add_option("--lease-ms", test.lease_ms, "lock: the lease asked for with each acquire")
+      ->capture_default_str();
+  test_cmd->add_option("--recovery", test.recovery_s,
+                       "Seconds to wait for the cluster to recover after healing")
+      ->capture_default_str();
+
   // An unknown command gets a clear line rather than CLI11's "a subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {
     const std::string command = argv[1];
@@ -101,6 +149,10 @@ int Main(int argc, char** argv) {
   }
   if (check_cmd->parsed()) return RunCheckCommand(check);
   if (sim_cmd->parsed()) return RunSimCommand(sim);
+  if (test_cmd->parsed()) {
+    if (test_cmd->count("--seed") > 0) test.seed = test_seed;
+    return RunTestCommand(test);
+  }
   return kExitBadInput;
 }
 

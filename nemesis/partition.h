@@ -31,8 +31,8 @@ std::vector<PartitionShape> AllPartitionShapes();
 //  - random-halves: a random floor(n/2) against the rest.
 //  - one / leader: one node against all others.
 //  - majorities-ring: every node sees a majority (itself and its nearest neighbours on a
-//    shuffled ring) and no two nodes see the same majority (needs n >= 5 for that; with fewer it
-//    is halves).
+//    shuffled ring) and no two nodes see the same majority (n >= 3; with n = 3 one ring edge is
+//    cut, so the middle node sees all three; with n = 2 it is halves).
 //  - bridge: two halves that cannot talk to each other, and one node that talks to both.
 Grudge MakeGrudge(PartitionShape shape, const std::vector<std::string>& nodes, std::mt19937_64& rng,
                   const std::optional<std::string>& leader);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct WorkloadOptions {
   int ops_per_key = 200;   // a group moves to a fresh key after this many operations
   uint64_t seed = 0;
   int64_t lease_ms = 1000;  // lock: the lease asked for with each acquire
+  // lock: how a holder imitating a GC pause sleeps (called from Execute on the worker's
+  // thread). Empty = std::this_thread::sleep_for; tests inject a manual clock here.
+  std::function<void(int64_t ms)> sleep_ms;
 };
 
 struct CheckSettings {

@@ -44,16 +44,13 @@ ReplyCode FromOutcome(kv::Outcome o) {
   return ReplyCode::kInvalid;
 }
 
-void Answer(const std::shared_ptr<std::promise<ClientReply>>& p, ClientReply r) {
-  p->set_value(std::move(r));
-}
+void Answer(const Node::ReplyFn& reply, ClientReply r) { reply(std::move(r)); }
 
-void Answer(const std::shared_ptr<std::promise<ClientReply>>& p, ReplyCode code,
-            NodeId leader = kNoNode) {
+void Answer(const Node::ReplyFn& reply, ReplyCode code, NodeId leader = kNoNode) {
   ClientReply r;
   r.code = code;
   r.leader = leader;
-  p->set_value(std::move(r));
+  reply(std::move(r));
 }
 
 }  // namespace
@@ -95,6 +92,8 @@ std::unique_ptr<Node> Node::Create(const ServerOptions& options, std::string* er
     return nullptr;
   }
   node->raft_ = std::make_unique<Raft>(config, view);
+  node->persisted_term_ = view.hard_state.term;
+  node->persisted_voted_for_ = view.hard_state.voted_for;
 
   Node* raw = node.get();
   node->transport_ = std::make_unique<PeerTransport>(
@@ -115,22 +114,29 @@ void Node::Deliver(Message m) {
   cv_.notify_one();
 }
 
-std::future<ClientReply> Node::Submit(ClientRequest request) {
-  auto promise = std::make_shared<std::promise<ClientReply>>();
-  std::future<ClientReply> f = promise->get_future();
+void Node::Submit(ClientRequest request, ReplyFn reply) {
+  ReplyCode refused = ReplyCode::kOk;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_ || finished_) {
-      Answer(promise, ReplyCode::kStopped);
-      return f;
+      refused = ReplyCode::kStopped;
+    } else if (inbox_requests_.size() >= kMaxInboxRequests) {
+      refused = ReplyCode::kBusy;
+    } else {
+      inbox_requests_.push_back(Incoming{std::move(request), std::move(reply)});
     }
-    if (inbox_requests_.size() >= kMaxInboxRequests) {
-      Answer(promise, ReplyCode::kBusy);
-      return f;
-    }
-    inbox_requests_.push_back(Incoming{std::move(request), promise});
+  }
+  if (refused != ReplyCode::kOk) {
+    Answer(reply, refused);  // outside mu_: the callback may take its own locks
+    return;
   }
   cv_.notify_one();
+}
+
+std::future<ClientReply> Node::Submit(ClientRequest request) {
+  auto promise = std::make_shared<std::promise<ClientReply>>();
+  std::future<ClientReply> f = promise->get_future();
+  Submit(std::move(request), [promise](ClientReply r) { promise->set_value(std::move(r)); });
   return f;
 }
 
@@ -187,8 +193,8 @@ void Node::Run() {
     finished_ = true;
     left.swap(inbox_requests_);
   }
-  for (Incoming& in : left) Answer(in.promise, ReplyCode::kStopped);
-  for (auto& [index, w] : writes_) Answer(w.promise, ReplyCode::kUnknown);
+  for (Incoming& in : left) Answer(in.reply, ReplyCode::kStopped);
+  for (auto& [index, w] : writes_) Answer(w.reply, ReplyCode::kUnknown);
   writes_.clear();
   FailReads(ReplyCode::kStopped);
 }
@@ -196,47 +202,63 @@ void Node::Run() {
 void Node::HandleRequest(Incoming in) {
   ClientRequest& req = in.request;
   if (req.kind == ClientRequest::Kind::kStatus) {
-    Answer(in.promise, Status());
+    Answer(in.reply, Status());
     return;
   }
   if (req.kind == ClientRequest::Kind::kRead && options_.unsafe_stale_reads) {
     ClientReply r;  // the bug: no ReadIndex, whatever this node's role
     r.value = kv_.Get(req.key);
-    Answer(in.promise, std::move(r));
+    Answer(in.reply, std::move(r));
     return;
   }
   if (raft_->role() != Role::kLeader) {
-    Answer(in.promise, ReplyCode::kNotLeader, raft_->leader());  // nothing proposed
+    Answer(in.reply, ReplyCode::kNotLeader, raft_->leader());  // nothing proposed
     return;
   }
   if (req.kind == ClientRequest::Kind::kRead) {
     const uint64_t context = next_read_context_++;
     if (RequestError err = raft_->ReadIndex(context); err != RequestError::kOk) {
-      Answer(in.promise, FromRequestError(err), raft_->leader());
+      Answer(in.reply, FromRequestError(err), raft_->leader());
       return;
     }
-    reads_[context] = PendingRead{std::move(req.key), in.promise, false, 0};
+    reads_[context] = PendingRead{std::move(req.key), in.reply, false, 0};
     return;
   }
   req.command.time_ms = WallClockMs();
   const kv::Op op = req.command.op;
   const ProposeResult p = raft_->Propose(kv::Encode(req.command));
   if (p.error != RequestError::kOk) {
-    Answer(in.promise, FromRequestError(p.error), raft_->leader());
+    Answer(in.reply, FromRequestError(p.error), raft_->leader());
     return;
   }
   if (auto it = writes_.find(p.index); it != writes_.end()) {
     // An earlier proposal at this index was truncated from our log, but a copy may survive on
     // another node and still commit under a later leader: its fate is unknown.
-    Answer(it->second.promise, ReplyCode::kUnknown);
+    Answer(it->second.reply, ReplyCode::kUnknown);
     writes_.erase(it);
   }
-  writes_[p.index] = PendingWrite{p.term, op, in.promise, Clock::now() + kPendingWriteLimit};
+  writes_[p.index] = PendingWrite{p.term, op, in.reply, Clock::now() + kPendingWriteLimit};
 }
 
 void Node::HandleReady() {
   while (raft_->HasReady()) {
     Ready rd = raft_->GetReady();
+    // Thesis §10.2.1: a leader may write new entries to its own disk in parallel with sending
+    // them to followers, so the leader's fsync and the followers' overlap instead of adding up.
+    // Safe because the core counts the leader's own copy towards commitment only once it is
+    // stable (Advance after Save), and a follower acknowledges only what it has synced. It needs
+    // the term and vote already durable (a leader's messages carry its term): they are, unless
+    // this Ready changes them (then we keep the plain persist-then-send order). A leader that
+    // crashes before its fsync merely loses an unacknowledged suffix that followers may hold;
+    // Raft treats that like entries that reached only some followers.
+    const bool send_first =
+        raft_->role() == Role::kLeader && !rd.snapshot &&
+        (!rd.hard_state || (rd.hard_state->term == persisted_term_ &&
+                            rd.hard_state->voted_for == persisted_voted_for_));
+    if (send_first) {
+      for (Message& m : rd.messages) transport_->Send(std::move(m));
+      rd.messages.clear();
+    }
     // 1. Persist (synced when must_sync) before anything that depends on it leaves the node.
     if (rd.snapshot) {
       if (storage::Status s = storage_->SaveSnapshot(*rd.snapshot, rd.snapshot->index + 1);
@@ -247,6 +269,10 @@ void Node::HandleReady() {
     if (rd.hard_state || !rd.entries.empty()) {
       if (storage::Status s = storage_->Save(rd.hard_state, rd.entries, rd.must_sync); !s.ok()) {
         Fatal("save: " + s.ToString());
+      }
+      if (rd.hard_state) {
+        persisted_term_ = rd.hard_state->term;
+        persisted_voted_for_ = rd.hard_state->voted_for;
       }
     }
     if (rd.soft_state && rd.soft_state->role != Role::kLeader) {
@@ -260,7 +286,7 @@ void Node::HandleReady() {
       // Requests proposed at covered indexes: their fate is inside the snapshot, unknown to us.
       const auto end = writes_.upper_bound(rd.snapshot->index);
       for (auto it = writes_.begin(); it != end; ++it)
-        Answer(it->second.promise, ReplyCode::kUnknown);
+        Answer(it->second.reply, ReplyCode::kUnknown);
       writes_.erase(writes_.begin(), end);
     }
     for (const Entry& e : rd.committed_entries) ApplyEntry(e);
@@ -293,7 +319,7 @@ void Node::ApplyEntry(const Entry& e) {
     reply.code = FromOutcome(res.outcome);
     reply.token = res.token;
   }
-  Answer(w.promise, std::move(reply));
+  Answer(w.reply, std::move(reply));
 }
 
 void Node::ServeReads() {
@@ -303,7 +329,7 @@ void Node::ServeReads() {
       // Thesis §6.4 step 4: the state machine has caught up with the read index.
       ClientReply r;
       r.value = kv_.Get(it->second.key);
-      Answer(it->second.promise, std::move(r));
+      Answer(it->second.reply, std::move(r));
       it = reads_.erase(it);
     } else {
       ++it;
@@ -312,7 +338,7 @@ void Node::ServeReads() {
 }
 
 void Node::FailReads(ReplyCode code) {
-  for (auto& [context, r] : reads_) Answer(r.promise, code, raft_->leader());
+  for (auto& [context, r] : reads_) Answer(r.reply, code, raft_->leader());
   reads_.clear();
 }
 
@@ -333,7 +359,7 @@ void Node::MaybeSnapshot() {
 void Node::ExpireWrites(Clock::time_point now) {
   for (auto it = writes_.begin(); it != writes_.end();) {
     if (it->second.deadline <= now) {
-      Answer(it->second.promise, ReplyCode::kUnknown);
+      Answer(it->second.reply, ReplyCode::kUnknown);
       it = writes_.erase(it);
     } else {
       ++it;

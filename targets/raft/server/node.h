@@ -1,7 +1,7 @@
 // Node: one raftkv server's Raft loop. A single thread (the one calling Run()) owns the Raft
 // core, the DiskStorage and the kv state machine, so none of them needs a lock. Everything else
 // reaches the loop through its inbox: peer messages (from PeerTransport reader threads) and
-// client requests (from HTTP handler threads, answered through a std::future).
+// client requests (from the HTTP thread, answered through a callback run on the loop thread).
 //
 // Server-layer rules (the same as the deterministic simulation's, harness/sim/sim.cc, which
 // models this loop; the two are kept in step by hand -- see the note in CMakeLists.txt):
@@ -21,6 +21,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -85,6 +86,13 @@ class Node {
   static std::unique_ptr<Node> Create(const ServerOptions& options, std::string* error);
   ~Node();
 
+  // Called exactly once with the answer to a submitted request: on the loop thread, or on the
+  // submitting thread when the request is refused at once (stopped, busy). Must be quick and
+  // must not call back into the Node (it runs inside the loop).
+  using ReplyFn = std::function<void(ClientReply)>;
+
+  void Submit(ClientRequest request, ReplyFn reply);
+  // The same, answered through a future (tests, simple callers).
   std::future<ClientReply> Submit(ClientRequest request);
   // Runs the loop until Stop(); then flushes storage and stops the transport.
   void Run();
@@ -92,21 +100,20 @@ class Node {
 
  private:
   using Clock = std::chrono::steady_clock;
-  using PromisePtr = std::shared_ptr<std::promise<ClientReply>>;
 
   struct Incoming {
     ClientRequest request;
-    PromisePtr promise;
+    ReplyFn reply;
   };
   struct PendingWrite {
     uint64_t term = 0;
     kv::Op op = kv::Op::kPut;
-    PromisePtr promise;
+    ReplyFn reply;
     Clock::time_point deadline;
   };
   struct PendingRead {
     std::string key;
-    PromisePtr promise;
+    ReplyFn reply;
     bool index_known = false;
     uint64_t index = 0;
   };
@@ -134,6 +141,8 @@ class Node {
   std::map<uint64_t, PendingWrite> writes_;  // log index -> the request proposed there
   std::map<uint64_t, PendingRead> reads_;    // ReadIndex context -> the request
   uint64_t next_read_context_ = 1;
+  uint64_t persisted_term_ = 0;  // the term and vote last written to storage
+  NodeId persisted_voted_for_ = kNoNode;
 
   // The inbox, shared with other threads.
   std::mutex mu_;

@@ -121,7 +121,10 @@ void PeerTransport::Send(Message m) {
   Peer& p = *it->second;
   {
     std::lock_guard<std::mutex> lock(p.mu);
-    if (p.queue.size() >= kMaxQueuedMessages) return;  // dropped: Raft retransmits
+    if (p.queue.size() >= kMaxQueuedMessages) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);  // Raft retransmits what matters
+      return;
+    }
     p.queue.push_back(std::move(m));
   }
   p.cv.notify_one();
@@ -142,6 +145,7 @@ void PeerTransport::SenderLoop(Peer* p) {
         // While disconnected, queued messages go stale: drop them rather than deliver a burst of
         // old traffic later (Raft resends what still matters).
         std::unique_lock<std::mutex> lock(p->mu);
+        dropped_.fetch_add(p->queue.size(), std::memory_order_relaxed);
         p->queue.clear();
         p->cv.wait_for(lock, std::chrono::milliseconds(backoff_ms),
                        [this] { return stopping_.load(); });
@@ -166,6 +170,7 @@ void PeerTransport::SenderLoop(Peer* p) {
     buf.clear();
     for (const Message& m : batch) AppendFrame(m, &buf);
     if (!WriteAll(fd, buf.data(), buf.size())) {
+      dropped_.fetch_add(batch.size(), std::memory_order_relaxed);
       std::unique_lock<std::mutex> lock(p->mu);
       if (p->fd >= 0) ::close(p->fd);
       p->fd = -1;

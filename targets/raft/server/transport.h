@@ -48,6 +48,10 @@ class PeerTransport {
   void Send(Message m);
   void Stop();
 
+  // Messages Send() dropped because the peer's queue was full or the connection failed (for
+  // tests and diagnostics).
+  uint64_t dropped_messages() const { return dropped_.load(); }
+
  private:
   struct Peer {
     NodeId id = kNoNode;
@@ -67,6 +71,7 @@ class PeerTransport {
   DeliverFn deliver_;
   std::map<NodeId, std::unique_ptr<Peer>> peers_;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> dropped_{0};
   int listen_fd_ = -1;
   std::thread listener_;
   std::mutex readers_mu_;

@@ -1,0 +1,167 @@
+#include "harness/cluster.h"
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace faultline::harness {
+
+namespace fs = std::filesystem;
+using checker::Status;
+
+Cluster::Cluster(const targets::Target* target, nemesis::NetBackend* net, std::string run_dir, RunLog* log)
+    : target_(target), net_(net), run_dir_(std::move(run_dir)), log_(log) {}
+
+Cluster::~Cluster() {
+  for (auto& p : procs_) (void)p->Kill();
+}
+
+Status Cluster::Prepare() {
+  for (const nemesis::NetNode& n : net_->nodes()) {
+    addresses_.push_back(targets::NodeAddress{n.id, n.host, n.client_port, n.peer_port});
+  }
+  for (const targets::NodeAddress& self : addresses_) {
+    targets::PeerList peers;
+    for (const targets::NodeAddress& other : addresses_) peers.emplace_back(other.id, net_->PeerAddress(self.id, other.id));
+    const fs::path dir = fs::path(run_dir_) / "nodes" / self.id;
+    std::error_code ec;
+    fs::create_directories(dir / "data", ec);
+    if (ec) return Status::IoError("cannot create " + (dir / "data").string() + ": " + ec.message());
+    checker::Result<std::vector<std::string>> cmd = target_->NodeCommand(self, peers, fs::absolute(dir / "data").string());
+    if (!cmd.ok()) return cmd.status();
+    std::vector<std::string> argv = net_->CommandPrefix(self.id);
+    argv.insert(argv.end(), cmd->begin(), cmd->end());
+    std::ofstream(dir / "command.txt") << [&] {
+      std::string line;
+      for (const std::string& w : argv) line += (line.empty() ? "" : " ") + w;
+      return line + "\n";
+    }();
+    commands_.push_back(argv);
+    procs_.push_back(std::make_unique<NodeProcess>(self.id, argv, dir.string()));
+    expected_down_.push_back(true);
+  }
+  return Status::Ok();
+}
+
+Status Cluster::StartAll() {
+  for (size_t i = 0; i < procs_.size(); ++i) {
+    if (Status s = procs_[i]->Start(); !s.ok()) return s;
+    expected_down_[i] = false;
+    log_->Info("started " + procs_[i]->id() + " (pid " + std::to_string(procs_[i]->pid()) + ") on " +
+               addresses_[i].host + ":" + std::to_string(addresses_[i].client_port));
+  }
+  return Status::Ok();
+}
+
+Status Cluster::WaitHealthy(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  targets::ClientOptions opts;
+  opts.timeout = std::chrono::milliseconds(1000);
+  opts.connect_timeout = std::chrono::milliseconds(300);
+  std::vector<std::unique_ptr<targets::Client>> clients;
+  for (const auto& a : addresses_) clients.push_back(target_->NewClient(a, opts));
+  std::string missing;
+  int64_t probe = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    missing.clear();
+    for (size_t i = 0; i < procs_.size(); ++i) {
+      if (!procs_[i]->Alive()) {
+        return Status::IoError(procs_[i]->id() + " " + procs_[i]->exit_description() + " (see " + run_dir_ +
+                               "/nodes/" + procs_[i]->id() + "/stderr.log)");
+      }
+      if (target_->supports_status() && !clients[i]->Status()) missing += " " + addresses_[i].id;
+    }
+    if (missing.empty()) {
+      // Every node answers; now a write must commit, through whichever node takes it.
+      for (auto& c : clients) {
+        if (c->Put("faultline-probe", checker::Value::Int(++probe)).type == checker::EventType::kOk) return Status::Ok();
+      }
+      missing = " (no node accepted a write)";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Status::IoError("cluster not healthy after " + std::to_string(timeout.count() / 1000) + " s: not answering:" + missing);
+}
+
+void Cluster::StopAll(std::chrono::milliseconds grace) {
+  // Signal everyone first and wait once, rather than one grace period per node.
+  for (size_t i = 0; i < procs_.size(); ++i) expected_down_[i] = true;
+  std::vector<std::thread> stoppers;
+  for (auto& p : procs_) stoppers.emplace_back([&p, grace] { (void)p->Stop(grace); });
+  for (auto& t : stoppers) t.join();
+  for (auto& p : procs_) log_->Info("stopped " + p->id() + ": " + p->exit_description());
+}
+
+std::vector<std::string> Cluster::Unexpected() {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < procs_.size(); ++i) {
+    if (!expected_down_[i] && !procs_[i]->Alive()) out.push_back(procs_[i]->id() + " " + procs_[i]->exit_description());
+  }
+  return out;
+}
+
+std::vector<std::string> Cluster::Nodes() const {
+  std::vector<std::string> ids;
+  for (const auto& a : addresses_) ids.push_back(a.id);
+  return ids;
+}
+
+NodeProcess* Cluster::Find(const std::string& id) {
+  for (auto& p : procs_) {
+    if (p->id() == id) return p.get();
+  }
+  return nullptr;
+}
+
+Status Cluster::Pause(const std::string& id) {
+  NodeProcess* p = Find(id);
+  return p ? p->Pause() : Status::InvalidArgument("no node " + id);
+}
+
+Status Cluster::Resume(const std::string& id) {
+  NodeProcess* p = Find(id);
+  return p ? p->Resume() : Status::InvalidArgument("no node " + id);
+}
+
+Status Cluster::Kill(const std::string& id) {
+  NodeProcess* p = Find(id);
+  if (p == nullptr) return Status::InvalidArgument("no node " + id);
+  for (size_t i = 0; i < procs_.size(); ++i) {
+    if (procs_[i].get() == p) expected_down_[i] = true;
+  }
+  return p->Kill();
+}
+
+Status Cluster::Restart(const std::string& id) {
+  NodeProcess* p = Find(id);
+  if (p == nullptr) return Status::InvalidArgument("no node " + id);
+  if (p->Alive()) return Status::Ok();
+  Status s = p->Start();
+  for (size_t i = 0; i < procs_.size(); ++i) {
+    if (procs_[i].get() == p && s.ok()) expected_down_[i] = false;
+  }
+  if (s.ok()) log_->Info("restarted " + id + " (pid " + std::to_string(p->pid()) + ")");
+  return s;
+}
+
+std::optional<std::string> Cluster::Leader() {
+  if (!target_->supports_status()) return std::nullopt;
+  targets::ClientOptions opts;
+  opts.timeout = std::chrono::milliseconds(300);
+  opts.connect_timeout = std::chrono::milliseconds(200);
+  std::optional<std::string> best;
+  int64_t best_term = -1;
+  for (const auto& a : addresses_) {
+    NodeProcess* p = Find(a.id);
+    if (p == nullptr || !p->Alive()) continue;
+    std::optional<targets::NodeStatus> st = target_->NewClient(a, opts)->Status();
+    // A paused node does not answer; a deposed leader that has not noticed yet has a lower term.
+    if (st && st->role == "leader" && st->term > best_term) {
+      best = a.id;
+      best_term = st->term;
+    }
+  }
+  return best;
+}
+
+}  // namespace faultline::harness

@@ -1,0 +1,65 @@
+// Cluster: the nodes of one test run as real processes, laid out by a net backend and started
+// by a target's commands. It is the NodeControl the nemesis acts through.
+//
+// Each node gets nodes/<id>/ in the run folder: stdout.log and stderr.log (appended across
+// restarts), command.txt, and data/ (its data directory, kept across kills).
+//
+// Thread safety: the controller's main thread drives it (see NodeProcess on why spawning must
+// happen there). Leader() makes its own short-lived clients.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/log.h"
+#include "harness/node_process.h"
+#include "nemesis/net.h"
+#include "nemesis/node_control.h"
+#include "targets/target.h"
+
+namespace faultline::harness {
+
+class Cluster : public nemesis::NodeControl {
+ public:
+  Cluster(const targets::Target* target, nemesis::NetBackend* net, std::string run_dir, RunLog* log);
+  ~Cluster() override;  // kills whatever still runs
+
+  // Builds every node's command and folders. The net backend is already set up.
+  checker::Status Prepare();
+  checker::Status StartAll();
+  // Waits until every node answers and a write goes through (the target's /status when it has
+  // one, then a probe write). On timeout the error names what was still missing.
+  checker::Status WaitHealthy(std::chrono::milliseconds timeout);
+  // SIGTERM to all, a bounded wait, SIGKILL for the rest; all reaped.
+  void StopAll(std::chrono::milliseconds grace);
+
+  const std::vector<targets::NodeAddress>& addresses() const { return addresses_; }
+  const std::vector<std::vector<std::string>>& commands() const { return commands_; }
+  // One line per node that is not running any more although nobody stopped it.
+  std::vector<std::string> Unexpected();
+
+  // NodeControl.
+  std::vector<std::string> Nodes() const override;
+  checker::Status Pause(const std::string& id) override;
+  checker::Status Resume(const std::string& id) override;
+  checker::Status Kill(const std::string& id) override;
+  checker::Status Restart(const std::string& id) override;
+  std::optional<std::string> Leader() override;
+
+ private:
+  NodeProcess* Find(const std::string& id);
+
+  const targets::Target* target_;
+  nemesis::NetBackend* net_;
+  std::string run_dir_;
+  RunLog* log_;
+  std::vector<targets::NodeAddress> addresses_;
+  std::vector<std::vector<std::string>> commands_;
+  std::vector<std::unique_ptr<NodeProcess>> procs_;
+  std::vector<bool> expected_down_;  // killed by the nemesis or stopped: not an unexpected exit
+};
+
+}  // namespace faultline::harness

@@ -1,0 +1,129 @@
+#include "harness/recorder.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace faultline::harness {
+
+using checker::Completion;
+using checker::EventType;
+using checker::Op;
+using checker::Result;
+using checker::Status;
+using checker::Value;
+
+namespace {
+
+void AppendString(std::string* out, const std::string& s) { Value::String(s).AppendJson(out); }
+
+void AppendOp(std::string* out, int64_t process, const char* type, const Op& op) {
+  *out += "\"process\":";
+  *out += std::to_string(process);
+  *out += ",\"type\":\"";
+  *out += type;
+  *out += "\",\"f\":";
+  AppendString(out, op.f);
+  if (op.has_key) {
+    *out += ",\"key\":";
+    op.key.AppendJson(out);
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HistoryRecorder>> HistoryRecorder::Open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
+  return std::unique_ptr<HistoryRecorder>(new HistoryRecorder(fd, path));
+}
+
+HistoryRecorder::HistoryRecorder(int fd, std::string path)
+    : fd_(fd), path_(std::move(path)), start_(std::chrono::steady_clock::now()) {}
+
+HistoryRecorder::~HistoryRecorder() { ::close(fd_); }
+
+int64_t HistoryRecorder::Now() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void HistoryRecorder::Append(std::string_view body) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!error_.empty()) return;
+  line_.assign("{\"index\":");
+  line_ += std::to_string(next_index_);
+  line_ += ",\"time\":";
+  line_ += std::to_string(Now());
+  line_ += ',';
+  line_ += body;
+  line_ += "}\n";
+  size_t done = 0;
+  while (done < line_.size()) {
+    const ssize_t n = ::write(fd_, line_.data() + done, line_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error_ = "cannot write " + path_ + ": " + std::strerror(errno);
+      return;
+    }
+    done += static_cast<size_t>(n);
+  }
+  ++next_index_;
+}
+
+int64_t HistoryRecorder::Invoke(int64_t process, const Op& op) {
+  std::string body;
+  body.reserve(96);
+  AppendOp(&body, process, "invoke", op);
+  body += ",\"value\":";
+  op.value.AppendJson(&body);
+  invokes_.fetch_add(1, std::memory_order_relaxed);
+  // The time the line carries is taken inside Append; this one is for latency and is never
+  // later than it.
+  const int64_t t = Now();
+  Append(body);
+  return t;
+}
+
+void HistoryRecorder::Complete(int64_t process, const Op& op, const Completion& c, int64_t invoke_time) {
+  const char* type = c.type == EventType::kOk ? "ok" : c.type == EventType::kFail ? "fail" : "info";
+  std::string body;
+  body.reserve(128);
+  AppendOp(&body, process, type, op);
+  body += ",\"value\":";
+  // An ok carries its result; fail and info repeat the argument, as Jepsen's histories do.
+  (c.type == EventType::kOk ? c.value : op.value).AppendJson(&body);
+  if (!c.node.empty()) {
+    body += ",\"node\":";
+    AppendString(&body, c.node);
+  }
+  if (!c.error.empty()) {
+    body += ",\"error\":";
+    AppendString(&body, c.error);
+  }
+  body += ",\"latency_ns\":";
+  body += std::to_string(Now() - invoke_time);
+  (c.type == EventType::kOk ? ok_ : c.type == EventType::kFail ? fail_ : info_).fetch_add(1, std::memory_order_relaxed);
+  Append(body);
+}
+
+void HistoryRecorder::Nemesis(const std::string& f, const Value& value) {
+  std::string body = "\"process\":\"nemesis\",\"type\":\"info\",\"f\":";
+  AppendString(&body, f);
+  body += ",\"value\":";
+  value.AppendJson(&body);
+  nemesis_.fetch_add(1, std::memory_order_relaxed);
+  Append(body);
+}
+
+HistoryRecorder::Counts HistoryRecorder::counts() const {
+  return Counts{invokes_.load(), ok_.load(), fail_.load(), info_.load(), nemesis_.load()};
+}
+
+std::string HistoryRecorder::error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
+}  // namespace faultline::harness

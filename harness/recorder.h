@@ -1,0 +1,62 @@
+// HistoryRecorder: writes the history (DESIGN.md section 2) as the test runs.
+//
+// Every event is one write(2) of one whole line to a file opened O_APPEND, under a mutex that
+// also assigns `index` and `time`, so the file's order is the order events happened in and a
+// crash of the controller loses nothing already recorded (the kernel has it). An invoke is
+// recorded before its request is sent and a completion after its answer arrives, which is what
+// makes real-time order in the file trustworthy for the checker.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "checker/op.h"
+#include "checker/status.h"
+
+namespace faultline::harness {
+
+class HistoryRecorder {
+ public:
+  static checker::Result<std::unique_ptr<HistoryRecorder>> Open(const std::string& path);
+  ~HistoryRecorder();
+  HistoryRecorder(const HistoryRecorder&) = delete;
+  HistoryRecorder& operator=(const HistoryRecorder&) = delete;
+
+  // Nanoseconds since the recorder opened: the history's clock.
+  int64_t Now() const;
+
+  // Records the invoke; returns its time.
+  int64_t Invoke(int64_t process, const checker::Op& op);
+  // Records the completion of `op`, invoked at `invoke_time` (for latency_ns).
+  void Complete(int64_t process, const checker::Op& op, const checker::Completion& c, int64_t invoke_time);
+  // A nemesis event: process "nemesis", type info.
+  void Nemesis(const std::string& f, const checker::Value& value);
+
+  struct Counts {
+    uint64_t invokes = 0, ok = 0, fail = 0, info = 0, nemesis = 0;
+  };
+  Counts counts() const;
+  // The first write error, if any (the disk filled up, ...); recording stops after it.
+  std::string error() const;
+
+ private:
+  HistoryRecorder(int fd, std::string path);
+  void Append(std::string_view body);  // body: the line after {"index":..,"time":.., and its '}'
+
+  const int fd_;
+  const std::string path_;
+  const std::chrono::steady_clock::time_point start_;
+  mutable std::mutex mu_;
+  int64_t next_index_ = 0;  // GUARDED_BY(mu_)
+  std::string error_;       // GUARDED_BY(mu_)
+  std::string line_;        // GUARDED_BY(mu_): reused buffer
+  std::atomic<uint64_t> invokes_{0}, ok_{0}, fail_{0}, info_{0}, nemesis_{0};
+};
+
+}  // namespace faultline::harness

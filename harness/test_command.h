@@ -1,0 +1,39 @@
+// `faultline test`: one Jepsen-style run (DESIGN.md section 7). Phases: prepare nodes -> start
+// and wait healthy -> workload and nemesis for the time limit -> heal -> recovery wait -> final
+// reads -> stop nodes -> check -> report, everything written to results/<name>/<timestamp>/.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace faultline::harness {
+
+struct TestCommandOptions {
+  std::string target = "raft";                // raft | process
+  int nodes = 5;
+  std::string workload = "register";          // register | set | counter | lock
+  std::string nemesis = "partition,pause,kill";  // none | all | comma list
+  double nemesis_interval_s = 5;
+  double time_limit_s = 60;
+  int concurrency = 0;                        // 0: two workers per node
+  double rate = 500;                          // total operations per second; 0: as fast as possible
+  int ops_per_key = 200;
+  std::optional<uint64_t> seed;               // random (and recorded) when absent
+  std::string results_dir = "results";
+  std::string net = "auto";                   // auto | netns | proxy
+  std::string node_cmd;                       // --target process
+  std::vector<std::string> raft_opts;         // --target raft
+  std::string name;                           // default: <target>-<workload>
+  double request_timeout_s = 1;
+  double check_timeout_s = 600;
+  int64_t lease_ms = 1000;
+  double recovery_s = 30;                     // bound on the wait for health after healing
+};
+
+// Returns the exit code (DESIGN.md section 5): 0 valid, 1 invalid, 2 unknown or the test could
+// not run to the end, 254 bad options, 255 internal error.
+int RunTestCommand(const TestCommandOptions& options);
+
+}  // namespace faultline::harness

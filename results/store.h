@@ -1,0 +1,40 @@
+// The results store (DESIGN.md section 7): run folders under results/<test-name>/<timestamp>/,
+// the results/latest link, and the files that are the same whatever produced the run
+// (junit.xml). The harness decides what goes into test.json and results.json.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "checker/check.h"
+#include "checker/status.h"
+
+namespace faultline::results {
+
+// "20261122T143005.123" in local time.
+std::string RunTimestamp(std::chrono::system_clock::time_point t);
+
+// Creates <base>/<name>/<timestamp>/ and its nodes/ folder; if a run of the same name already
+// took that millisecond, the next free millisecond is used. Returns the folder's path.
+// `name` must be a plain file name (letters, digits, '-', '_', '.').
+checker::Result<std::string> CreateRunDir(const std::string& base, const std::string& name,
+                                          std::chrono::system_clock::time_point t);
+
+// Points <base>/latest at `run_dir` (a relative symlink, replaced atomically).
+checker::Status UpdateLatest(const std::string& base, const std::string& run_dir);
+
+// One test case per checker for CI systems; an invalid checker is a <failure>, an unknown one an
+// <error>.
+struct JunitCase {
+  std::string name;
+  checker::Verdict verdict = checker::Verdict::kValid;
+  std::string message;  // one line
+  double seconds = 0;
+};
+std::string JunitXml(const std::string& suite, const std::vector<JunitCase>& cases, double seconds);
+
+// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half.
+checker::Status WriteFileAtomic(const std::string& path, const std::string& text);
+
+}  // namespace faultline::results

@@ -1,0 +1,115 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "tests/checker/history_builder.h"
+#include "tests/workloads/fake_client.h"
+#include "tests/workloads/recorder.h"
+#include "workloads/common.h"
+
+namespace faultline::workloads {
+namespace {
+
+using checker::Completion;
+using checker::EventType;
+using checker::Value;
+using checker::testing::HistoryBuilder;
+using checker::testing::I;
+using checker::testing::Pair;
+using testing::FakeClient;
+using testing::FakeStore;
+using testing::Fault;
+using testing::Recorder;
+
+TEST(RegisterWorkload, mixIsRoughlyAThirdEach) {
+  WorkloadOptions o;
+  o.concurrency = 1;
+  auto wl = MakeRegisterWorkload(o);
+  std::map<std::string, int> counts;
+  for (int i = 0; i < 3000; ++i) {
+    checker::Op op = wl->Next(0);
+    ++counts[op.f];
+    if (op.f == "write") {
+      EXPECT_TRUE(op.value.is_int() && op.value.as_int() >= 0 && op.value.as_int() <= 4);
+    }
+    if (op.f == "cas") {
+      EXPECT_EQ(op.value.as_array().size(), 2u);
+    }
+  }
+  for (const char* f : {"read", "write", "cas"}) EXPECT_GT(counts[f], 800) << f;
+}
+
+TEST(RegisterWorkload, executeMapsToGetPutCas) {
+  auto wl = MakeRegisterWorkload({});
+  FakeStore store;
+  FakeClient client(&store);
+  Completion c = wl->Execute(client, 0, MakeOp("read", 7, Value()));
+  EXPECT_EQ(c.type, EventType::kOk);
+  EXPECT_TRUE(c.value.is_null());
+  c = wl->Execute(client, 0, MakeOp("write", 7, I(3)));
+  EXPECT_EQ(c.type, EventType::kOk);
+  EXPECT_EQ(c.value, I(3));
+  EXPECT_EQ(store.kv["r7"], I(3));
+  c = wl->Execute(client, 0, MakeOp("cas", 7, Pair(1, 2)));
+  EXPECT_EQ(c.type, EventType::kFail);
+  EXPECT_EQ(c.error, "mismatch");
+  c = wl->Execute(client, 0, MakeOp("cas", 7, Pair(3, 4)));
+  EXPECT_EQ(c.type, EventType::kOk);
+  EXPECT_EQ(c.value, Pair(3, 4));
+  c = wl->Execute(client, 0, MakeOp("read", 7, Value()));
+  EXPECT_EQ(c.value, I(4));
+  EXPECT_EQ(store.calls, (std::vector<std::string>{"get r7", "put r7", "cas r7", "cas r7",
+                                                   "get r7"}));
+}
+
+TEST(RegisterWorkload, faultsPassThrough) {
+  auto wl = MakeRegisterWorkload({});
+  FakeStore store;
+  FakeClient client(&store);
+  store.faults.push_back(Fault{EventType::kInfo, true, "timeout"});
+  Completion c = wl->Execute(client, 0, MakeOp("write", 1, I(2)));
+  EXPECT_EQ(c.type, EventType::kInfo);
+  EXPECT_EQ(c.error, "timeout");
+  EXPECT_EQ(c.value, I(2));
+  store.faults.push_back(Fault{});
+  c = wl->Execute(client, 0, MakeOp("read", 1, Value()));
+  EXPECT_EQ(c.type, EventType::kFail);
+  EXPECT_EQ(c.error, "not-leader");
+}
+
+TEST(RegisterWorkload, recordedRunIsLinearizable) {
+  WorkloadOptions o;
+  o.concurrency = 4;
+  o.group_size = 2;
+  o.ops_per_key = 20;
+  o.seed = 3;
+  auto wl = MakeRegisterWorkload(o);
+  FakeStore store;
+  FakeClient client(&store);
+  Recorder rec(o.concurrency);
+  for (int i = 0; i < 100; ++i) {
+    if (i % 10 == 5) store.faults.push_back(Fault{EventType::kInfo, i % 20 == 5, "timeout"});
+    rec.Step(*wl, client, i % o.concurrency);
+  }
+  auto results = wl->Check(rec.history(), {});
+  ASSERT_TRUE(results.ok()) << results.status().message();
+  ASSERT_EQ(results->size(), 1u);
+  const CheckerResult& r = (*results)[0];
+  EXPECT_EQ(r.name, "linearizable");
+  EXPECT_EQ(r.verdict, checker::Verdict::kValid) << r.summary;
+  EXPECT_EQ(*r.detail.find("valid"), Value::Bool(true));
+  EXPECT_EQ(r.detail.find("keys")->as_object().size(), 6u);  // 2 groups x 3 generations
+}
+
+TEST(RegisterWorkload, staleReadIsNotLinearizable) {
+  HistoryBuilder b;
+  b.Op(0, "write", I(1), I(1), I(0)).Op(1, "write", I(2), I(2), I(0));
+  b.Op(0, "read", Value(), I(1), I(0));
+  auto results = MakeRegisterWorkload({})->Check(b.Build(), {});
+  ASSERT_TRUE(results.ok());
+  EXPECT_EQ((*results)[0].verdict, checker::Verdict::kInvalid);
+  EXPECT_NE((*results)[0].summary.find("not linearizable"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace faultline::workloads

@@ -1,0 +1,73 @@
+// Pieces the built-in workloads share: the seeded per-worker random generator, the key schedule,
+// wire key names, the linearizability checker wrapper and the factories MakeWorkload calls.
+// Internal to workloads/ (and its tests).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "workloads/workload.h"
+
+namespace faultline::workloads {
+
+// SplitMix64 (Steele, Lea, Flood 2014). One per worker, seeded from (seed, worker), so a worker's
+// draws do not depend on how the threads interleave.
+class Rng {
+ public:
+  Rng(uint64_t seed, uint64_t stream);
+  uint64_t Next();
+  // Uniform in [0, n). REQUIRES: n > 0. The modulo bias is negligible for the small n used here.
+  int64_t Uniform(int64_t n) { return static_cast<int64_t>(Next() % static_cast<uint64_t>(n)); }
+
+ private:
+  uint64_t state_;
+};
+
+// Independent keys (workload.h): workers 0..concurrency-1 form groups of `group_size`
+// consecutive workers (the last group may be smaller); a group moves to a fresh key after
+// `ops_per_key` operations, i.e. after ops_per_key / group_size of each member's operations.
+// Key ids never repeat: generation * groups + group.
+class KeySchedule {
+ public:
+  // REQUIRES: concurrency >= 1, ops_per_key >= 1. group_size is clamped to [1, concurrency].
+  KeySchedule(int concurrency, int group_size, int ops_per_key);
+
+  int groups() const { return groups_; }
+  int group(int worker) const { return worker / group_size_; }
+  int64_t ops_per_worker_per_key() const { return per_worker_; }
+  int64_t generation(int64_t n) const { return n / per_worker_; }
+  // The key of worker `worker`'s n-th operation (n from 0).
+  int64_t KeyId(int worker, int64_t n) const { return generation(n) * groups_ + group(worker); }
+
+ private:
+  int group_size_;
+  int groups_;
+  int64_t per_worker_;
+};
+
+// A history key (an integer) as the KV protocol names it: prefix + number, e.g. "r7".
+std::string WireKey(const std::string& prefix, const checker::Value& key);
+
+checker::Op MakeOp(std::string f, int64_t key, checker::Value value);
+
+// Bound on the requests of one CAS loop (set add, counter add, guarded write): contention
+// makes mismatches routine, a partition makes failures routine, and a worker must not spin.
+inline constexpr int kCasAttemptsMax = 10;
+
+// Runs the linearizability checker on `history` with `model` and wraps the result. Only events
+// whose f is in `fs` are kept (empty = all); an operation's invoke and completion share f, so
+// filtering keeps the pairing intact.
+checker::Result<CheckerResult> CheckLinearizable(const checker::History& history,
+                                                 const std::string& model,
+                                                 const CheckSettings& settings,
+                                                 const std::vector<std::string>& fs = {});
+
+std::unique_ptr<Workload> MakeRegisterWorkload(const WorkloadOptions& options);
+std::unique_ptr<Workload> MakeSetWorkload(const WorkloadOptions& options);
+std::unique_ptr<Workload> MakeCounterWorkload(const WorkloadOptions& options);
+std::unique_ptr<Workload> MakeLockWorkload(const WorkloadOptions& options);
+
+}  // namespace faultline::workloads

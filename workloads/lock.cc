@@ -1,0 +1,180 @@
+// lock: fencing tokens (Kleppmann 2016). Each worker cycles acquire -> guarded write -> release:
+//   acquire: Acquire(lock, owner, ttl = lease_ms) -> token;
+//   write:   the resource keeps {"token": t} of the last accepted writer and turns away a lower
+//            token: Get it; if it holds a higher token, fail "stale-token"; else
+//            Cas(old, {"token": mine}) (a CAS loop, so two holders cannot both pass the check);
+//   release: Release(lock, owner, token).
+// About one holder in five (drawn from the seed) sleeps 1.5 leases before its write, as a GC
+// pause would: its lease runs out, another worker gets a higher token, and the sleeper's write
+// must then be refused. A store whose locks or reads are not linearizable lets it through.
+//
+// Keys: a lock id L follows the rotation of workload.h, taken when the worker acquires (the
+// write and release that follow go with the lock they hold). The history gives the lock key 2L
+// and its resource key 2L+1, so per-key checking separates them; on the wire they are "l<2L>"
+// and "w<2L+1>".
+//
+// The worker's next step depends on its completions: acquire ok -> write; acquire fail or info
+// -> acquire again (no known token); after the write, whatever its outcome -> release; after
+// the release, whatever its outcome -> acquire.
+//
+// Checks: linearizability of acquire/release with the fencing-lock model, and the fencing
+// checker on the writes (and on duplicate grants).
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "checker/fencing_checker.h"
+#include "workloads/common.h"
+
+namespace faultline::workloads {
+namespace {
+
+using checker::Completion;
+using checker::EventType;
+using checker::Op;
+using checker::Value;
+
+constexpr int64_t kPauseOneIn = 5;
+
+class LockWorkload : public Workload {
+ public:
+  explicit LockWorkload(const WorkloadOptions& o)
+      : schedule_(o.concurrency, o.group_size, o.ops_per_key),
+        lease_ms_(o.lease_ms),
+        sleep_ms_(o.sleep_ms) {
+    for (int w = 0; w < o.concurrency; ++w) workers_.emplace_back(Rng(o.seed, w));
+    if (!sleep_ms_) {
+      sleep_ms_ = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+    }
+  }
+
+  std::string name() const override { return "lock"; }
+
+  Op Next(int worker) override {
+    Worker& w = workers_.at(worker);
+    const int64_t n = w.n++;
+    switch (w.phase) {
+      case Phase::kAcquire:
+        w.lock = schedule_.KeyId(worker, n);
+        w.owner = "w" + std::to_string(worker) + "-" + std::to_string(w.acquires++);
+        w.pause = w.rng.Uniform(kPauseOneIn) == 0;
+        return MakeOp("acquire", 2 * w.lock, Value());
+      case Phase::kWrite:
+        return MakeOp("write", 2 * w.lock + 1, Value::Int(w.token));
+      case Phase::kRelease:
+        return MakeOp("release", 2 * w.lock, Value::Int(w.token));
+    }
+    return Op{};
+  }
+
+  Completion Execute(targets::Client& client, int worker, const Op& op) override {
+    Worker& w = workers_.at(worker);
+    if (op.f == "acquire") {
+      Completion c = client.Acquire(WireKey("l", op.key), w.owner, lease_ms_);
+      if (c.type == EventType::kOk && !c.value.is_int()) {
+        // The lock was granted with a token we cannot use; the lease will run out.
+        c.type = EventType::kInfo;
+        c.error = "bad-token";
+        c.value = Value();
+      }
+      if (c.type == EventType::kOk) {
+        w.token = c.value.as_int();
+        w.phase = Phase::kWrite;
+      }
+      return c;
+    }
+    if (op.f == "write") {
+      w.phase = Phase::kRelease;
+      if (w.pause) sleep_ms_(lease_ms_ + lease_ms_ / 2);
+      return GuardedWrite(client, WireKey("w", op.key), op.value);
+    }
+    if (op.f == "release") {
+      w.phase = Phase::kAcquire;
+      Completion c = client.Release(WireKey("l", op.key), w.owner, op.value.as_int());
+      c.value = op.value;
+      return c;
+    }
+    Completion c;
+    c.type = EventType::kFail;
+    c.error = "unknown-op";
+    return c;
+  }
+
+  std::vector<Op> FinalReads() const override { return {}; }
+
+  checker::Result<std::vector<CheckerResult>> Check(const checker::History& history,
+                                                    const CheckSettings& settings) const override {
+    checker::Result<checker::FencingCheckResult> fencing = checker::CheckFencing(history);
+    if (!fencing.ok()) return fencing.status();
+    checker::Result<CheckerResult> lin =
+        CheckLinearizable(history, "fencing-lock", settings, {"acquire", "release"});
+    if (!lin.ok()) return lin.status();
+    std::vector<CheckerResult> out;
+    out.push_back(std::move(*lin));
+    out.push_back(CheckerResult{"fencing", fencing->verdict, fencing->summary,
+                                checker::FencingCheckResultToValue(*fencing)});
+    return out;
+  }
+
+ private:
+  enum class Phase { kAcquire, kWrite, kRelease };
+
+  struct Worker {
+    explicit Worker(Rng r) : rng(r) {}
+    Rng rng;
+    int64_t n = 0;  // operations generated so far
+    Phase phase = Phase::kAcquire;
+    int64_t lock = 0;  // the lock id of the current cycle
+    std::string owner;
+    int64_t acquires = 0;
+    int64_t token = 0;   // valid in kWrite and kRelease
+    bool pause = false;  // sleep past the lease before this cycle's write
+  };
+
+  static Completion GuardedWrite(targets::Client& client, const std::string& key,
+                                 const Value& token) {
+    Completion last;
+    last.error = "no-attempt";
+    for (int attempt = 0; attempt < kCasAttemptsMax; ++attempt) {
+      Completion got = client.Get(key);
+      if (got.type != EventType::kOk) {
+        last = got;
+        continue;
+      }
+      if (!got.value.is_null()) {
+        const Value* stored = got.value.find("token");
+        if (!stored || !stored->is_int()) return Done(EventType::kFail, "bad-resource", got, token);
+        if (stored->as_int() > token.as_int()) {
+          return Done(EventType::kFail, "stale-token", got, token);
+        }
+      }
+      Completion cas = client.Cas(key, got.value, Value::MakeObject({{"token", token}}));
+      if (cas.type != EventType::kFail) return Done(cas.type, cas.error, cas, token);
+      last = cas;  // another holder wrote in between, or a definite failure: look again
+    }
+    return Done(EventType::kFail, "retries-exhausted: " + last.error, last, token);
+  }
+
+  static Completion Done(EventType type, std::string error, const Completion& from,
+                         const Value& token) {
+    Completion c;
+    c.type = type;
+    c.value = token;
+    c.error = std::move(error);
+    c.node = from.node;
+    return c;
+  }
+
+  KeySchedule schedule_;
+  int64_t lease_ms_;
+  std::function<void(int64_t)> sleep_ms_;
+  std::vector<Worker> workers_;  // workers_[w] is touched only by worker w's thread
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> MakeLockWorkload(const WorkloadOptions& options) {
+  return std::make_unique<LockWorkload>(options);
+}
+
+}  // namespace faultline::workloads

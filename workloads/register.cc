@@ -1,0 +1,85 @@
+// register: reads, writes and compare-and-sets of small integers on independent keys, judged by
+// linearizability against the cas-register model (Knossos's classic workload). Values are drawn
+// from 0..4 so that cas operations match often enough to matter.
+//
+// Over the wire, history key 7 is "r7".
+#include <vector>
+
+#include "workloads/common.h"
+
+namespace faultline::workloads {
+namespace {
+
+using checker::Completion;
+using checker::Op;
+using checker::Value;
+
+constexpr int64_t kValues = 5;
+
+class RegisterWorkload : public Workload {
+ public:
+  explicit RegisterWorkload(const WorkloadOptions& o)
+      : schedule_(o.concurrency, o.group_size, o.ops_per_key) {
+    for (int w = 0; w < o.concurrency; ++w) workers_.push_back(Worker{Rng(o.seed, w), 0});
+  }
+
+  std::string name() const override { return "register"; }
+
+  Op Next(int worker) override {
+    Worker& w = workers_.at(worker);
+    const int64_t key = schedule_.KeyId(worker, w.n++);
+    switch (w.rng.Uniform(3)) {
+      case 0:
+        return MakeOp("read", key, Value());
+      case 1:
+        return MakeOp("write", key, Value::Int(w.rng.Uniform(kValues)));
+      default: {
+        const int64_t from = w.rng.Uniform(kValues);
+        const int64_t to = w.rng.Uniform(kValues);
+        return MakeOp("cas", key, Value::MakeArray({Value::Int(from), Value::Int(to)}));
+      }
+    }
+  }
+
+  Completion Execute(targets::Client& client, int, const Op& op) override {
+    const std::string key = WireKey("r", op.key);
+    if (op.f == "read") return client.Get(key);
+    Completion c;
+    if (op.f == "write") {
+      c = client.Put(key, op.value);
+    } else if (op.f == "cas" && op.value.is_array() && op.value.as_array().size() == 2) {
+      c = client.Cas(key, op.value.as_array()[0], op.value.as_array()[1]);
+    } else {
+      c.type = checker::EventType::kFail;
+      c.error = "unknown-op";
+      return c;
+    }
+    c.value = op.value;  // the completion repeats the argument
+    return c;
+  }
+
+  std::vector<Op> FinalReads() const override { return {}; }
+
+  checker::Result<std::vector<CheckerResult>> Check(const checker::History& history,
+                                                    const CheckSettings& settings) const override {
+    checker::Result<CheckerResult> lin = CheckLinearizable(history, "cas-register", settings);
+    if (!lin.ok()) return lin.status();
+    return std::vector<CheckerResult>{std::move(*lin)};
+  }
+
+ private:
+  struct Worker {
+    Rng rng;
+    int64_t n;  // operations generated so far
+  };
+  KeySchedule schedule_;
+  std::vector<Worker> workers_;  // workers_[w] is touched only by worker w's thread
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> MakeRegisterWorkload(const WorkloadOptions& options) {
+  return std::make_unique<RegisterWorkload>(options);
+}
+
+}  // namespace faultline::workloads

@@ -1,0 +1,142 @@
+// set: workers add unique integers to a set held as a JSON array under one key, and now and then
+// read it whole. The store has no set type, so an add is a client-side CAS loop: Get the array,
+// Cas(old, old + [x]). An absent key reads as null and raftkv's CAS compares against null for an
+// absent key (targets/raft/kv/state_machine.cc), so the first add is Cas(null, [x]).
+//
+// Keys: one set per worker group ("s<group>" on the wire, history key = group), kept for the
+// whole run rather than rotated every ops_per_key. The set checker's question is "did every
+// acknowledged add survive to the end", which needs the whole run's adds on a key; one key per
+// group keeps CAS contention to group_size workers and the final reads to one per group per
+// node. The cost: the linearizability check of a long run's set may hit its time limit (unknown);
+// the set checker still decides.
+//
+// Elements: worker * 10^9 + the worker's add count, unique without coordination and a pure
+// function of (worker, n).
+//
+// Checks: the set checker (final reads: the reads after the last add, see set_checker.h) and
+// linearizability with the set model (every ok read must equal the whole set).
+#include <vector>
+
+#include "checker/set_checker.h"
+#include "workloads/common.h"
+
+namespace faultline::workloads {
+namespace {
+
+using checker::Completion;
+using checker::EventType;
+using checker::Op;
+using checker::Value;
+
+constexpr int64_t kElementsPerWorker = 1'000'000'000;
+constexpr int64_t kReadOneIn = 8;  // reads are expensive (the whole array) and add no coverage
+
+class SetWorkload : public Workload {
+ public:
+  explicit SetWorkload(const WorkloadOptions& o)
+      : schedule_(o.concurrency, o.group_size, o.ops_per_key) {
+    for (int w = 0; w < o.concurrency; ++w) workers_.push_back(Worker{Rng(o.seed, w), 0});
+  }
+
+  std::string name() const override { return "set"; }
+
+  Op Next(int worker) override {
+    Worker& w = workers_.at(worker);
+    const int64_t key = schedule_.group(worker);
+    if (w.rng.Uniform(kReadOneIn) == 0) return MakeOp("read", key, Value());
+    return MakeOp("add", key, Value::Int(worker * kElementsPerWorker + w.adds++));
+  }
+
+  Completion Execute(targets::Client& client, int, const Op& op) override {
+    const std::string key = WireKey("s", op.key);
+    if (op.f == "read") {
+      Completion c = client.Get(key);
+      if (c.type == EventType::kOk && c.value.is_null()) c.value = Value::MakeArray({});
+      return c;
+    }
+    if (op.f == "add") return Add(client, key, op.value);
+    Completion c;
+    c.type = EventType::kFail;
+    c.error = "unknown-op";
+    return c;
+  }
+
+  std::vector<Op> FinalReads() const override {
+    std::vector<Op> reads;
+    for (int g = 0; g < schedule_.groups(); ++g) reads.push_back(MakeOp("read", g, Value()));
+    return reads;
+  }
+
+  checker::Result<std::vector<CheckerResult>> Check(const checker::History& history,
+                                                    const CheckSettings& settings) const override {
+    checker::Result<checker::SetCheckResult> set = checker::CheckSet(history);
+    if (!set.ok()) return set.status();
+    std::vector<CheckerResult> out;
+    out.push_back(CheckerResult{"set", set->verdict, set->summary,
+                                checker::SetCheckResultToValue(*set)});
+    checker::Result<CheckerResult> lin = CheckLinearizable(history, "set", settings);
+    if (lin.ok()) {
+      out.push_back(std::move(*lin));
+    } else {
+      // A read the set model cannot take (not an array) is already an anomaly of the set
+      // checker's; say so here rather than drop the whole check.
+      out.push_back(CheckerResult{"linearizable", checker::Verdict::kUnknown,
+                                  "not checked: " + lin.status().message(),
+                                  Value::MakeObject({{"valid", Value::String("unknown")},
+                                                     {"cause", Value::String(
+                                                                   lin.status().message())}})});
+    }
+    return out;
+  }
+
+ private:
+  // ok once a Cas succeeded; info as soon as one Cas is indeterminate (x may be in the set, and
+  // retrying could not tell); fail when every attempt definitely failed.
+  static Completion Add(targets::Client& client, const std::string& key, const Value& x) {
+    Completion last;
+    last.error = "no-attempt";
+    for (int attempt = 0; attempt < kCasAttemptsMax; ++attempt) {
+      Completion got = client.Get(key);
+      if (got.type != EventType::kOk) {  // a read changes nothing: retrying is safe
+        last = got;
+        continue;
+      }
+      Value::Array elements;
+      if (got.value.is_array()) {
+        elements = got.value.as_array();
+      } else if (!got.value.is_null()) {
+        return Done(EventType::kFail, "not-a-set", got.node, x);
+      }
+      elements.push_back(x);
+      Completion cas = client.Cas(key, got.value, Value::MakeArray(std::move(elements)));
+      if (cas.type == EventType::kOk) return Done(EventType::kOk, "", cas.node, x);
+      if (cas.type == EventType::kInfo) return Done(EventType::kInfo, cas.error, cas.node, x);
+      last = cas;  // mismatch (someone else added first) or a definite failure: try again
+    }
+    return Done(EventType::kFail, "retries-exhausted: " + last.error, last.node, x);
+  }
+
+  static Completion Done(EventType type, std::string error, std::string node, const Value& x) {
+    Completion c;
+    c.type = type;
+    c.value = x;
+    c.error = std::move(error);
+    c.node = std::move(node);
+    return c;
+  }
+
+  struct Worker {
+    Rng rng;
+    int64_t adds;  // elements generated so far
+  };
+  KeySchedule schedule_;
+  std::vector<Worker> workers_;  // workers_[w] is touched only by worker w's thread
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> MakeSetWorkload(const WorkloadOptions& options) {
+  return std::make_unique<SetWorkload>(options);
+}
+
+}  // namespace faultline::workloads

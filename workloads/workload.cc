@@ -1,0 +1,110 @@
+#include "workloads/workload.h"
+
+#include "checker/io/render.h"
+#include "workloads/common.h"
+
+namespace faultline::workloads {
+namespace {
+
+uint64_t Mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+Rng::Rng(uint64_t seed, uint64_t stream)
+    : state_(Mix(seed + 0x9E3779B97F4A7C15ull) ^ Mix(stream * 0xD1B54A32D192ED03ull + 1)) {}
+
+uint64_t Rng::Next() {
+  uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+  return Mix(z);
+}
+
+KeySchedule::KeySchedule(int concurrency, int group_size, int ops_per_key)
+    : group_size_(std::clamp(group_size, 1, std::max(concurrency, 1))),
+      groups_((std::max(concurrency, 1) + group_size_ - 1) / group_size_),
+      per_worker_(std::max<int64_t>(1, ops_per_key / group_size_)) {}
+
+std::string WireKey(const std::string& prefix, const checker::Value& key) {
+  return prefix + (key.is_string() ? key.as_string() : key.ToJson());
+}
+
+checker::Op MakeOp(std::string f, int64_t key, checker::Value value) {
+  checker::Op op;
+  op.f = std::move(f);
+  op.has_key = true;
+  op.key = checker::Value::Int(key);
+  op.value = std::move(value);
+  return op;
+}
+
+checker::Result<CheckerResult> CheckLinearizable(const checker::History& history,
+                                                 const std::string& model,
+                                                 const CheckSettings& settings,
+                                                 const std::vector<std::string>& fs) {
+  checker::History kept;
+  const checker::History* input = &history;
+  if (!fs.empty()) {
+    kept.source = history.source;
+    for (const checker::Event& e : history.events) {
+      if (!e.nemesis && std::find(fs.begin(), fs.end(), e.f) != fs.end()) kept.events.push_back(e);
+    }
+    input = &kept;
+  }
+  checker::CheckOptions options;
+  options.model = model;
+  options.timeout_s = settings.timeout_s;
+  options.memory_limit_mb = settings.memory_limit_mb;
+  options.threads = settings.threads;
+  checker::Result<checker::CheckResult> r = checker::CheckHistory(*input, options);
+  if (!r.ok()) return r.status();
+
+  CheckerResult out;
+  out.name = "linearizable";
+  out.verdict = r->verdict;
+  out.detail = checker::io::ResultToValue(history.source, *r);
+  const std::string shape = model + ", " + std::to_string(r->ops) + " ops, " +
+                            std::to_string(r->keys.size()) + " keys";
+  switch (r->verdict) {
+    case checker::Verdict::kValid:
+      out.summary = "linearizable (" + shape + ")";
+      break;
+    case checker::Verdict::kInvalid:
+      out.summary = "not linearizable (" + shape + "): " + r->cause;
+      break;
+    case checker::Verdict::kUnknown:
+      out.summary = "analysis incomplete (" + shape + "): " + r->cause;
+      break;
+  }
+  return out;
+}
+
+std::vector<std::string> WorkloadNames() { return {"register", "set", "counter", "lock"}; }
+
+checker::Result<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
+                                                        const WorkloadOptions& options) {
+  using checker::Status;
+  if (options.concurrency < 1) {
+    return Status::InvalidArgument("workload concurrency must be at least 1, not " +
+                                   std::to_string(options.concurrency));
+  }
+  if (options.ops_per_key < 1) {
+    return Status::InvalidArgument("workload ops-per-key must be at least 1, not " +
+                                   std::to_string(options.ops_per_key));
+  }
+  if (options.lease_ms < 1) {
+    return Status::InvalidArgument("lock lease must be at least 1 ms, not " +
+                                   std::to_string(options.lease_ms));
+  }
+  if (name == "register") return MakeRegisterWorkload(options);
+  if (name == "set") return MakeSetWorkload(options);
+  if (name == "counter") return MakeCounterWorkload(options);
+  if (name == "lock") return MakeLockWorkload(options);
+  std::string known;
+  for (const std::string& n : WorkloadNames()) known += (known.empty() ? "" : ", ") + n;
+  return Status::InvalidArgument("unknown workload \"" + name + "\" (known: " + known + ")");
+}
+
+}  // namespace faultline::workloads
