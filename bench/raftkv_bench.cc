@@ -602,9 +602,18 @@ int RunCluster(int nodes, int seconds, std::vector<PointResult>* points) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  const std::string term_before = JsonField(Http(port, "GET", "/status").body, "term");
   for (const int clients : {1, 16, 64}) {
     points->push_back(RunPoint(Protocol::kRaftkv, nodes, clients, port, seconds));
   }
+  // A spurious election under load (a follower timing out while the leader is busy) shows as a
+  // new term; the election timeout must leave room for the loaded loop (flags.h).
+  const HttpResponse st = Http(port, "GET", "/status");
+  std::printf("nodes=%d term before load %s, after %s (%s)\n", nodes, term_before.c_str(),
+              JsonField(st.body, "term").c_str(),
+              JsonField(st.body, "term") == term_before && JsonField(st.body, "role") == "\"leader\""
+                  ? "no election under load"
+                  : "LEADERSHIP CHANGED under load");
   return Failover(cluster, leader, nodes);
 }
 
