@@ -53,7 +53,7 @@ Status Cluster::StartAll() {
   return Status::Ok();
 }
 
-Status Cluster::WaitHealthy(std::chrono::milliseconds timeout) {
+Status Cluster::WaitHealthy(std::chrono::milliseconds timeout, const std::function<bool()>& cancelled) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   targets::ClientOptions opts;
   opts.timeout = std::chrono::milliseconds(1000);
@@ -63,6 +63,7 @@ Status Cluster::WaitHealthy(std::chrono::milliseconds timeout) {
   std::string missing;
   int64_t probe = 0;
   while (std::chrono::steady_clock::now() < deadline) {
+    if (cancelled && cancelled()) return Status::IoError("interrupted while waiting for the cluster");
     missing.clear();
     for (size_t i = 0; i < procs_.size(); ++i) {
       if (!procs_[i]->Alive()) {

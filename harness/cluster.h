@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,8 +32,9 @@ class Cluster : public nemesis::NodeControl {
   checker::Status Prepare();
   checker::Status StartAll();
   // Waits until every node answers and a write goes through (the target's /status when it has
-  // one, then a probe write). On timeout the error names what was still missing.
-  checker::Status WaitHealthy(std::chrono::milliseconds timeout);
+  // one, then a probe write). On timeout the error names what was still missing. `cancelled`,
+  // when given, is polled and ends the wait early (Ctrl-C).
+  checker::Status WaitHealthy(std::chrono::milliseconds timeout, const std::function<bool()>& cancelled = {});
   // SIGTERM to all, a bounded wait, SIGKILL for the rest; all reaped.
   void StopAll(std::chrono::milliseconds grace);
 

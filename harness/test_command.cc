@@ -304,7 +304,7 @@ int RunTestCommand(const TestCommandOptions& options) {
       run.log.Say("starting " + std::to_string(options.nodes) + " " + target->name() + " nodes");
       if (Status st = cluster->StartAll(); !st.ok()) {
         run.Fail(st.message());
-      } else if (Status h = cluster->WaitHealthy(std::chrono::seconds(30)); !h.ok()) {
+      } else if (Status h = cluster->WaitHealthy(std::chrono::seconds(30), Interrupted); !h.ok()) {
         run.Fail(h.message());
       }
     }
@@ -409,7 +409,10 @@ int RunTestCommand(const TestCommandOptions& options) {
     if (Status s = nem->HealAll(); !s.ok()) run.log.Say("heal: " + s.message());
   }
   if (recorder_ptr != nullptr && completed_workload && !Interrupted()) {
-    if (Status h = cluster->WaitHealthy(std::chrono::milliseconds(static_cast<int64_t>(options.recovery_s * 1000))); !h.ok()) {
+    run.log.Say("waiting for the cluster to recover");
+    if (Status h = cluster->WaitHealthy(std::chrono::milliseconds(static_cast<int64_t>(options.recovery_s * 1000)),
+                                        Interrupted);
+        !h.ok()) {
       run.log.Say("recovery: " + h.message() + "; final reads may fail");
     }
     const std::vector<checker::Op> finals = (*workload)->FinalReads();

@@ -254,6 +254,32 @@ TEST_F(TestRun, SecondCtrlCStopsAtOnceAndStillCleansUp) {
   }
 }
 
+TEST_F(TestRun, AKilledControllerTakesItsNodesAndNamespacesWithIt) {
+  Start({"--time-limit", "60", "--nemesis", "partition", "--nemesis-interval", "1", "--name", "crash"});
+  const auto deadline = Clock::now() + std::chrono::seconds(40);
+  while (Clock::now() < deadline) {
+    const fs::path dir = RunDir();
+    if (!dir.empty() && fs::exists(dir / "history.jsonl") && fs::file_size(dir / "history.jsonl") > 20000) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(NodePids().empty()) << Output();
+  // A crash: no handler runs, nothing is cleaned up by the controller itself.
+  ::kill(pid_, SIGKILL);
+  EXPECT_EQ(Wait(std::chrono::seconds(10)), 128 + SIGKILL);
+  // PR_SET_PDEATHSIG ends the nodes; the netns janitor removes the namespaces.
+  const auto until = Clock::now() + std::chrono::seconds(10);
+  auto anything_left = [&] {
+    for (int pid : NodePids()) {
+      if (::kill(pid, 0) == 0) return true;
+    }
+    return Namespaces() != namespaces_before_;
+  };
+  while (Clock::now() < until && anything_left()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(anything_left());
+  // Every line on disk is whole: the history reads back.
+  EXPECT_FALSE(History().events.empty());
+}
+
 TEST_F(TestRun, BadOptionsAreOneLineAndExit254) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"--workload", "queue"},

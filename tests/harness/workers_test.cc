@@ -1,0 +1,111 @@
+// The worker loop: recording, process renumbering after info, and pacing to the rate.
+#include "harness/workers.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "checker/io/load.h"
+
+namespace faultline::harness {
+namespace {
+
+using checker::Completion;
+using checker::EventType;
+using checker::Value;
+
+// Every third answer is indeterminate; the rest succeed at once.
+class FlakyClient : public targets::Client {
+ public:
+  const std::string& node() const override { return node_; }
+  Completion Get(const std::string&) override { return Next(); }
+  Completion Put(const std::string&, const Value&) override { return Next(); }
+  Completion Cas(const std::string&, const Value&, const Value&) override { return Next(); }
+  Completion Delete(const std::string&) override { return Next(); }
+  Completion Acquire(const std::string&, const std::string&, int64_t) override { return Next(); }
+  Completion Release(const std::string&, const std::string&, int64_t) override { return Next(); }
+  std::optional<targets::NodeStatus> Status() override { return std::nullopt; }
+
+ private:
+  Completion Next() {
+    return ++n_ % 3 == 0 ? Completion{EventType::kInfo, Value(), "timeout", node_}
+                         : Completion{EventType::kOk, Value(), "", node_};
+  }
+  std::string node_ = "n1";
+  int n_ = 0;
+};
+
+struct RunResult {
+  uint64_t completed = 0;
+  checker::History history;
+  std::vector<int64_t> last_process;
+};
+
+RunResult RunFor(int concurrency, double rate, std::chrono::milliseconds duration) {
+  workloads::WorkloadOptions wo;
+  wo.concurrency = concurrency;
+  wo.group_size = concurrency;
+  auto workload = workloads::MakeWorkload("register", wo);
+  EXPECT_TRUE(workload.ok());
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("fl-workers-" + std::to_string(::getpid()) + ".jsonl")).string();
+  auto recorder = HistoryRecorder::Open(path);
+  EXPECT_TRUE(recorder.ok());
+  WorkerShared shared;
+  shared.workload = workload->get();
+  shared.recorder = recorder->get();
+  shared.concurrency = concurrency;
+  shared.rate = rate;
+  RunResult run;
+  run.last_process.resize(concurrency);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < concurrency; ++w) {
+    threads.emplace_back(RunWorker, &shared, w, std::make_unique<FlakyClient>(), &run.last_process[w]);
+  }
+  std::this_thread::sleep_for(duration);
+  shared.stop = true;
+  for (auto& t : threads) t.join();
+  run.completed = shared.completed.load();
+  recorder->reset();
+  checker::io::LoadOptions lo;
+  lo.format = checker::io::Format::kJsonl;
+  auto h = checker::io::LoadHistoryFile(path, lo);
+  EXPECT_TRUE(h.ok()) << h.status().message();
+  if (h.ok()) run.history = std::move(*h);
+  std::filesystem::remove(path);
+  return run;
+}
+
+TEST(WorkersTest, AnInfoRetiresTheProcessAndTheWorkerGoesOnAsProcessPlusConcurrency) {
+  const int kConcurrency = 4;
+  const RunResult run = RunFor(kConcurrency, 2000, std::chrono::milliseconds(300));
+  ASSERT_GT(run.completed, 30u);
+  ASSERT_EQ(run.history.events.size(), 2 * run.completed);
+  // After an info completion a process number never appears again.
+  std::map<int64_t, bool> retired;
+  for (const checker::Event& e : run.history.events) {
+    EXPECT_FALSE(retired[e.process]) << "process " << e.process << " reused after info";
+    if (e.type == EventType::kInfo) retired[e.process] = true;
+  }
+  for (int w = 0; w < kConcurrency; ++w) EXPECT_EQ(run.last_process[w] % kConcurrency, w);
+}
+
+TEST(WorkersTest, TheTotalRateIsNeverExceeded) {
+  // 200 ops/s over 5 workers for 0.5 s: at most ~100 operations (plus one per worker for the
+  // jittered first slot). The lower side is not asserted: a loaded machine may fall behind.
+  const RunResult run = RunFor(5, 200, std::chrono::milliseconds(500));
+  EXPECT_LE(run.completed, 100u + 5u + 10u);
+  EXPECT_GT(run.completed, 0u);
+}
+
+TEST(WorkersTest, ZeroRateMeansAsFastAsPossible) {
+  const RunResult slow = RunFor(2, 100, std::chrono::milliseconds(200));
+  const RunResult fast = RunFor(2, 0, std::chrono::milliseconds(200));
+  EXPECT_GT(fast.completed, 5 * slow.completed);  // a ratio from one run, not a speed
+}
+
+}  // namespace
+}  // namespace faultline::harness
