@@ -388,6 +388,9 @@ struct HttpApi::Impl {
           Close(c);
           return false;
         }
+        // A short read drained the socket: skip the recv() that would only say EAGAIN (epoll
+        // is level-triggered, so anything that arrives later is reported again).
+        if (static_cast<size_t>(n) < sizeof(buf)) return true;
         continue;
       }
       if (n < 0 && errno == EINTR) continue;

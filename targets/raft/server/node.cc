@@ -221,7 +221,7 @@ void Node::HandleRequest(Incoming in) {
       Answer(in.reply, FromRequestError(err), raft_->leader());
       return;
     }
-    reads_[context] = PendingRead{std::move(req.key), in.reply, false, 0};
+    reads_[context] = PendingRead{std::move(req.key), std::move(in.reply), false, 0};
     return;
   }
   req.command.time_ms = WallClockMs();
@@ -237,7 +237,8 @@ void Node::HandleRequest(Incoming in) {
     Answer(it->second.reply, ReplyCode::kUnknown);
     writes_.erase(it);
   }
-  writes_[p.index] = PendingWrite{p.term, op, in.reply, Clock::now() + kPendingWriteLimit};
+  writes_[p.index] =
+      PendingWrite{p.term, op, std::move(in.reply), Clock::now() + kPendingWriteLimit};
 }
 
 void Node::HandleReady() {
