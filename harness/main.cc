@@ -115,6 +115,10 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   test_cmd->add_option("--lease-ms", test.lease_ms, "lock: the lease asked for with each acquire")
       ->capture_default_str();
+  bool no_redirect = false;
+  test_cmd->add_flag("--no-redirect", no_redirect,
+                     "Record a not-leader answer as it is instead of retrying once at the leader "
+                     "it names");
   test_cmd->add_option("--recovery", test.recovery_s,
                        "Seconds to wait for the cluster to recover after healing")
       ->capture_default_str();
@@ -151,6 +155,7 @@ int Main(int argc, char** argv) {
   if (sim_cmd->parsed()) return RunSimCommand(sim);
   if (test_cmd->parsed()) {
     if (test_cmd->count("--seed") > 0) test.seed = test_seed;
+    test.follow_leader = !no_redirect;
     return RunTestCommand(test);
   }
   return kExitBadInput;

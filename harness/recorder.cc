@@ -105,7 +105,16 @@ void HistoryRecorder::Complete(int64_t process, const Op& op, const Completion& 
   body += ",\"latency_ns\":";
   body += std::to_string(Now() - invoke_time);
   (c.type == EventType::kOk ? ok_ : c.type == EventType::kFail ? fail_ : info_).fetch_add(1, std::memory_order_relaxed);
+  if (c.type != EventType::kOk) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++errors_[std::string(type) + " " + (c.error.empty() ? "unknown" : c.error)];
+  }
   Append(body);
+}
+
+std::map<std::string, uint64_t> HistoryRecorder::errors() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return errors_;
 }
 
 void HistoryRecorder::Nemesis(const std::string& f, const Value& value) {

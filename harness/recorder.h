@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -42,6 +43,8 @@ class HistoryRecorder {
     uint64_t invokes = 0, ok = 0, fail = 0, info = 0, nemesis = 0;
   };
   Counts counts() const;
+  // Completions that were not ok, by type and error: {"fail mismatch": 12, "info timeout": 3}.
+  std::map<std::string, uint64_t> errors() const;
   // The first write error, if any (the disk filled up, ...); recording stops after it.
   std::string error() const;
 
@@ -56,6 +59,7 @@ class HistoryRecorder {
   int64_t next_index_ = 0;  // GUARDED_BY(mu_)
   std::string error_;       // GUARDED_BY(mu_)
   std::string line_;        // GUARDED_BY(mu_): reused buffer
+  std::map<std::string, uint64_t> errors_;  // GUARDED_BY(mu_)
   std::atomic<uint64_t> invokes_{0}, ok_{0}, fail_{0}, info_{0}, nemesis_{0};
 };
 

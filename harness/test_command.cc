@@ -175,6 +175,7 @@ Value ConfigValue(const TestCommandOptions& o, const std::string& name, uint64_t
   c.emplace_back("request_timeout_s", Value::Double(o.request_timeout_s));
   c.emplace_back("check_timeout_s", Value::Double(o.check_timeout_s));
   c.emplace_back("lease_ms", Value::Int(o.lease_ms));
+  c.emplace_back("follow_leader", Value::Bool(o.follow_leader));
   return Value::MakeObject(std::move(c));
 }
 
@@ -187,6 +188,7 @@ std::string RerunLine(const TestCommandOptions& o, const std::string& name, uint
                      std::to_string(seed) + " --net " + o.net + " --name " + name;
   for (const std::string& r : o.raft_opts) line += " --raft-opt " + r;
   if (!o.node_cmd.empty()) line += " --node-cmd '" + o.node_cmd + "'";
+  if (!o.follow_leader) line += " --no-redirect";
   return line;
 }
 
@@ -339,6 +341,7 @@ int RunTestCommand(const TestCommandOptions& options) {
     targets::ClientOptions copts;
     copts.timeout = std::chrono::milliseconds(static_cast<int64_t>(options.request_timeout_s * 1000));
     copts.connect_timeout = std::min(copts.timeout, std::chrono::milliseconds(500));
+    if (options.follow_leader) copts.cluster = cluster->addresses();
 
     run.log.Say("running " + options.workload + " for " + Fixed(options.time_limit_s, 0) + " s, " +
                 std::to_string(concurrency) + " workers, nemesis " + options.nemesis + ", seed " + std::to_string(seed));
@@ -421,6 +424,7 @@ int RunTestCommand(const TestCommandOptions& options) {
       int64_t process = *std::max_element(last_process.begin(), last_process.end()) + 1;
       targets::ClientOptions fopts;
       fopts.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::max(options.request_timeout_s, 5.0) * 1000));
+      if (options.follow_leader) fopts.cluster = cluster->addresses();
       for (const targets::NodeAddress& node : cluster->addresses()) {
         std::unique_ptr<targets::Client> client = target->NewClient(node, fopts);
         for (const checker::Op& op : finals) {
@@ -512,6 +516,20 @@ int RunTestCommand(const TestCommandOptions& options) {
   stats.emplace_back("fail", Value::Int(static_cast<int64_t>(counts.fail)));
   stats.emplace_back("info", Value::Int(static_cast<int64_t>(counts.info)));
   stats.emplace_back("nemesis_events", Value::Int(static_cast<int64_t>(counts.nemesis)));
+  std::string error_line;
+  {
+    Value::Object errors;
+    if (recorder_ptr != nullptr) {
+      std::vector<std::pair<uint64_t, std::string>> sorted;
+      for (const auto& [what, n] : recorder_ptr->errors()) {
+        errors.emplace_back(what, Value::Int(static_cast<int64_t>(n)));
+        sorted.emplace_back(n, what);
+      }
+      std::sort(sorted.rbegin(), sorted.rend());
+      for (const auto& [n, what] : sorted) error_line += (error_line.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+    }
+    stats.emplace_back("errors", Value::MakeObject(std::move(errors)));
+  }
   stats.emplace_back("faults", Value::Int(nem ? nem->faults_started() : 0));
   stats.emplace_back("workload_s", Value::Double(workload_s));
   stats.emplace_back("check_s", Value::Double(check_s));
@@ -531,6 +549,7 @@ int RunTestCommand(const TestCommandOptions& options) {
               static_cast<unsigned long long>(counts.invokes), static_cast<unsigned long long>(counts.ok),
               static_cast<unsigned long long>(counts.fail), static_cast<unsigned long long>(counts.info),
               nem ? nem->faults_started() : 0, workload_s, net.ok() ? (*net)->name() : "-");
+  if (!error_line.empty()) std::printf("  not ok: %s\n", error_line.c_str());
   for (const auto& c : checks) std::printf("  %-13s %-8s %s\n", c.name.c_str(), checker::VerdictName(c.verdict), c.summary.c_str());
   for (const std::string& c : crashed) std::printf("  node exited on its own: %s\n", c.c_str());
   const char* word = verdict == Verdict::kValid ? "VALID" : verdict == Verdict::kInvalid ? "INVALID" : "UNKNOWN";

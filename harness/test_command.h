@@ -30,6 +30,7 @@ struct TestCommandOptions {
   double check_timeout_s = 600;
   int64_t lease_ms = 1000;
   double recovery_s = 30;                     // bound on the wait for health after healing
+  bool follow_leader = true;                  // retry a not-leader answer once at the leader it names
 };
 
 // Returns the exit code (DESIGN.md section 5): 0 valid, 1 invalid, 2 unknown or the test could

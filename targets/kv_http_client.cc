@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <utility>
 
@@ -255,7 +256,7 @@ namespace {
 class KvHttpClient final : public Client {
  public:
   KvHttpClient(const NodeAddress& node, const ClientOptions& options)
-      : node_(node.id), base_url_(BaseUrl(node.host, node.client_port)) {
+      : node_(node.id), base_url_(BaseUrl(node.host, node.client_port)), options_(options) {
     curl_ = curl_easy_init();
     if (curl_ == nullptr) return;
     // Only "Content-Type"; the empty "Expect:" stops libcurl from waiting up to a second for
@@ -345,8 +346,33 @@ class KvHttpClient final : public Client {
 
   Completion Call(RequestKind kind, const std::string& key, Method method, std::string body) {
     long status = 0;
-    const Transport t = Perform(kind, key, method, std::move(body), &status);
-    return MapResponse(kind, t, status, response_, node_);
+    const Transport t = Perform(kind, key, method, body, &status);
+    Completion c = MapResponse(kind, t, status, response_, node_);
+    if (c.type == checker::EventType::kFail && c.error == "not-leader" && !options_.cluster.empty()) {
+      if (KvHttpClient* leader = LeaderClient(response_)) return leader->Call(kind, key, method, std::move(body));
+    }
+    return c;
+  }
+
+  // The client for the member a not-leader answer names, made on first use and kept (with its
+  // connection) for later redirects; nullptr when the answer names no other known member.
+  KvHttpClient* LeaderClient(std::string_view body) {
+    checker::Result<Value> v = checker::ParseJson(body);
+    if (!v.ok() || !v->is_object()) return nullptr;
+    const Value* leader = v->find("leader");
+    if (leader == nullptr || !leader->is_string() || leader->as_string() == node_) return nullptr;
+    auto it = redirects_.find(leader->as_string());
+    if (it != redirects_.end()) return it->second.get();
+    for (const NodeAddress& a : options_.cluster) {
+      if (a.id != leader->as_string()) continue;
+      ClientOptions one_hop = options_;
+      one_hop.cluster.clear();  // one redirect per operation, never a chain
+      auto client = std::make_unique<KvHttpClient>(a, one_hop);
+      KvHttpClient* raw = client.get();
+      redirects_.emplace(a.id, std::move(client));
+      return raw;
+    }
+    return nullptr;
   }
 
   // Runs one exchange; the body ends up in response_.
@@ -407,6 +433,8 @@ class KvHttpClient final : public Client {
 
   const std::string node_;
   const std::string base_url_;
+  const ClientOptions options_;
+  std::map<std::string, std::unique_ptr<KvHttpClient>> redirects_;  // by node id
   CURL* curl_ = nullptr;
   curl_slist* headers_ = nullptr;
   std::string request_body_;  // CURLOPT_POSTFIELDS is not copied: lives until the next call

@@ -34,6 +34,11 @@ using PeerList = std::vector<std::pair<std::string, std::string>>;
 struct ClientOptions {
   std::chrono::milliseconds timeout{1000};         // whole request
   std::chrono::milliseconds connect_timeout{500};  // TCP connect
+  // Leader discovery, as a real client library does it: when set, an answer
+  // 503 {"error":"not-leader","leader":id} naming another member of `cluster` is retried once at
+  // that member, and the completion is that member's. Safe because a not-leader answer is a
+  // definite "not applied". Empty: every answer is the node's own.
+  std::vector<NodeAddress> cluster;
 };
 
 class Target {

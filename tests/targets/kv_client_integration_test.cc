@@ -386,3 +386,89 @@ TEST_F(KvClientIntegrationTest, writeAfterNodeKillIsNeverFail) {
 
 }  // namespace
 }  // namespace faultline::targets
+
+namespace faultline::targets {
+namespace {
+
+// Answers every request on every connection with 503 not-leader naming `leader`, keeping the
+// connection open; counts the requests.
+class NotLeaderServer {
+ public:
+  explicit NotLeaderServer(std::string leader) : leader_(std::move(leader)) {
+    listen_fd_ = Listen(&port_);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~NotLeaderServer() {
+    stop_ = true;
+    thread_.join();
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+  }
+  uint16_t port() const { return port_; }
+  int requests() const { return requests_.load(); }
+
+ private:
+  void Run() {
+    while (!stop_) {
+      if (!WaitReadable(listen_fd_, milliseconds(50))) continue;
+      const int conn = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (conn < 0) continue;
+      while (!stop_) {
+        bool complete = false;
+        ReadRequest(conn, milliseconds(300), &complete);
+        if (!complete) break;
+        ++requests_;
+        const std::string body = "{\"error\":\"not-leader\",\"leader\":\"" + leader_ + "\"}";
+        const std::string answer = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                   "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+        ::send(conn, answer.data(), answer.size(), MSG_NOSIGNAL);
+      }
+      ::close(conn);
+    }
+  }
+  std::string leader_;
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+TEST_F(KvClientIntegrationTest, notLeaderIsRetriedOnceAtTheLeaderItNames) {
+  ASSERT_NO_FATAL_FAILURE(StartLeader());
+  NotLeaderServer follower("n1");
+  ClientOptions opts = Options(milliseconds(2000));
+  opts.cluster = {node_.address(), Local("n2", follower.port())};
+  auto client = MakeKvHttpClient(Local("n2", follower.port()), opts);
+  const Completion put = client->Put("redirected", Value::Int(5));
+  EXPECT_EQ(put.type, checker::EventType::kOk) << put.error;
+  EXPECT_EQ(put.node, "n1");  // the member that answered
+  const Completion get = client->Get("redirected");
+  EXPECT_EQ(get.type, checker::EventType::kOk);
+  EXPECT_EQ(get.value, Value::Int(5));
+  EXPECT_EQ(follower.requests(), 2);  // each operation asked the follower once, then the leader
+
+  // Without a cluster the answer is the follower's own: a definite fail.
+  auto plain = MakeKvHttpClient(Local("n2", follower.port()), Options(milliseconds(2000)));
+  const Completion c = plain->Put("redirected", Value::Int(6));
+  EXPECT_EQ(c.type, checker::EventType::kFail);
+  EXPECT_EQ(c.error, "not-leader");
+  EXPECT_EQ(c.node, "n2");
+}
+
+TEST_F(KvClientIntegrationTest, aRedirectIsNeverFollowedTwice) {
+  // n2 names n3, and n3 names n2: one hop, then the second not-leader stands.
+  NotLeaderServer n2("n3");
+  NotLeaderServer n3("n2");
+  ClientOptions opts = Options(milliseconds(2000));
+  opts.cluster = {Local("n2", n2.port()), Local("n3", n3.port())};
+  auto client = MakeKvHttpClient(Local("n2", n2.port()), opts);
+  const Completion c = client->Put("k", Value::Int(1));
+  EXPECT_EQ(c.type, checker::EventType::kFail);
+  EXPECT_EQ(c.error, "not-leader");
+  EXPECT_EQ(c.node, "n3");
+  EXPECT_EQ(n2.requests(), 1);
+  EXPECT_EQ(n3.requests(), 1);
+}
+
+}  // namespace
+}  // namespace faultline::targets
