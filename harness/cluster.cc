@@ -53,6 +53,22 @@ Status Cluster::StartAll() {
   return Status::Ok();
 }
 
+namespace {
+
+// Whether a node answers HTTP at all. /status is optional (DESIGN.md section 6): a node without
+// it answers 404, or anything else that is an HTTP answer, and that is enough to count as up.
+bool Answers(targets::Client& client) {
+  if (client.Status()) return true;
+  const checker::Completion c = client.Get("faultline-probe");
+  if (c.type == checker::EventType::kOk) return true;
+  for (const char* transport : {"connection-refused", "connect-timeout", "timeout", "connection-lost", "transport-error"}) {
+    if (c.error == transport) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Status Cluster::WaitHealthy(std::chrono::milliseconds timeout, const std::function<bool()>& cancelled) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   targets::ClientOptions opts;
@@ -70,7 +86,7 @@ Status Cluster::WaitHealthy(std::chrono::milliseconds timeout, const std::functi
         return Status::IoError(procs_[i]->id() + " " + procs_[i]->exit_description() + " (see " + run_dir_ +
                                "/nodes/" + procs_[i]->id() + "/stderr.log)");
       }
-      if (target_->supports_status() && !clients[i]->Status()) missing += " " + addresses_[i].id;
+      if (!Answers(*clients[i])) missing += " " + addresses_[i].id;
     }
     if (missing.empty()) {
       // Every node answers; now a write must commit, through whichever node takes it.

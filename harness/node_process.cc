@@ -46,12 +46,22 @@ std::string Describe(int status) {
   return "ended (status " + std::to_string(status) + ")";
 }
 
+// Signals the node's whole process group (it leads one: setpgid in Start), so that a node
+// started through a wrapper script is paused or killed with everything it started; falls back
+// to the pid alone if the group is gone already.
+int SignalGroup(int pid, int sig) {
+  if (::kill(-pid, sig) == 0) return 0;
+  return ::kill(pid, sig);
+}
+
 }  // namespace
 
 void KillAllNodes() {
+  // A pid stays registered until its zombie is reaped (Reap unregisters first), so a pid here
+  // can never have been reused by an unrelated process.
   for (auto& slot : g_live) {
     const int pid = slot.load();
-    if (pid > 0) ::kill(pid, SIGKILL);
+    if (pid > 0) SignalGroup(pid, SIGKILL);
   }
 }
 
@@ -121,17 +131,24 @@ Status NodeProcess::Start() {
 bool NodeProcess::Reap(bool block) {
   const int pid = pid_.load();
   if (pid <= 0) return true;
-  int status = 0;
   for (;;) {
-    const pid_t r = ::waitpid(pid, &status, block ? 0 : WNOHANG);
-    if (r == 0) return false;
+    // Look without reaping (WNOWAIT): the zombie keeps the pid from being reused while it is
+    // unregistered, so KillAllNodes, on another thread, never signals a stranger.
+    siginfo_t info{};
+    const int r = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT | (block ? 0 : WNOHANG));
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
+    if (r == 0 && info.si_pid == 0) return false;  // still running
+    Unregister(pid);
+    int status = 0;
+    pid_t w;
+    do {
+      w = ::waitpid(pid, &status, 0);
+    } while (w < 0 && errno == EINTR);
+    if (r < 0 || w < 0) {
       exit_description_ = "lost (waitpid: " + std::string(std::strerror(errno)) + ")";
     } else {
       exit_description_ = Describe(status);
     }
-    Unregister(pid);
     pid_.store(0);
     return true;
   }
@@ -142,14 +159,14 @@ bool NodeProcess::Alive() { return !Reap(false); }
 Status NodeProcess::Pause() {
   const int pid = pid_.load();
   if (pid <= 0 || !Alive()) return Status::InvalidArgument(id_ + " is not running");
-  if (::kill(pid, SIGSTOP) != 0) return Status::IoError(id_ + ": SIGSTOP: " + std::strerror(errno));
+  if (SignalGroup(pid, SIGSTOP) != 0) return Status::IoError(id_ + ": SIGSTOP: " + std::strerror(errno));
   return Status::Ok();
 }
 
 Status NodeProcess::Resume() {
   const int pid = pid_.load();
   if (pid <= 0 || !Alive()) return Status::Ok();  // nothing left to resume
-  if (::kill(pid, SIGCONT) != 0) return Status::IoError(id_ + ": SIGCONT: " + std::strerror(errno));
+  if (SignalGroup(pid, SIGCONT) != 0) return Status::IoError(id_ + ": SIGCONT: " + std::strerror(errno));
   return Status::Ok();
 }
 
@@ -157,7 +174,7 @@ Status NodeProcess::Kill() {
   const int pid = pid_.load();
   if (pid <= 0) return Status::Ok();
   if (Reap(false)) return Status::Ok();  // already gone
-  ::kill(pid, SIGKILL);
+  SignalGroup(pid, SIGKILL);
   Reap(true);
   return Status::Ok();
 }
@@ -165,14 +182,14 @@ Status NodeProcess::Kill() {
 Status NodeProcess::Stop(std::chrono::milliseconds grace) {
   const int pid = pid_.load();
   if (pid <= 0 || Reap(false)) return Status::Ok();
-  ::kill(pid, SIGTERM);
-  ::kill(pid, SIGCONT);  // a paused node only sees SIGTERM once it runs again
+  SignalGroup(pid, SIGTERM);
+  SignalGroup(pid, SIGCONT);  // a paused node only sees SIGTERM once it runs again
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline) {
     if (Reap(false)) return Status::Ok();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ::kill(pid, SIGKILL);
+  SignalGroup(pid, SIGKILL);
   Reap(true);
   exit_description_ += " (SIGKILL after " + std::to_string(grace.count()) + " ms)";
   return Status::Ok();

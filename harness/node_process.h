@@ -1,7 +1,8 @@
 // NodeProcess: one node of a cluster as a real child process (started with Boost.Process).
 //
 // The child gets its own process group (a Ctrl-C at the terminal reaches the controller, which
-// then stops nodes in order, not the nodes directly), an unblocked signal mask, and
+// then stops nodes in order, not the nodes directly; every fault signals the whole group, so a
+// node started through a wrapper script is paused or killed whole), an unblocked signal mask, and
 // PR_SET_PDEATHSIG=SIGKILL so that a controller that crashes takes its nodes with it. The death
 // signal fires when the *thread* that spawned the child exits, so Start() must be called from a
 // thread that lives as long as the run (the controller's main thread). stdout and stderr are

@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <random>
+#include <system_error>
 #include <thread>
 
 #include "checker/io/load.h"
@@ -45,7 +47,18 @@ namespace {
 // end with the process, and the history is already on disk line by line.
 
 std::atomic<int> g_signals{0};
-std::atomic<RunLog*> g_log{nullptr};
+std::mutex g_log_mu;
+RunLog* g_log = nullptr;  // GUARDED_BY(g_log_mu): the run's log while it exists
+
+void SetSignalLog(RunLog* log) {
+  std::lock_guard<std::mutex> lock(g_log_mu);
+  g_log = log;
+}
+
+void SignalSay(const std::string& line) {
+  std::lock_guard<std::mutex> lock(g_log_mu);
+  if (g_log != nullptr) g_log->Say(line);
+}
 
 void BlockSignals() {
   sigset_t set;
@@ -59,16 +72,13 @@ void BlockSignals() {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) continue;
       const int n = g_signals.fetch_add(1) + 1;
-      RunLog* log = g_log.load();
       if (n == 1) {
-        if (log != nullptr) {
-          log->Say(std::string("got ") + (sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP") +
-                   ": wrapping up (again to stop at once)");
-        }
+        SignalSay(std::string("got ") + (sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP") +
+                  ": wrapping up (again to stop at once)");
         continue;
       }
       KillAllNodes();
-      if (log != nullptr) log->Say("stopped at once; the history so far is on disk");
+      SignalSay("stopped at once; the history so far is on disk");
       std::_Exit(kExitUnknown);
     }
   }).detach();
@@ -210,6 +220,10 @@ int RunTestCommand(const TestCommandOptions& options) {
     std::fprintf(stderr, "faultline: a partition needs at least 2 nodes\n");
     return kExitBadInput;
   }
+  if (options.net == "netns" && ::geteuid() != 0) {
+    std::fprintf(stderr, "faultline: --net netns needs root (CAP_NET_ADMIN); use --net proxy\n");
+    return kExitBadInput;
+  }
   const int concurrency = options.concurrency > 0 ? options.concurrency : 2 * options.nodes;
   const uint64_t seed = options.seed ? *options.seed : (std::random_device{}() * 0x100000001ull) % 1000000000ull;
   const std::string name = options.name.empty() ? options.target + "-" + options.workload : options.name;
@@ -258,7 +272,7 @@ int RunTestCommand(const TestCommandOptions& options) {
     std::fprintf(stderr, "faultline: cannot write %s/faultline.log\n", run.run_dir.c_str());
     return kExitBadInput;
   }
-  g_log.store(&run.log);
+  SetSignalLog(&run.log);
   BlockSignals();
   (void)results::UpdateLatest(options.results_dir, run.run_dir);
   const std::string rerun = RerunLine(options, name, seed, concurrency);
@@ -273,14 +287,17 @@ int RunTestCommand(const TestCommandOptions& options) {
 
   // ---- the network and the nodes ----
   std::string why;
+  const std::string run_id = MakeRunId(seed);
+  test_json.emplace_back("run_id", Value::String(run_id));  // prefixes namespaces, links, rules
   checker::Result<std::unique_ptr<nemesis::NetBackend>> net =
-      nemesis::MakeNetBackend(options.net, nemesis::NetOptions{MakeRunId(seed)}, &why);
+      nemesis::MakeNetBackend(options.net, nemesis::NetOptions{run_id}, &why);
   if (!net.ok()) {
     run.log.Say("error: " + net.status().message());
-    g_log.store(nullptr);
+    SetSignalLog(nullptr);
     return options.net == "auto" ? kExitUnknown : kExitBadInput;
   }
   run.log.Say("network: " + why);
+  run.log.Info("run id " + run_id);
   std::vector<std::string> ids;
   for (int i = 1; i <= options.nodes; ++i) ids.push_back("n" + std::to_string(i));
 
@@ -346,9 +363,15 @@ int RunTestCommand(const TestCommandOptions& options) {
     run.log.Say("running " + options.workload + " for " + Fixed(options.time_limit_s, 0) + " s, " +
                 std::to_string(concurrency) + " workers, nemesis " + options.nemesis + ", seed " + std::to_string(seed));
     std::vector<std::thread> workers;
-    for (int w = 0; w < concurrency; ++w) {
-      const targets::NodeAddress& node = cluster->addresses()[w % cluster->addresses().size()];
-      workers.emplace_back(RunWorker, &shared, w, target->NewClient(node, copts), &last_process[w]);
+    try {
+      for (int w = 0; w < concurrency; ++w) {
+        const targets::NodeAddress& node = cluster->addresses()[w % cluster->addresses().size()];
+        workers.emplace_back(RunWorker, &shared, w, target->NewClient(node, copts), &last_process[w]);
+      }
+    } catch (const std::system_error& e) {
+      // Out of threads: stop the ones that started, and go on to heal, stop and check.
+      run.Fail(std::string("cannot start worker threads: ") + e.what());
+      g_signals.fetch_add(1);  // ends the workload loop below at once
     }
 
     const bool tty = ::isatty(STDERR_FILENO) == 1;
@@ -454,6 +477,15 @@ int RunTestCommand(const TestCommandOptions& options) {
   const std::string history_path = run.run_dir + "/history.jsonl";
   const auto check_start = Clock::now();
   if (recorder_ptr != nullptr) {
+    // Until the check ends, results.json says so: a second Ctrl-C during a long check still
+    // leaves a run folder that explains itself.
+    (void)results::WriteFileAtomic(
+        run.run_dir + "/results.json",
+        Value::MakeObject({{"file", Value::String(history_path)},
+                           {"valid", Value::String("unknown")},
+                           {"cause", Value::String("the check did not finish")}})
+                .ToJson() +
+            "\n");
     run.log.Say("checking " + history_path);
     checker::io::LoadOptions lopts;
     lopts.format = checker::io::Format::kJsonl;
@@ -558,7 +590,7 @@ int RunTestCommand(const TestCommandOptions& options) {
   if (verdict != Verdict::kValid) std::printf("rerun: %s\n", rerun.c_str());
   std::fflush(stdout);
   run.log.Info(std::string("verdict ") + word + (cause.empty() ? "" : ": " + cause));
-  g_log.store(nullptr);
+  SetSignalLog(nullptr);
   return verdict == Verdict::kValid ? kExitValid : verdict == Verdict::kInvalid ? kExitInvalid : kExitUnknown;
 }
 

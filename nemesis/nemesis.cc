@@ -44,6 +44,15 @@ Result<std::vector<FaultKind>> ParseFaultKinds(const std::string& spec) {
 
 namespace {
 
+// Draws that do not depend on the standard library's distributions, so that a seed replays the
+// same fault schedule whichever library built faultline (as partition.cc does).
+size_t Below(std::mt19937_64& rng, size_t n) { return n <= 1 ? 0 : static_cast<size_t>(rng() % n); }
+
+template <typename T>
+void Shuffle(std::vector<T>& v, std::mt19937_64& rng) {
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[Below(rng, i)]);
+}
+
 Value NodeList(const std::vector<std::string>& ids) {
   Value::Array a;
   for (const std::string& id : ids) a.push_back(Value::String(id));
@@ -92,10 +101,10 @@ std::vector<std::string> Nemesis::PickTargets(bool leader_aim_ok) {
   std::vector<std::string> all = nodes_->Nodes();
   const size_t n = all.size();
   enum { kOne, kMinority, kMajority, kAll, kLeader };
-  const int aim = std::uniform_int_distribution<int>(0, leader_aim_ok ? kLeader : kAll)(rng_);
+  const int aim = static_cast<int>(Below(rng_, leader_aim_ok ? kLeader + 1 : kAll + 1));
   // Shuffle whatever the aim, so that the generator's draws, and with them the rest of the
   // schedule, do not depend on whether a leader happened to answer.
-  std::shuffle(all.begin(), all.end(), rng_);
+  Shuffle(all, rng_);
   if (aim == kLeader) {
     if (std::optional<std::string> leader = nodes_->Leader()) return {*leader};
     // No leader known right now (an election is under way): aim at one node instead.
@@ -114,13 +123,18 @@ std::vector<std::string> Nemesis::PickTargets(bool leader_aim_ok) {
 Status Nemesis::StartNext() {
   if (Status s = StopCurrent(); !s.ok()) return s;
   if (kinds_.empty()) return Status::Ok();
-  const FaultKind kind = kinds_[std::uniform_int_distribution<size_t>(0, kinds_.size() - 1)(rng_)];
+  const FaultKind kind = kinds_[Below(rng_, kinds_.size())];
   ++faults_started_;
   active_ = kind;
   switch (kind) {
     case FaultKind::kPartition: {
-      const std::vector<PartitionShape> shapes = AllPartitionShapes();
-      const PartitionShape shape = shapes[std::uniform_int_distribution<size_t>(0, shapes.size() - 1)(rng_)];
+      std::vector<PartitionShape> shapes = AllPartitionShapes();
+      if (nodes_->Nodes().size() < 3) {
+        // With two nodes a bridge or a ring of majorities cuts nothing at all.
+        std::erase(shapes, PartitionShape::kBridge);
+        std::erase(shapes, PartitionShape::kMajoritiesRing);
+      }
+      const PartitionShape shape = shapes[Below(rng_, shapes.size())];
       std::optional<std::string> leader;
       if (shape == PartitionShape::kLeader) leader = nodes_->Leader();
       const Grudge grudge = MakeGrudge(shape, nodes_->Nodes(), rng_, leader);

@@ -69,6 +69,29 @@ TEST_F(NodeProcessTest, PauseResumeKill) {
   EXPECT_NE(::kill(pid, 0), 0);  // reaped: the pid is gone
 }
 
+TEST_F(NodeProcessTest, FaultsReachEverythingAWrapperScriptStarted) {
+  // A wrapper that does not exec: its child must be paused and killed with it.
+  const std::string pid_file = (dir_ / "inner.pid").string();
+  NodeProcess p("n1", {"sh", "-c", "sleep 30 & echo $! > " + pid_file + "; wait"}, dir_.string());
+  ASSERT_TRUE(p.Start().ok());
+  int inner = 0;
+  for (int w = 0; w < 200 && inner == 0; ++w) {
+    std::ifstream in(pid_file);
+    in >> inner;
+    if (inner == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(inner, 0);
+  ASSERT_TRUE(p.Pause().ok());
+  for (int w = 0; w < 100 && State(inner) != 'T'; ++w) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(State(inner), 'T');
+  ASSERT_TRUE(p.Kill().ok());
+  // The orphan is reparented and reaped by init once it dies.
+  for (int w = 0; w < 200 && ::kill(inner, 0) == 0 && State(inner) != 'Z'; ++w) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(::kill(inner, 0) != 0 || State(inner) == 'Z') << "the wrapper's child survived";
+}
+
 TEST_F(NodeProcessTest, StopEscalatesToSigkillAfterTheGracePeriod) {
   // A node that ignores SIGTERM (the signal mask is reset for the child, but a trap is its own).
   NodeProcess p("n1", {"sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"}, dir_.string());

@@ -34,13 +34,21 @@ std::string ReadFile(const fs::path& p) {
   return s.str();
 }
 
-std::string Namespaces() {
-  std::string out;
+// The network namespaces whose names start with `prefix` (other runs on the machine may have
+// theirs; only this run's matter).
+std::string Namespaces(const std::string& prefix) {
+  std::string all;
   if (FILE* p = popen("ip netns list 2>/dev/null", "r")) {
     char buf[4096];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) all.append(buf, n);
     pclose(p);
+  }
+  if (prefix.empty()) return "";
+  std::string out;
+  std::istringstream in(all);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) == 0) out += line + "\n";
   }
   return out;
 }
@@ -52,7 +60,6 @@ class TestRun : public ::testing::Test {
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    namespaces_before_ = Namespaces();
   }
   void TearDown() override {
     if (pid_ > 0) {  // a run that outlived its test: stop it the hard way
@@ -61,7 +68,7 @@ class TestRun : public ::testing::Test {
     }
     // Node processes the run started must all be gone, whatever happened.
     for (int pid : NodePids()) EXPECT_NE(::kill(pid, 0), 0) << "node pid " << pid << " still running";
-    EXPECT_EQ(Namespaces(), namespaces_before_) << "network namespaces left behind";
+    EXPECT_EQ(RunNamespaces(), "") << "network namespaces left behind";
     fs::remove_all(dir_);
   }
 
@@ -138,6 +145,15 @@ class TestRun : public ::testing::Test {
     return pids;
   }
 
+  // This run's namespaces still present ("" when none, or when the run used no netns).
+  std::string RunNamespaces() {
+    const fs::path dir = RunDir();
+    if (dir.empty() || !fs::exists(dir / "test.json")) return "";
+    auto v = faultline::checker::ParseJson(ReadFile(dir / "test.json"));
+    if (!v.ok() || v->find("run_id") == nullptr) return "";
+    return Namespaces(v->find("run_id")->as_string() + "-");
+  }
+
   int CountNemesis(const std::string& prefix) {
     int n = 0;
     for (const auto& e : History().events) n += e.nemesis && e.f.rfind(prefix, 0) == 0;
@@ -146,7 +162,6 @@ class TestRun : public ::testing::Test {
 
   fs::path dir_;
   pid_t pid_ = 0;
-  std::string namespaces_before_;
 };
 
 TEST_F(TestRun, CleanRaftkvUnderPartitionPauseAndKillIsValid) {
@@ -203,10 +218,10 @@ TEST_F(TestRun, BringYourOwnBinaryThroughANodeCommandTemplate) {
 
 TEST_F(TestRun, NoFsyncUnderKillLosesAcknowledgedWrites) {
   // Kills of every node at once lose what sits in the unsynced buffers; the set's final reads
-  // find the acknowledged adds missing. Seed 2's schedule kills all five nodes at 1.5 s and
+  // find the acknowledged adds missing. Seed 6's schedule kills all five nodes at 1.5 s and
   // again at 4.5 s (the nemesis schedule is a function of the seed).
   const int code = Run({"--workload", "set", "--time-limit", "14", "--nemesis", "kill", "--nemesis-interval", "1.5",
-                        "--seed", "2", "--raft-opt", "unsafe-no-fsync", "--name", "nofsync"},
+                        "--seed", "6", "--raft-opt", "unsafe-no-fsync", "--name", "nofsync"},
                        std::chrono::seconds(150));
   EXPECT_EQ(code, 1) << Output();
   EXPECT_THAT(Output(), HasSubstr("INVALID"));
@@ -246,7 +261,7 @@ TEST_F(TestRun, SecondCtrlCStopsAtOnceAndStillCleansUp) {
   EXPECT_FALSE(History().events.empty());
   // The janitor removes namespaces asynchronously once the controller is gone.
   const auto until = Clock::now() + std::chrono::seconds(10);
-  while (Clock::now() < until && Namespaces() != namespaces_before_) {
+  while (Clock::now() < until && !RunNamespaces().empty()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (int pid : NodePids()) {
@@ -272,7 +287,7 @@ TEST_F(TestRun, AKilledControllerTakesItsNodesAndNamespacesWithIt) {
     for (int pid : NodePids()) {
       if (::kill(pid, 0) == 0) return true;
     }
-    return Namespaces() != namespaces_before_;
+    return !RunNamespaces().empty();
   };
   while (Clock::now() < until && anything_left()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(anything_left());
