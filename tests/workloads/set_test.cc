@@ -22,18 +22,19 @@ using testing::FakeStore;
 using testing::Fault;
 using testing::Recorder;
 
-TEST(SetWorkload, uniqueElementsOnTheGroupKey) {
+TEST(SetWorkload, uniqueElementsOnRotatingGroupKeys) {
   WorkloadOptions o;
   o.concurrency = 4;
   o.group_size = 2;
-  o.ops_per_key = 2;  // rotation does not apply to the set
+  o.ops_per_key = 20;  // 10 operations per worker per set
   auto wl = MakeSetWorkload(o);
   std::set<int64_t> seen;
   int reads = 0;
   for (int i = 0; i < 200; ++i) {
     for (int w = 0; w < 4; ++w) {
       checker::Op op = wl->Next(w);
-      EXPECT_EQ(op.key, I(w / 2));
+      // Generation i / 10, group w / 2, two groups.
+      EXPECT_EQ(op.key, I((i / 10) * 2 + w / 2));
       if (op.f == "read") {
         ++reads;
         continue;
@@ -45,10 +46,13 @@ TEST(SetWorkload, uniqueElementsOnTheGroupKey) {
   }
   EXPECT_GT(reads, 50);
   EXPECT_LT(reads, 200);
+  // Every set any group reached is read at the end: 20 generations of 2 groups.
   auto finals = wl->FinalReads();
-  ASSERT_EQ(finals.size(), 2u);
-  EXPECT_EQ(finals[1].f, "read");
-  EXPECT_EQ(finals[1].key, I(1));
+  ASSERT_EQ(finals.size(), 40u);
+  for (size_t k = 0; k < finals.size(); ++k) {
+    EXPECT_EQ(finals[k].f, "read");
+    EXPECT_EQ(finals[k].key, I(static_cast<int64_t>(k)));
+  }
 }
 
 TEST(SetWorkload, addCasFromNullThenAppends) {
