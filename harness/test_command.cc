@@ -443,20 +443,38 @@ int RunTestCommand(const TestCommandOptions& options) {
     }
     const std::vector<checker::Op> finals = (*workload)->FinalReads();
     if (!finals.empty()) {
-      run.log.Say("final reads on every node");
-      int64_t process = *std::max_element(last_process.begin(), last_process.end()) + 1;
+      run.log.Say("final reads on every node (" + std::to_string(finals.size()) + " each)");
+      // One thread per node, each with its own client. A node that fails three reads in a row
+      // is given up on (a cluster that did not recover would otherwise cost a timeout per read),
+      // and the whole phase has a deadline.
+      std::atomic<int64_t> next_process{*std::max_element(last_process.begin(), last_process.end()) + 1};
       targets::ClientOptions fopts;
       fopts.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::max(options.request_timeout_s, 5.0) * 1000));
       if (options.follow_leader) fopts.cluster = cluster->addresses();
+      const auto deadline = Clock::now() + std::chrono::seconds(60);
+      std::vector<std::thread> readers;
       for (const targets::NodeAddress& node : cluster->addresses()) {
-        std::unique_ptr<targets::Client> client = target->NewClient(node, fopts);
-        for (const checker::Op& op : finals) {
-          const int64_t t = recorder_ptr->Invoke(process, op);
-          const checker::Completion c = (*workload)->Execute(*client, 0, op);
-          recorder_ptr->Complete(process, op, c, t);
-          ++process;
-        }
+        readers.emplace_back([&, node] {
+          std::unique_ptr<targets::Client> client = target->NewClient(node, fopts);
+          int failures_in_a_row = 0;
+          size_t done = 0;
+          for (const checker::Op& op : finals) {
+            if (failures_in_a_row >= 3 || Clock::now() >= deadline || Interrupted()) break;
+            const int64_t process = next_process.fetch_add(1);
+            const int64_t t = recorder_ptr->Invoke(process, op);
+            const checker::Completion c = (*workload)->Execute(*client, 0, op);
+            recorder_ptr->Complete(process, op, c, t);
+            failures_in_a_row = c.type == EventType::kOk ? 0 : failures_in_a_row + 1;
+            ++done;
+          }
+          if (done < finals.size()) {
+            run.log.Say(node.id + ": gave up on " + std::to_string(finals.size() - done) + " of " +
+                        std::to_string(finals.size()) + " final reads" +
+                        (failures_in_a_row >= 3 ? " after 3 failures in a row" : " (deadline)"));
+          }
+        });
       }
+      for (auto& t : readers) t.join();
     }
   }
 
