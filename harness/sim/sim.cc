@@ -322,6 +322,8 @@ raft::Config Simulation::NodeConfig(const Node& n) const {
   c.max_entries_per_msg = faults_.max_entries_per_msg;
   c.max_inflight_msgs = faults_.max_inflight_msgs;
   c.unsafe_commit_old_terms = options_.unsafe_commit_old_terms;
+  // As raftkv does: a disk that loses acknowledged writes needs the core's lost-write recovery.
+  c.tolerate_lost_writes = options_.unsafe_no_fsync;
   return c;
 }
 
@@ -404,6 +406,8 @@ void Simulation::HandleReady(int i) {
   for (int round = 0; r.HasReady(); ++round) {
     FAULTLINE_RAFT_CHECK(round < kMaxReadyRounds, "Ready loop does not settle");
     raft::Ready rd = r.GetReady();
+    // 0. --unsafe-no-fsync only: the node's committed state diverged from the leader's log.
+    if (rd.reset) n.kv = raft::kv::StateMachine();
     // 1. Persist (or, with --unsafe-no-fsync, only buffer) before anything leaves the node.
     n.storage.Persist(rd, sync);
     n.appended.insert(n.appended.end(), rd.entries.begin(), rd.entries.end());

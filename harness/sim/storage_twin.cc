@@ -15,6 +15,11 @@ void StorageTwin::Add(Write w, bool sync) {
 }
 
 void StorageTwin::Persist(const raft::Ready& ready, bool sync) {
+  if (ready.reset) {
+    Write w;
+    w.kind = Write::Kind::kReset;
+    Add(std::move(w), sync);
+  }
   if (ready.snapshot) {
     Write w;
     w.kind = Write::Kind::kInstallSnapshot;
@@ -64,6 +69,11 @@ void StorageTwin::Apply(Write w) {
       for (raft::Entry& e : w.entries) entries_.push_back(std::move(e));
       break;
     }
+    case Write::Kind::kReset:
+      entries_.clear();
+      snapshot_ = raft::Snapshot{};
+      hard_state_.commit = 0;
+      break;
     case Write::Kind::kInstallSnapshot:
       entries_.clear();
       snapshot_ = std::move(w.snapshot);

@@ -20,7 +20,8 @@ namespace faultline::harness::sim {
 class StorageTwin {
  public:
   struct Write {
-    enum class Kind : uint8_t { kHardState, kEntries, kInstallSnapshot, kCompact };
+    // kReset: Ready::reset, the log and snapshot are discarded (the hard state is kept).
+    enum class Kind : uint8_t { kHardState, kEntries, kInstallSnapshot, kCompact, kReset };
     Kind kind = Kind::kHardState;
     raft::HardState hard_state;        // kHardState
     std::vector<raft::Entry> entries;  // kEntries: replace the log from entries.front().index
@@ -28,8 +29,8 @@ class StorageTwin {
     uint64_t compact_to = 0;           // kCompact: drop entries <= compact_to
   };
 
-  // Records the writes a Ready asks for, in the order a WAL would hold them: snapshot, entries,
-  // then the hard state (whose commit index may point into those entries).
+  // Records the writes a Ready asks for, in the order a WAL would hold them: reset, snapshot,
+  // entries, then the hard state (whose commit index may point into those entries).
   void Persist(const raft::Ready& ready, bool sync);
   // The application snapshotted at snapshot.index and dropped entries <= compact_to.
   void Compact(const raft::Snapshot& snapshot, uint64_t compact_to, bool sync);

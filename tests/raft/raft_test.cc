@@ -599,6 +599,103 @@ TEST(RaftTest, Step_SecondLeaderInTermStopsNode) {
   EXPECT_EQ(c.raft(1).Propose("x").error, RequestError::kStopped);
 }
 
+// --- Storage that loses acknowledged writes (Config::tolerate_lost_writes, --unsafe-no-fsync) ---
+// Regression tests for a healed raftkv cluster under --unsafe-no-fsync that never committed
+// again: followers that lost acknowledged entries, or that kept committed entries the new
+// leader lost, were ignored by the leader (or ignored it) forever.
+
+void LoseTail(TestCluster& c, NodeId id, uint64_t keep_last_index) {
+  StorageView& v = c.node(id).storage;
+  while (!v.entries.empty() && v.entries.back().index > keep_last_index) v.entries.pop_back();
+  v.hard_state.commit = std::min(v.hard_state.commit, keep_last_index);
+  c.Start(id);  // crash and restart from what reached the disk
+}
+
+void TolerateLostWrites(Config& config) { config.tolerate_lost_writes = true; }
+
+TEST(RaftTest, LostWrites_LeaderReprobesFollowerThatLostAcknowledgedEntries) {
+  TestCluster c(3, TolerateLostWrites);
+  c.Elect(1);
+  ProposeAndCommit(c, 1, 5);
+  RunRounds(c, 1);
+  ASSERT_EQ(c.raft(1).progress(2)->match_index, 6u);
+  LoseTail(c, 2, 3);  // node 2 acknowledged up to 6 but its disk kept only 1..3
+  c.Isolate(3);       // the leader now needs node 2 to commit
+  ASSERT_EQ(c.raft(1).Propose("after").error, RequestError::kOk);
+  RunRounds(c, 5);
+  EXPECT_EQ(c.raft(1).role(), Role::kLeader);
+  EXPECT_EQ(c.raft(1).commit_index(), 7u);
+  EXPECT_EQ(c.raft(2).log().last_index(), 7u);
+  EXPECT_EQ(c.raft(2).commit_index(), 7u);
+}
+
+TEST(RaftTest, LostWrites_FollowerHeldByHeartbeatsAloneLearnsItLostEntries) {
+  TestCluster c(3, TolerateLostWrites);
+  c.Elect(1);
+  ProposeAndCommit(c, 1, 5);
+  RunRounds(c, 1);
+  LoseTail(c, 2, 3);  // no new proposal: only heartbeats reach node 2
+  RunRounds(c, 5);
+  EXPECT_EQ(c.raft(2).log().last_index(), 6u);
+  EXPECT_EQ(c.raft(2).commit_index(), 6u);
+}
+
+TEST(RaftTest, LostWrites_FollowerWithCommittedEntriesTheLeaderLostStartsOver) {
+  TestCluster c(3, TolerateLostWrites);
+  c.Elect(1);
+  ProposeAndCommit(c, 1, 5);
+  RunRounds(c, 1);
+  ASSERT_EQ(c.raft(2).commit_index(), 6u);
+  // Nodes 1 and 3 lose entries 5 and 6, which node 2 committed and applied.
+  LoseTail(c, 1, 4);
+  LoseTail(c, 3, 4);
+  c.Isolate(2);
+  c.Elect(3);
+  ASSERT_EQ(c.raft(3).role(), Role::kLeader);  // term 2, its no-op at index 5
+  c.Heal();
+  c.Isolate(1);  // the leader now needs node 2 to commit
+  ASSERT_EQ(c.raft(3).Propose("after").error, RequestError::kOk);
+  RunRounds(c, 10);
+  EXPECT_EQ(c.node(2).resets, 1);
+  EXPECT_EQ(c.raft(3).commit_index(), 6u);
+  EXPECT_EQ(c.raft(2).commit_index(), 6u);
+  EXPECT_EQ(c.raft(2).log().TermAt(5), 2u);
+  // The state machine started over and applied the leader's log, not the lost entries.
+  ASSERT_EQ(c.node(2).applied.size(), 6u);
+  EXPECT_EQ(c.node(2).applied.back().data, "after");
+}
+
+TEST(RaftTest, LostWrites_FollowerWithCommittedEntriesBeyondTheLeadersLogStartsOver) {
+  TestCluster c(3, TolerateLostWrites);
+  c.Elect(1);
+  ProposeAndCommit(c, 1, 5);
+  RunRounds(c, 1);
+  LoseTail(c, 1, 4);
+  LoseTail(c, 3, 4);
+  c.Isolate(2);
+  c.Elect(3);  // its no-op at 5; node 2's committed 5@1 and 6@1 lie beyond its log
+  c.Heal();
+  RunRounds(c, 10);  // heartbeats only
+  EXPECT_EQ(c.node(2).resets, 1);
+  EXPECT_EQ(c.raft(2).log().last_index(), 5u);
+  EXPECT_EQ(c.raft(2).log().TermAt(5), 2u);
+  EXPECT_EQ(c.raft(2).commit_index(), 5u);
+}
+
+TEST(RaftTest, LostWrites_SecondLeaderInTermMakesLeaderStepDown) {
+  TestCluster c(3, TolerateLostWrites);
+  c.Elect(1);
+  Message m;
+  m.type = MessageType::kAppendEntries;
+  m.from = 2;
+  m.to = 1;
+  m.term = 1;
+  c.raft(1).Step(m);
+  EXPECT_TRUE(c.raft(1).fatal_error().empty());
+  EXPECT_EQ(c.raft(1).role(), Role::kFollower);
+  EXPECT_EQ(c.raft(1).leader(), 2u);
+}
+
 // --- Restart from persisted state (Figure 2: persistent state) --------------------------------
 
 TEST(RaftTest, Restart_FromPersistedState) {

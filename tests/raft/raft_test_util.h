@@ -19,6 +19,7 @@ struct TestNode {
   std::vector<Entry> applied;  // committed entries handed out, in order
   std::vector<ReadState> read_states;
   std::vector<Snapshot> snapshots_restored;
+  int resets = 0;  // Ready::reset seen (Config::tolerate_lost_writes)
 };
 
 class TestCluster {
@@ -57,6 +58,12 @@ class TestCluster {
     TestNode& n = node(id);
     for (int round = 0; round < 64 && n.raft->HasReady(); ++round) {
       Ready rd = n.raft->GetReady();
+      if (rd.reset) {  // the log, snapshot and state machine start over
+        n.storage.entries.clear();
+        n.storage.snapshot = Snapshot{};
+        n.applied.clear();
+        ++n.resets;
+      }
       if (rd.hard_state) n.storage.hard_state = *rd.hard_state;
       if (rd.snapshot) {
         n.storage.snapshot = *rd.snapshot;

@@ -434,6 +434,32 @@ TEST(DiskStorage, BufferedModeLosesUnflushedEntriesAndKeepsFlushedOnes) {
   EXPECT_TRUE(st->Flush().ok());  // nothing buffered: a no-op
 }
 
+// Ready::reset (--unsafe-no-fsync only): the node's committed state diverged from the leader's
+// after lost writes; log, snapshots and buffer go, the term and vote stay.
+TEST(DiskStorage, ResetDropsLogSnapshotsAndBufferButKeepsTermAndVote) {
+  FaultInjectionEnv env;
+  Options buffered;
+  buffered.buffered = true;
+  {
+    auto st = MustOpen(&env, kDir, buffered);
+    ASSERT_TRUE(st->Save(HardState{2, 3, 20}, MakeEntries(1, 20, 2), true).ok());
+    ASSERT_TRUE(st->SaveSnapshot(MakeSnapshot(10, 2), 11).ok());
+    ASSERT_TRUE(st->Save(HardState{4, 1, 20}, MakeEntries(21, 22, 4), true).ok());  // buffered
+    ASSERT_TRUE(st->Reset().ok());
+    EXPECT_TRUE(st->current().entries.empty());
+    EXPECT_TRUE(st->current().snapshot.empty());
+    EXPECT_EQ(st->current().hard_state, (HardState{4, 1, 0}));
+  }
+  env.Crash();
+  auto st = MustOpen(&env, kDir, buffered);
+  EXPECT_TRUE(st->recovered().entries.empty());
+  EXPECT_TRUE(st->recovered().snapshot.empty());
+  EXPECT_EQ(st->recovered().hard_state, (HardState{4, 1, 0}));
+  std::vector<std::string> names;
+  ASSERT_TRUE(env.GetChildren(kDir, &names).ok());
+  EXPECT_EQ(names, (std::vector<std::string>{"wal.log"}));
+}
+
 TEST(DiskStorage, FlushWithoutBufferedIsNoop) {
   FaultInjectionEnv env;
   auto st = MustOpen(&env, kDir);

@@ -429,6 +429,13 @@ void Raft::StepLeader(const Message& m) {
     case MessageType::kAppendEntries:
     case MessageType::kHeartbeat:
     case MessageType::kInstallSnapshot:
+      if (config_.tolerate_lost_writes) {
+        // A node forgot its vote in a crash and elected a second leader in our term: give way
+        // to it (our uncommitted entries may be overwritten; Config::tolerate_lost_writes).
+        BecomeFollower(term_, m.from);
+        StepFollower(m);
+        break;
+      }
       // Another leader in our term: Election Safety (§5.2) is broken somewhere (a lost vote, a
       // rolled-back term). Continuing could only spread the damage.
       Stop("node " + std::to_string(m.from) + " acts as leader in term " + std::to_string(term_) +
@@ -444,7 +451,7 @@ void Raft::HandleAppendEntries(const Message& m) {
   r.type = MessageType::kAppendEntriesResponse;
   r.to = m.from;
   r.term = term_;
-  if (m.index < commit_index_) {
+  if (m.index < commit_index_ && !config_.tolerate_lost_writes) {
     // Everything up to our commit index is committed, hence already in the leader's log
     // (Leader Completeness); tell the leader where to continue.
     r.index = commit_index_;
@@ -460,6 +467,23 @@ void Raft::HandleAppendEntries(const Message& m) {
     }
   }
   const std::optional<uint64_t> prev_term = log_.TermAt(m.index);
+  if (config_.tolerate_lost_writes && !prev_term && m.index < log_.snapshot().index) {
+    // Lost writes possible: the leader's log below our commitIndex is not trusted but checked,
+    // yet this part lies inside our snapshot. Only the entry at the snapshot's index can be
+    // compared; acknowledge no further than it, so that the leader continues from there with
+    // entries we can check.
+    const Snapshot& snap = log_.snapshot();
+    const uint64_t last_new = m.index + m.entries.size();
+    if (last_new >= snap.index && m.entries[snap.index - m.index - 1].term != snap.term) {
+      DiscardDivergedState();
+      r.reject = true;
+      r.index = m.index;
+    } else {
+      r.index = std::min(last_new, snap.index);
+    }
+    Send(std::move(r));
+    return;
+  }
   if (!prev_term || *prev_term != m.log_term) {
     // §5.3 consistency check failed. Hint: the last index at or before prevLogIndex whose term
     // is at most prevLogTerm; every entry after it in our log is from a term the leader's log
@@ -480,6 +504,15 @@ void Raft::HandleAppendEntries(const Message& m) {
   while (k < m.entries.size() && log_.TermAt(m.entries[k].index) == m.entries[k].term) ++k;
   if (k < m.entries.size()) {
     const uint64_t from = m.entries[k].index;
+    if (from <= commit_index_ && config_.tolerate_lost_writes) {
+      // Writes the cluster acknowledged were lost: the leader's log lacks entries we committed
+      // and applied. Start over from an empty log; the leader probes back and catches us up.
+      DiscardDivergedState();
+      r.reject = true;
+      r.index = m.index;
+      Send(std::move(r));
+      return;
+    }
     if (from <= commit_index_) {
       Stop("AppendEntries from node " + std::to_string(m.from) + " would overwrite committed " +
            "entry " + std::to_string(from));
@@ -497,6 +530,19 @@ void Raft::HandleAppendEntries(const Message& m) {
 }
 
 void Raft::HandleHeartbeat(const Message& m) {
+  if (config_.tolerate_lost_writes && m.index < commit_index_) {
+    // We committed an entry beyond the leader's log (m.index is its last index). Every entry
+    // this leader appends after m.index has its term, so if ours does not, the cluster lost
+    // writes we applied: start over. (A stale heartbeat cannot trigger this: the entries the
+    // leader appended since it was sent carry its term.) An entry inside our snapshot has a
+    // term at most the snapshot's, and our terms are at most m.term.
+    const uint64_t next = m.index + 1;
+    const std::optional<uint64_t> known = log_.TermAt(next);
+    const uint64_t term = known                           ? *known
+                          : next <= log_.snapshot().index ? log_.snapshot().term
+                                                          : m.term;
+    if (term != m.term) DiscardDivergedState();
+  }
   // The leader caps the commit it sends at our matchIndex, so our log agrees with its log up to
   // there; the min is a guard against a log that lost its tail.
   CommitTo(std::min(m.commit, log_.last_index()));
@@ -505,6 +551,12 @@ void Raft::HandleHeartbeat(const Message& m) {
   r.to = m.from;
   r.term = term_;
   r.context = m.context;
+  if (config_.tolerate_lost_writes && m.commit > log_.last_index()) {
+    // The leader believes we hold entries we lost in a crash (the commit it sends is capped at
+    // our matchIndex); without telling it, it would never send them again.
+    r.reject = true;
+    r.index = log_.last_index();
+  }
   Send(std::move(r));
 }
 
@@ -514,7 +566,18 @@ void Raft::HandleInstallSnapshot(const Message& m) {
   r.type = MessageType::kAppendEntriesResponse;
   r.to = m.from;
   r.term = term_;
-  if (s.index <= commit_index_) {
+  const bool diverged = config_.tolerate_lost_writes && s.index <= commit_index_ &&
+                        log_.TermAt(s.index).value_or(s.term) != s.term;
+  if (diverged) {
+    // Our committed entries disagree with the leader's snapshot (lost writes): drop them and
+    // install the snapshot below.
+    DiscardDivergedState();
+  }
+  if (s.index <= commit_index_ && config_.tolerate_lost_writes) {
+    // Acknowledge only the snapshot's index, which we hold (or which lies inside our own
+    // snapshot): our commitIndex may lie beyond the leader's log.
+    r.index = s.index;
+  } else if (s.index <= commit_index_) {
     r.index = commit_index_;
   } else if (log_.TermAt(s.index) == s.term) {
     // §7: our log already has the snapshot's last entry; keep the entries after it.
@@ -543,6 +606,17 @@ void Raft::HandleAppendEntriesResponse(const Message& m) {
     // term at its hint; at most one round trip per term in conflict.
     uint64_t probe = m.reject_hint;
     if (m.log_term > 0) probe = log_.FindConflictByTerm(m.reject_hint, m.log_term).first;
+    if (config_.tolerate_lost_writes && m.index <= pr.match_index &&
+        pr.state != Progress::State::kSnapshot) {
+      // The follower lacks an entry it acknowledged: it lost writes in a crash (or discarded
+      // its log, DiscardDivergedState), unless the rejection is merely stale. Forget what it
+      // matched and probe again from its hint; for a stale rejection that costs a round trip.
+      pr.match_index = 0;
+      pr.BecomeProbe();
+      pr.next_index = std::max<uint64_t>(1, std::min(m.index, probe + 1));
+      SendAppend(m.from, true);
+      return;
+    }
     if (pr.MaybeDecrTo(m.index, probe)) {
       if (pr.state == Progress::State::kReplicate) pr.BecomeProbe();
       SendAppend(m.from, true);
@@ -582,11 +656,27 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
   pr.probe_sent = false;
   // If every message filling the window was lost, only this reopens it.
   if (pr.state == Progress::State::kReplicate && pr.inflights.Full()) pr.inflights.FreeFirst();
+  if (config_.tolerate_lost_writes && m.reject && m.index < pr.match_index &&
+      pr.state != Progress::State::kSnapshot) {
+    // The follower lost entries it acknowledged (see HandleHeartbeat): probe from its end.
+    pr.match_index = 0;
+    pr.BecomeProbe();
+    pr.next_index = m.index + 1;
+  }
   if (pr.match_index < log_.last_index()) SendAppend(m.from, true);
   if (m.context > pr.read_ack) {
     pr.read_ack = m.context;
     AdvanceReads();
   }
+}
+
+void Raft::DiscardDivergedState() {
+  FAULTLINE_RAFT_CHECK(config_.tolerate_lost_writes, "discarding state needs lost writes");
+  log_.Restore(Snapshot{});
+  commit_index_ = 0;
+  applied_index_ = 0;
+  pending_snapshot_.reset();
+  pending_reset_ = true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -646,6 +736,7 @@ void Raft::SendHeartbeats() {
     m.term = term_;
     m.commit = std::min(pr.match_index, commit_index_);
     m.context = read_round_;
+    if (config_.tolerate_lost_writes) m.index = log_.last_index();  // see HandleHeartbeat
     pr.commit_sent = std::max(pr.commit_sent, m.commit);
     Send(std::move(m));
   }
@@ -797,8 +888,9 @@ bool Raft::HasReady() const {
   if (!fatal_error_.empty()) return false;
   return SoftState{role_, leader_} != prev_soft_state_ || hard_state() != prev_hard_state_ ||
          log_.stable_index() < log_.last_index() || pending_snapshot_.has_value() ||
-         !msgs_.empty() || !read_states_.empty() || commit_index_ > applied_index_ ||
-         append_pending_ || commit_pending_ || read_round_pending_;
+         pending_reset_ || !msgs_.empty() || !read_states_.empty() ||
+         commit_index_ > applied_index_ || append_pending_ || commit_pending_ ||
+         read_round_pending_;
 }
 
 Ready Raft::GetReady() {
@@ -818,7 +910,8 @@ Ready Raft::GetReady() {
   }
   rd.entries = log_.UnstableEntries();
   if (pending_snapshot_) rd.snapshot = *pending_snapshot_;
-  rd.must_sync = rd.must_sync || !rd.entries.empty() || rd.snapshot.has_value();
+  rd.reset = pending_reset_;
+  rd.must_sync = rd.must_sync || !rd.entries.empty() || rd.snapshot.has_value() || rd.reset;
 
   const uint64_t applied_from =
       std::max(applied_index_, pending_snapshot_ ? pending_snapshot_->index : 0);
@@ -844,6 +937,7 @@ void Raft::Advance() {
   FAULTLINE_RAFT_CHECK(ready_in_flight_, "Advance without GetReady");
   ready_in_flight_ = false;
   pending_snapshot_.reset();
+  pending_reset_ = false;
   log_.StableTo(ready_stable_to_);
   applied_index_ = std::max(applied_index_, ready_applied_to_);
   // Our own entries now count towards a quorum.

@@ -63,6 +63,22 @@ struct Config {
   // counting replicas, dropping the rule of §5.4.2. Figure 8 of the paper shows the resulting
   // loss of a committed entry.
   bool unsafe_commit_old_terms = false;
+
+  // Storage that may forget what it acknowledged: set only by drivers whose disk loses synced
+  // state on a crash (raftkv's --unsafe-no-fsync bug switch; never in a correct deployment).
+  // Without it the core fail-stops or ignores such evidence, which is right for a correct disk;
+  // with it, it trades those guards for liveness, so that after a crash the cluster keeps
+  // electing leaders and committing (and the harness can observe the lost writes):
+  //   - a leader re-probes a follower that rejects at or below its matchIndex (the follower lost
+  //     entries it acknowledged) instead of ignoring the rejection as stale;
+  //   - a follower verifies the leader's log below its own commitIndex instead of trusting it
+  //     (Leader Completeness no longer holds), and acknowledges only what it checked;
+  //   - a follower whose committed entries (or snapshot) conflict with the leader's log discards
+  //     its whole log, snapshot and state machine (Ready::reset) and is caught up from scratch,
+  //     instead of stopping;
+  //   - a leader that meets another leader of its term (a vote forgotten in a crash) steps down
+  //     instead of stopping.
+  bool tolerate_lost_writes = false;
 };
 
 // Why a request was refused. Requests that return kOk may still be lost (a leader that steps
@@ -169,6 +185,8 @@ class Raft {
   void HandleHeartbeat(const Message& m);
   void HandleInstallSnapshot(const Message& m);
   void HandleAppendEntriesResponse(const Message& m);
+  // tolerate_lost_writes: drops the log, the snapshot and the state machine (see Ready::reset).
+  void DiscardDivergedState();
   void HandleHeartbeatResponse(const Message& m);
 
   void TickElection();
@@ -219,6 +237,7 @@ class Raft {
   std::vector<Message> msgs_;
   std::vector<ReadState> read_states_;
   std::optional<Snapshot> pending_snapshot_;  // received, to hand out in the next Ready
+  bool pending_reset_ = false;                // DiscardDivergedState, for the next Ready
 
   // What the last Ready reported, and what the one in flight promises.
   HardState prev_hard_state_;

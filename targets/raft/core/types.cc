@@ -75,10 +75,12 @@ std::string DescribeMessage(const Message& m) {
       }
       break;
     case MessageType::kHeartbeat:
+      if (m.index != 0) s += " last_index=" + std::to_string(m.index);
       s += " commit=" + std::to_string(m.commit) + " context=" + std::to_string(m.context);
       break;
     case MessageType::kHeartbeatResponse:
       s += " context=" + std::to_string(m.context);
+      if (m.reject) s += " reject index=" + std::to_string(m.index);
       break;
     case MessageType::kInstallSnapshot:
       s += " snapshot=" + std::to_string(m.snapshot.index) + "@" + std::to_string(m.snapshot.term);

@@ -78,9 +78,12 @@ struct Message {
   // The sender's currentTerm, except: a PreVote carries the term the sender would campaign in
   // (its term + 1), and a granted PreVoteResponse echoes that term.
   uint64_t term = 0;
-  // AppendEntries: prevLogIndex. RequestVote/PreVote: lastLogIndex.
+  // AppendEntries: prevLogIndex. RequestVote/PreVote: lastLogIndex. Heartbeat: the leader's
+  // lastLogIndex with Config::tolerate_lost_writes, else 0.
   // AppendEntriesResponse: success -> the highest index known to match the leader's log;
   //                        reject  -> the rejected prevLogIndex.
+  // HeartbeatResponse reject (Config::tolerate_lost_writes only): the follower's last index,
+  //                        below the commit the leader sent (it lost entries it acknowledged).
   uint64_t index = 0;
   // AppendEntries: prevLogTerm. RequestVote/PreVote: lastLogTerm.
   // AppendEntriesResponse reject: the term of the follower's entry at reject_hint (0 if unknown).
@@ -120,6 +123,8 @@ struct SoftState {
 };
 
 // Everything the driver must do after feeding the core some input, in this order:
+//   0. if `reset`: discard the persisted log and snapshot and reset the state machine to its
+//      initial state (Config::tolerate_lost_writes only);
 //   1. persist `hard_state`, `snapshot` and `entries` (entries replace the log from
 //      entries.front().index on) -- synced to disk when `must_sync`;
 //   2. send `messages` (they may depend on 1: a vote, an acknowledgement);
@@ -135,10 +140,15 @@ struct Ready {
   std::vector<Entry> committed_entries;
   std::vector<ReadState> read_states;
   bool must_sync = false;  // term, vote or entries changed: fsync before sending any message
+  // Only with Config::tolerate_lost_writes: this node's committed entries or snapshot conflict
+  // with the leader's log (writes the cluster acknowledged were lost in a crash), so its log,
+  // snapshot and state machine were discarded; the node starts over from an empty log (keeping
+  // its term and vote) and is caught up by the leader. Handled before everything else here.
+  bool reset = false;
 
   bool empty() const {
-    return !soft_state && !hard_state && entries.empty() && !snapshot && messages.empty() &&
-           committed_entries.empty() && read_states.empty();
+    return !reset && !soft_state && !hard_state && entries.empty() && !snapshot &&
+           messages.empty() && committed_entries.empty() && read_states.empty();
   }
 };
 

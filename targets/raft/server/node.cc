@@ -83,6 +83,9 @@ std::unique_ptr<Node> Node::Create(const ServerOptions& options, std::string* er
   config.seed = options.id * 0x9e3779b97f4a7c15ull ^
                 static_cast<uint64_t>(Clock::now().time_since_epoch().count());
   config.unsafe_commit_old_terms = options.unsafe_commit_old_terms;
+  // A buffered WAL loses acknowledged writes on a crash; the core must then favour liveness
+  // over its fail-stop guards (see Config::tolerate_lost_writes).
+  config.tolerate_lost_writes = options.unsafe_no_fsync;
   if (std::string why = Raft::Validate(config, view); !why.empty()) {
     *error = "cannot start Raft: " + why;
     return nullptr;
@@ -253,12 +256,18 @@ void Node::HandleReady() {
     // crashes before its fsync merely loses an unacknowledged suffix that followers may hold;
     // Raft treats that like entries that reached only some followers.
     const bool send_first =
-        raft_->role() == Role::kLeader && !rd.snapshot &&
+        raft_->role() == Role::kLeader && !rd.snapshot && !rd.reset &&
         (!rd.hard_state || (rd.hard_state->term == persisted_term_ &&
                             rd.hard_state->voted_for == persisted_voted_for_));
     if (send_first) {
       for (Message& m : rd.messages) transport_->Send(std::move(m));
       rd.messages.clear();
+    }
+    // 0. Only with --unsafe-no-fsync: our committed state diverged from the leader's log
+    //    (lost writes); start over from an empty log and the initial state machine.
+    if (rd.reset) {
+      if (storage::Status s = storage_->Reset(); !s.ok()) Fatal("reset: " + s.ToString());
+      kv_ = kv::StateMachine();
     }
     // 1. Persist (synced when must_sync) before anything that depends on it leaves the node.
     if (rd.snapshot) {

@@ -459,6 +459,24 @@ Status DiskStorage::SaveSnapshot(const Snapshot& snap, uint64_t retain_from_inde
   return Fail(env_->SyncDir(dir_));
 }
 
+Status DiskStorage::Reset() {
+  if (!failed_.ok()) return failed_;
+  // The buffer's hard state is already in state_; its entries are superseded by the reset.
+  buffer_.clear();
+  state_.entries.clear();
+  state_.snapshot = Snapshot{};
+  state_.hard_state.commit = 0;
+  if (Status s = RewriteWal(); !s.ok()) return Fail(s);
+  std::vector<std::string> names;
+  if (Status s = env_->GetChildren(dir_, &names); !s.ok()) return Fail(s);
+  for (const std::string& name : names) {
+    if (IsSnapshotName(name)) {
+      if (Status s = env_->RemoveFile(dir_ + "/" + name); !s.ok()) return Fail(s);
+    }
+  }
+  return Fail(env_->SyncDir(dir_));
+}
+
 Status DiskStorage::RewriteWal() {
   // state_ already holds exactly the retained entries and the current hard state.
   std::string bytes = EncodeHardStateRecord(state_.hard_state);

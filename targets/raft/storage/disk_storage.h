@@ -91,6 +91,12 @@ class DiskStorage {
   // REQUIRES: s.index > 0, s.data set, retain_from_index <= s.index + 1.
   Status SaveSnapshot(const raft::Snapshot& s, uint64_t retain_from_index);
 
+  // Ready::reset (Raft Config::tolerate_lost_writes, i.e. --unsafe-no-fsync only): drops every
+  // entry, the snapshot files and anything still buffered; keeps the term and vote, with commit
+  // 0. The WAL is rewritten first, then the snapshots are removed: a crash in between recovers
+  // the old snapshot with an empty log, which is consistent (and discarded again if it diverges).
+  Status Reset();
+
   // Buffered mode: writes and fsyncs everything Save() buffered. Otherwise a no-op.
   Status Flush();
 
