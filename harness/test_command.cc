@@ -486,6 +486,7 @@ int RunTestCommand(const TestCommandOptions& options) {
     cluster->StopAll(std::chrono::seconds(5));
   }
   if (net.ok()) (*net)->Teardown();
+  if (recorder_ptr != nullptr) recorder_ptr->Flush();  // the check reads the file back
   if (recorder_ptr != nullptr && !recorder_ptr->error().empty()) run.Fail(recorder_ptr->error());
 
   // ---- check ----
