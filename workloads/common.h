@@ -41,6 +41,9 @@ class KeySchedule {
   int64_t generation(int64_t n) const { return n / per_worker_; }
   // The key of worker `worker`'s n-th operation (n from 0).
   int64_t KeyId(int worker, int64_t n) const { return generation(n) * groups_ + group(worker); }
+  // Every key some worker reached, in order, given how many operations each worker generated
+  // (ops_by_worker[w]): for each group, every generation up to the furthest any member got to.
+  std::vector<int64_t> KeysReached(const std::vector<int64_t>& ops_by_worker) const;
 
  private:
   int group_size_;
@@ -64,6 +67,12 @@ checker::Result<CheckerResult> CheckLinearizable(const checker::History& history
                                                  const std::string& model,
                                                  const CheckSettings& settings,
                                                  const std::vector<std::string>& fs = {});
+
+// As CheckLinearizable, but a history the model cannot take (a read of the wrong shape, which
+// the workload's own checker already reports) gives an "unknown" result instead of an error,
+// so the other checkers' verdicts still stand.
+CheckerResult CheckLinearizableOrUnknown(const checker::History& history, const std::string& model,
+                                         const CheckSettings& settings, const std::vector<std::string>& fs = {});
 
 std::unique_ptr<Workload> MakeRegisterWorkload(const WorkloadOptions& options);
 std::unique_ptr<Workload> MakeSetWorkload(const WorkloadOptions& options);

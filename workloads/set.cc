@@ -64,20 +64,10 @@ class SetWorkload : public Workload {
   }
 
   std::vector<Op> FinalReads() const override {
-    // Every key any worker of a group reached, up to the group's highest generation.
-    std::map<int, int64_t> generations;  // group -> highest generation reached
-    for (size_t w = 0; w < workers_.size(); ++w) {
-      if (workers_[w].n == 0) continue;
-      const int g = schedule_.group(static_cast<int>(w));
-      generations[g] = std::max(generations[g], schedule_.generation(workers_[w].n - 1));
-    }
-    std::vector<int64_t> keys;
-    for (const auto& [g, top] : generations) {
-      for (int64_t gen = 0; gen <= top; ++gen) keys.push_back(gen * schedule_.groups() + g);
-    }
-    std::sort(keys.begin(), keys.end());
+    std::vector<int64_t> ops;
+    for (const Worker& w : workers_) ops.push_back(w.n);
     std::vector<Op> reads;
-    for (int64_t k : keys) reads.push_back(MakeOp("read", k, Value()));
+    for (int64_t k : schedule_.KeysReached(ops)) reads.push_back(MakeOp("read", k, Value()));
     return reads;
   }
 
@@ -88,18 +78,7 @@ class SetWorkload : public Workload {
     std::vector<CheckerResult> out;
     out.push_back(CheckerResult{"set", set->verdict, set->summary,
                                 checker::SetCheckResultToValue(*set)});
-    checker::Result<CheckerResult> lin = CheckLinearizable(history, "set", settings);
-    if (lin.ok()) {
-      out.push_back(std::move(*lin));
-    } else {
-      // A read the set model cannot take (not an array) is already an anomaly of the set
-      // checker's; say so here rather than drop the whole check.
-      out.push_back(CheckerResult{"linearizable", checker::Verdict::kUnknown,
-                                  "not checked: " + lin.status().message(),
-                                  Value::MakeObject({{"valid", Value::String("unknown")},
-                                                     {"cause", Value::String(
-                                                                   lin.status().message())}})});
-    }
+    out.push_back(CheckLinearizableOrUnknown(history, "set", settings));
     return out;
   }
 

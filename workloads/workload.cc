@@ -1,5 +1,7 @@
 #include "workloads/workload.h"
 
+#include <map>
+
 #include "checker/io/render.h"
 #include "workloads/common.h"
 
@@ -26,6 +28,31 @@ KeySchedule::KeySchedule(int concurrency, int group_size, int ops_per_key)
     : group_size_(std::clamp(group_size, 1, std::max(concurrency, 1))),
       groups_((std::max(concurrency, 1) + group_size_ - 1) / group_size_),
       per_worker_(std::max<int64_t>(1, ops_per_key / group_size_)) {}
+
+std::vector<int64_t> KeySchedule::KeysReached(const std::vector<int64_t>& ops_by_worker) const {
+  std::map<int, int64_t> top;  // group -> furthest generation
+  for (size_t w = 0; w < ops_by_worker.size(); ++w) {
+    if (ops_by_worker[w] == 0) continue;
+    const int g = group(static_cast<int>(w));
+    const int64_t gen = generation(ops_by_worker[w] - 1);
+    top[g] = top.count(g) ? std::max(top[g], gen) : gen;
+  }
+  std::vector<int64_t> keys;
+  for (const auto& [g, last] : top) {
+    for (int64_t gen = 0; gen <= last; ++gen) keys.push_back(gen * groups_ + g);
+  }
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+CheckerResult CheckLinearizableOrUnknown(const checker::History& history, const std::string& model,
+                                         const CheckSettings& settings, const std::vector<std::string>& fs) {
+  checker::Result<CheckerResult> lin = CheckLinearizable(history, model, settings, fs);
+  if (lin.ok()) return std::move(*lin);
+  return CheckerResult{"linearizable", checker::Verdict::kUnknown, "not checked: " + lin.status().message(),
+                       checker::Value::MakeObject({{"valid", checker::Value::String("unknown")},
+                                                   {"cause", checker::Value::String(lin.status().message())}})};
+}
 
 std::string WireKey(const std::string& prefix, const checker::Value& key) {
   return prefix + (key.is_string() ? key.as_string() : key.ToJson());

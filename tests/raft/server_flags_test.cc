@@ -81,8 +81,8 @@ TEST(FlagsTest, DefaultsWhenOptionalFlagsAbsent) {
   ServerOptions o;
   std::string error;
   ASSERT_TRUE(ParseFlags(Valid(), &o, &error)) << error;
-  EXPECT_EQ(o.election_timeout_ms, 500);
-  EXPECT_EQ(o.heartbeat_ms, 50);
+  EXPECT_EQ(o.election_timeout_ms, 400);
+  EXPECT_EQ(o.heartbeat_ms, 40);
   EXPECT_EQ(o.snapshot_threshold, 10000u);
   EXPECT_FALSE(o.unsafe_stale_reads);
   EXPECT_FALSE(o.unsafe_no_fsync);

@@ -25,15 +25,16 @@ struct ServerOptions {
   std::string data_dir;
   // Followers time out after a random [election_timeout_ms, 2 * election_timeout_ms) without
   // hearing from a leader, so failover after a leader crash takes the smallest of n - 1 such
-  // draws plus one election round trip. At 1000 ms that was 1.1-1.7 s with 3 or 5 nodes
-  // (raftkv_bench, issue 3); at 500 ms it is about 0.6-0.8 s, worst case just under 1 s. 500 ms
-  // is still 10 heartbeats: a spurious election needs ten consecutive heartbeats (and, under
-  // load, every AppendEntries in between) to go missing, and the loop never blocks longer than
-  // one fsync (well under 10 ms here). Pre-vote and CheckQuorum keep a flapping node from
-  // deposing a healthy leader. etcd uses the same 1:10 ratio (100/1000 ms) for WAN-ish
-  // deployments; raftkv runs on one host or a LAN.
-  int election_timeout_ms = 500;
-  int heartbeat_ms = 50;  // also the length of one Raft tick
+  // draws plus a pre-vote and a vote round and the first commit. At 1000 ms that was 1.1-1.7 s
+  // with 3 or 5 nodes (raftkv_bench, issue 3); at 500 ms mostly 0.5-0.9 s, but a 3-node run took
+  // 1.23 s (only two draws to take the smallest of). At 400 ms the draws end at 800 ms, leaving
+  // room for the rounds under 1 s. 400 ms is still 10 heartbeats: a spurious election needs ten
+  // consecutive heartbeats (and, under load, every AppendEntries in between) to go missing, and
+  // the loop never blocks longer than one fsync (well under 10 ms here). Pre-vote and CheckQuorum
+  // keep a flapping node from deposing a healthy leader. etcd uses the same 1:10 ratio
+  // (100/1000 ms) for WAN-ish deployments; raftkv runs on one host or a LAN.
+  int election_timeout_ms = 400;
+  int heartbeat_ms = 40;  // also the length of one Raft tick
   uint64_t snapshot_threshold = 10000;
   // Deliberate bugs for validating the harness (issue 3); all off by default.
   bool unsafe_stale_reads = false;
