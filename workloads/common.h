@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +61,18 @@ checker::Op MakeOp(std::string f, int64_t key, checker::Value value);
 // Bound on the requests of one CAS loop (set add, counter add, guarded write): contention
 // makes mismatches routine, a partition makes failures routine, and a worker must not spin.
 inline constexpr int kCasAttemptsMax = 10;
+
+// The read-modify-CAS loop behind the set's add, the counter's add and the lock's guarded write:
+// Get the key, ask `update` for the value to put in its place, Cas(old, new), again on a
+// definite failure (a mismatch, a not-leader, an unreadable key: a Get changes nothing), up to
+// kCasAttemptsMax times. `update` returns nullopt with *refusal set when the current value
+// forbids the write (e.g. "stale-token"): the operation then fails without writing.
+// The completion is ok once a Cas succeeded, info as soon as one Cas is indeterminate (it may
+// have been applied, and retrying could not tell), fail otherwise ("retries-exhausted: <last
+// error>"); its value is `arg`, the operation's argument.
+using CasUpdate = std::function<std::optional<checker::Value>(const checker::Value& current, std::string* refusal)>;
+checker::Completion CasLoop(targets::Client& client, const std::string& key, const checker::Value& arg,
+                            const CasUpdate& update);
 
 // Runs the linearizability checker on `history` with `model` and wraps the result. Only events
 // whose f is in `fs` are kept (empty = all); an operation's invoke and completion share f, so

@@ -75,42 +75,20 @@ class CounterWorkload : public Workload {
   }
 
  private:
-  // ok once a Cas succeeded; info as soon as one Cas is indeterminate; fail when every attempt
-  // definitely failed.
+  // Outcomes as CasLoop (common.h) says.
   static Completion Add(targets::Client& client, const std::string& key, const Value& n) {
-    Completion last;
-    last.error = "no-attempt";
-    for (int attempt = 0; attempt < kCasAttemptsMax; ++attempt) {
-      Completion got = client.Get(key);
-      if (got.type != EventType::kOk) {
-        last = got;
-        continue;
-      }
-      int64_t current = 0;
-      if (got.value.is_int()) {
-        current = got.value.as_int();
-      } else if (!got.value.is_null()) {
-        return Done(EventType::kFail, "not-a-counter", got.node, n);
+    return CasLoop(client, key, n, [&n](const Value& current, std::string* refusal) -> std::optional<Value> {
+      if (!current.is_int() && !current.is_null()) {
+        *refusal = "not-a-counter";
+        return std::nullopt;
       }
       int64_t sum;
-      if (__builtin_add_overflow(current, n.as_int(), &sum)) {
-        return Done(EventType::kFail, "overflow", got.node, n);
+      if (__builtin_add_overflow(current.is_int() ? current.as_int() : 0, n.as_int(), &sum)) {
+        *refusal = "overflow";
+        return std::nullopt;
       }
-      Completion cas = client.Cas(key, got.value, Value::Int(sum));
-      if (cas.type == EventType::kOk) return Done(EventType::kOk, "", cas.node, n);
-      if (cas.type == EventType::kInfo) return Done(EventType::kInfo, cas.error, cas.node, n);
-      last = cas;
-    }
-    return Done(EventType::kFail, "retries-exhausted: " + last.error, last.node, n);
-  }
-
-  static Completion Done(EventType type, std::string error, std::string node, const Value& n) {
-    Completion c;
-    c.type = type;
-    c.value = n;
-    c.error = std::move(error);
-    c.node = std::move(node);
-    return c;
+      return Value::Int(sum);
+    });
   }
 
   struct Worker {

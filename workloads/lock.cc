@@ -133,38 +133,22 @@ class LockWorkload : public Workload {
     bool pause = false;  // sleep past the lease before this cycle's write
   };
 
-  static Completion GuardedWrite(targets::Client& client, const std::string& key,
-                                 const Value& token) {
-    Completion last;
-    last.error = "no-attempt";
-    for (int attempt = 0; attempt < kCasAttemptsMax; ++attempt) {
-      Completion got = client.Get(key);
-      if (got.type != EventType::kOk) {
-        last = got;
-        continue;
-      }
-      if (!got.value.is_null()) {
-        const Value* stored = got.value.find("token");
-        if (!stored || !stored->is_int()) return Done(EventType::kFail, "bad-resource", got, token);
+  // The resource turns away a token lower than the one it holds ("stale-token").
+  static Completion GuardedWrite(targets::Client& client, const std::string& key, const Value& token) {
+    return CasLoop(client, key, token, [&token](const Value& current, std::string* refusal) -> std::optional<Value> {
+      if (!current.is_null()) {
+        const Value* stored = current.find("token");
+        if (!stored || !stored->is_int()) {
+          *refusal = "bad-resource";
+          return std::nullopt;
+        }
         if (stored->as_int() > token.as_int()) {
-          return Done(EventType::kFail, "stale-token", got, token);
+          *refusal = "stale-token";
+          return std::nullopt;
         }
       }
-      Completion cas = client.Cas(key, got.value, Value::MakeObject({{"token", token}}));
-      if (cas.type != EventType::kFail) return Done(cas.type, cas.error, cas, token);
-      last = cas;  // another holder wrote in between, or a definite failure: look again
-    }
-    return Done(EventType::kFail, "retries-exhausted: " + last.error, last, token);
-  }
-
-  static Completion Done(EventType type, std::string error, const Completion& from,
-                         const Value& token) {
-    Completion c;
-    c.type = type;
-    c.value = token;
-    c.error = std::move(error);
-    c.node = from.node;
-    return c;
+      return Value::MakeObject({{"token", token}});
+    });
   }
 
   KeySchedule schedule_;

@@ -83,39 +83,17 @@ class SetWorkload : public Workload {
   }
 
  private:
-  // ok once a Cas succeeded; info as soon as one Cas is indeterminate (x may be in the set, and
-  // retrying could not tell); fail when every attempt definitely failed.
+  // Outcomes as CasLoop (common.h) says.
   static Completion Add(targets::Client& client, const std::string& key, const Value& x) {
-    Completion last;
-    last.error = "no-attempt";
-    for (int attempt = 0; attempt < kCasAttemptsMax; ++attempt) {
-      Completion got = client.Get(key);
-      if (got.type != EventType::kOk) {  // a read changes nothing: retrying is safe
-        last = got;
-        continue;
+    return CasLoop(client, key, x, [&x](const Value& current, std::string* refusal) -> std::optional<Value> {
+      if (!current.is_array() && !current.is_null()) {
+        *refusal = "not-a-set";
+        return std::nullopt;
       }
-      Value::Array elements;
-      if (got.value.is_array()) {
-        elements = got.value.as_array();
-      } else if (!got.value.is_null()) {
-        return Done(EventType::kFail, "not-a-set", got.node, x);
-      }
+      Value::Array elements = current.is_array() ? current.as_array() : Value::Array{};
       elements.push_back(x);
-      Completion cas = client.Cas(key, got.value, Value::MakeArray(std::move(elements)));
-      if (cas.type == EventType::kOk) return Done(EventType::kOk, "", cas.node, x);
-      if (cas.type == EventType::kInfo) return Done(EventType::kInfo, cas.error, cas.node, x);
-      last = cas;  // mismatch (someone else added first) or a definite failure: try again
-    }
-    return Done(EventType::kFail, "retries-exhausted: " + last.error, last.node, x);
-  }
-
-  static Completion Done(EventType type, std::string error, std::string node, const Value& x) {
-    Completion c;
-    c.type = type;
-    c.value = x;
-    c.error = std::move(error);
-    c.node = std::move(node);
-    return c;
+      return Value::MakeArray(std::move(elements));
+    });
   }
 
   struct Worker {

@@ -54,6 +54,35 @@ CheckerResult CheckLinearizableOrUnknown(const checker::History& history, const 
                                                    {"cause", checker::Value::String(lin.status().message())}})};
 }
 
+checker::Completion CasLoop(targets::Client& client, const std::string& key, const checker::Value& arg,
+                            const CasUpdate& update) {
+  auto done = [&arg](checker::EventType type, std::string error, const std::string& node) {
+    checker::Completion c;
+    c.type = type;
+    c.value = arg;
+    c.error = std::move(error);
+    c.node = node;
+    return c;
+  };
+  checker::Completion last;
+  last.error = "no-attempt";
+  for (int attempt = 0; attempt < kCasAttemptsMax; ++attempt) {
+    checker::Completion got = client.Get(key);
+    if (got.type != checker::EventType::kOk) {
+      last = std::move(got);
+      continue;
+    }
+    std::string refusal;
+    std::optional<checker::Value> next = update(got.value, &refusal);
+    if (!next) return done(checker::EventType::kFail, std::move(refusal), got.node);
+    checker::Completion cas = client.Cas(key, got.value, *next);
+    if (cas.type == checker::EventType::kOk) return done(checker::EventType::kOk, "", cas.node);
+    if (cas.type == checker::EventType::kInfo) return done(checker::EventType::kInfo, cas.error, cas.node);
+    last = std::move(cas);
+  }
+  return done(checker::EventType::kFail, "retries-exhausted: " + last.error, last.node);
+}
+
 std::string WireKey(const std::string& prefix, const checker::Value& key) {
   return prefix + (key.is_string() ? key.as_string() : key.ToJson());
 }
