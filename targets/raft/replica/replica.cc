@@ -123,6 +123,11 @@ void Replica::Tick() {
   ExpireWrites(clock_->NowMs());
 }
 
+void Replica::Campaign() {
+  if (stopped()) return;
+  raft_->Campaign();
+}
+
 void Replica::Submit(ClientRequest req, ReplyFn reply) {
   if (stopped()) {
     Answer(reply, ReplyCode::kStopped);
@@ -164,7 +169,8 @@ void Replica::Submit(ClientRequest req, ReplyFn reply) {
     Answer(it->second.reply, ReplyCode::kUnknown);
     writes_.erase(it);
   }
-  writes_[p.index] = PendingWrite{p.term, std::move(reply), now_ms + options_.pending_write_limit_ms};
+  writes_[p.index] =
+      PendingWrite{p.term, std::move(reply), now_ms + options_.pending_write_limit_ms};
 }
 
 void Replica::HandleReady() {
@@ -178,8 +184,8 @@ void Replica::HandleOneReady(Ready rd) {
   ++stats_.readies;
   const bool leader = raft_->role() == Role::kLeader;
   const bool hard_state_changes =
-      rd.hard_state && (rd.hard_state->term != persisted_term_ ||
-                        rd.hard_state->voted_for != persisted_voted_for_);
+      rd.hard_state &&
+      (rd.hard_state->term != persisted_term_ || rd.hard_state->voted_for != persisted_voted_for_);
   if (leader && hard_state_changes) ++stats_.leader_hard_state_changes;
   // Thesis §10.2.1: a leader may write new entries to its own disk in parallel with sending
   // them to followers, so the leader's fsync and the followers' overlap instead of adding up.
@@ -189,9 +195,8 @@ void Replica::HandleOneReady(Ready rd) {
   // this Ready changes them (then we keep the plain persist-then-send order). A leader that
   // crashes before its fsync merely loses an unacknowledged suffix that followers may hold;
   // Raft treats that like entries that reached only some followers.
-  const bool send_first =
-      leader && !rd.snapshot && !rd.reset &&
-      (!hard_state_changes || options_.mutation_send_first_ignores_hard_state);
+  const bool send_first = leader && !rd.snapshot && !rd.reset &&
+                          (!hard_state_changes || options_.mutation_send_first_ignores_hard_state);
   if (send_first && !rd.messages.empty()) {
     ++stats_.sent_first;
     for (Message& m : rd.messages) send_(std::move(m));
@@ -205,8 +210,7 @@ void Replica::HandleOneReady(Ready rd) {
   }
   // 1. Persist (synced when must_sync) before anything that depends on it leaves the node.
   if (rd.snapshot) {
-    if (storage::Status s = storage_->SaveSnapshot(*rd.snapshot, rd.snapshot->index + 1);
-        !s.ok()) {
+    if (storage::Status s = storage_->SaveSnapshot(*rd.snapshot, rd.snapshot->index + 1); !s.ok()) {
       return SetFatal("save snapshot: " + s.ToString());
     }
   }

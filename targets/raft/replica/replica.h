@@ -132,7 +132,7 @@ struct Options {
 
 struct ReplicaStats {
   uint64_t readies = 0;
-  uint64_t sent_first = 0;                // Readies whose messages left before the fsync
+  uint64_t sent_first = 0;                 // Readies whose messages left before the fsync
   uint64_t leader_hard_state_changes = 0;  // leader Readies that changed the term or vote
   uint64_t snapshots_taken = 0;
   uint64_t snapshots_installed = 0;
@@ -153,7 +153,8 @@ class Replica {
   // (Submit answers at once, through `reply`, what it can refuse without the core.)
   void Step(const Message& message);
   void Submit(ClientRequest request, ReplyFn reply);
-  void Tick();  // one Raft tick; also expires pending writes past their deadline
+  void Tick();      // one Raft tick; also expires pending writes past their deadline
+  void Campaign();  // start an election now (tests, scripted scenarios)
 
   // Persists, sends, applies and answers until the core has nothing more to do.
   void HandleReady();
