@@ -1,7 +1,7 @@
 // The deterministic simulation: sweeps of seeds that must pass, determinism, and each deliberate
 // bug switch caught within a bounded sweep. Every failure prints its reproduction line
 // (--seed N) and the violated property or the checker's counterexample.
-#include "harness/sim/sim.h"
+#include "targets/raft/sim/sim.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-namespace faultline::harness::sim {
+namespace faultline::raft::sim {
 namespace {
 
 // Runs seeds [first, first + count) and reports every non-passing one.
@@ -225,4 +225,4 @@ TEST(SimTest, HealthyClusterAnswersAlmostEverything) {
 }
 
 }  // namespace
-}  // namespace faultline::harness::sim
+}  // namespace faultline::raft::sim
