@@ -3,7 +3,9 @@
 namespace faultline::checker::io {
 namespace {
 
-void AppendString(std::string_view s, std::string* out) { Value::String(std::string(s)).AppendJson(out); }
+void AppendString(std::string_view s, std::string* out) {
+  Value::String(std::string(s)).AppendJson(out);
+}
 
 }  // namespace
 

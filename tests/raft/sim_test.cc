@@ -1,5 +1,6 @@
-// The deterministic simulation: sweeps of seeds that must pass, determinism, and each deliberate
-// bug switch caught within a bounded sweep. Every failure prints its reproduction line
+// The deterministic simulation of real replicas: sweeps of seeds that must pass, determinism,
+// each deliberate bug switch and each mutation of the send-before-fsync rule caught (or shown
+// unreachable) within a bounded sweep, torn WAL tails recovered, lock clients judged. Every failure prints its reproduction line
 // (--seed N) and the violated property or the checker's counterexample.
 #include "targets/raft/sim/sim.h"
 
@@ -78,13 +79,21 @@ TEST(SimTest, HistoryFollowsConventions) {
   const SimResult r = RunSim(o);
   ASSERT_EQ(r.outcome, SimOutcome::kPass) << DescribeResult(r);
   std::map<int64_t, const checker::Event*> open;  // process -> its outstanding invoke
-  std::map<int64_t, int64_t> worker_process;      // worker (process % clients) -> its process
+  std::map<int64_t, int64_t> worker_process;      // worker (process % all clients) -> its process
+  const int64_t clients = o.clients + o.lock_clients;
   std::set<int64_t> retired;
   int nemesis = 0;
   for (const checker::Event& e : r.history.events) {
     if (e.nemesis) {
       ++nemesis;
       EXPECT_EQ(e.type, checker::EventType::kInfo);
+      // DESIGN.md section 8's dialect, as the harness's nemesis writes it.
+      EXPECT_TRUE(e.f == "start-partition" || e.f == "stop-partition" || e.f == "start-kill" ||
+                  e.f == "stop-kill")
+          << e.f;
+      if (e.f == "start-partition") EXPECT_TRUE(e.value.is_object()) << e.value.ToJson();
+      if (e.f == "stop-partition") EXPECT_TRUE(e.value.is_null());
+      if (e.f == "start-kill" || e.f == "stop-kill") EXPECT_TRUE(e.value.is_array());
       continue;
     }
     EXPECT_FALSE(retired.count(e.process)) << "retired process " << e.process << " reused";
@@ -92,10 +101,10 @@ TEST(SimTest, HistoryFollowsConventions) {
       EXPECT_FALSE(open.count(e.process)) << "two operations at once on " << e.process;
       open[e.process] = &e;
       // A worker changes process only after an info, and then to old + clients.
-      auto [it, first] = worker_process.try_emplace(e.process % o.clients, e.process);
+      auto [it, first] = worker_process.try_emplace(e.process % clients, e.process);
       if (!first && it->second != e.process) {
         EXPECT_TRUE(retired.count(it->second)) << it->second << " replaced without an info";
-        EXPECT_EQ(e.process, it->second + o.clients);
+        EXPECT_EQ(e.process, it->second + clients);
         it->second = e.process;
       }
       continue;
@@ -104,15 +113,20 @@ TEST(SimTest, HistoryFollowsConventions) {
     EXPECT_EQ(open[e.process]->f, e.f);
     open.erase(e.process);
     if (e.type == checker::EventType::kInfo) {
-      EXPECT_EQ(e.error, "timeout");  // a timeout is never a fail
+      // A timeout is never a fail; "unknown" is the replica's own indeterminate answer.
+      EXPECT_TRUE(e.error == "timeout" || e.error == "unknown") << e.error;
       retired.insert(e.process);
     }
     if (e.type == checker::EventType::kFail) {
       EXPECT_TRUE(e.error == "not-leader" || e.error == "mismatch" || e.error == "superseded" ||
-                  e.error == "busy")
+                  e.error == "busy" || e.error == "held" || e.error == "not-held" ||
+                  e.error == "stale-token" || e.error.rfind("retries-exhausted", 0) == 0)
           << e.error;
       if (e.error == "mismatch") {
         EXPECT_EQ(e.f, "cas");
+      }
+      if (e.error == "stale-token") {
+        EXPECT_EQ(e.f, "write");
       }
     }
     if (e.type == checker::EventType::kOk && e.f == "read") {
@@ -162,6 +176,7 @@ TEST(SimTest, UnsafeNoFsyncLosesAcknowledgedWrites) {
   SimOptions o;
   o.unsafe_no_fsync = true;
   o.check_invariants = false;
+  o.lock_clients = 0;  // the registers' history alone (the lock's is LockClients_NoFsyncIsCaught)
   EXPECT_NE(FirstFailingSeed(o, 1, 30, "not linearizable"), 0u);
 }
 
@@ -210,6 +225,144 @@ TEST(SimTest, Figure8ScenarioPassesWithoutTheBug) {
     EXPECT_EQ(r.outcome, SimOutcome::kPass) << DescribeResult(r);
     // The script got through to its last step, and the node with the conflicting entry lost.
     EXPECT_NE(r.scenario_outcome.find("e could not"), std::string::npos) << DescribeResult(r);
+  }
+}
+
+// Crashes drop what a node's disk had not synced and now and then keep a torn prefix of the
+// WAL's unsynced tail; some strike inside a write (after a Ready's messages left, before its
+// fsync returned). DiskStorage must recover from every one of them and the runs must pass.
+TEST(SimTest, CrashWithTornWalTailRecovers) {
+  uint64_t torn = 0, mid_write = 0, torn_seeds = 0;
+  for (int nodes : {3, 5}) {
+    for (uint64_t seed = 1; seed <= 60; ++seed) {
+      SimOptions o;
+      o.seed = seed;
+      o.nodes = nodes;
+      o.check_timeout_s = 20;
+      const SimResult r = RunSim(o);
+      EXPECT_EQ(r.outcome, SimOutcome::kPass) << DescribeResult(r);
+      torn += r.stats.torn_crashes;
+      mid_write += r.stats.crashes_mid_write;
+      if (r.stats.torn_crashes > 0) ++torn_seeds;
+    }
+  }
+  std::printf("torn WAL tails: %llu in %llu seeds; crashes mid-write: %llu\n",
+              static_cast<unsigned long long>(torn), static_cast<unsigned long long>(torn_seeds),
+              static_cast<unsigned long long>(mid_write));
+  EXPECT_GT(torn, 0u);
+  EXPECT_GT(mid_write, 0u);
+}
+
+// A seed known to tear a WAL tail: its run passes (regression anchor for the sweep above).
+TEST(SimTest, TornWalTailSeedPasses) {
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    SimOptions o;
+    o.seed = seed;
+    const SimResult r = RunSim(o);
+    if (r.stats.torn_crashes == 0) continue;
+    EXPECT_EQ(r.outcome, SimOutcome::kPass) << DescribeResult(r);
+    std::printf("--seed %llu tore %llu WAL tails and passed\n",
+                static_cast<unsigned long long>(seed),
+                static_cast<unsigned long long>(r.stats.torn_crashes));
+    return;
+  }
+  ADD_FAILURE() << "no seed in 1..200 tore a WAL tail";
+}
+
+// Lock clients: acquire with a lease, guarded write of the token, release. A correct cluster
+// passes the fencing check and the fencing-lock model, and the paused holders' stale writes
+// are refused by the resource.
+TEST(SimTest, LockClientsPassTheFencingCheck) {
+  uint64_t acquired = 0, writes_ok = 0, stale_refused = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    SimOptions o;
+    o.seed = seed;
+    const SimResult r = RunSim(o);
+    ASSERT_EQ(r.outcome, SimOutcome::kPass) << DescribeResult(r);
+    ASSERT_TRUE(r.fencing.has_value());
+    EXPECT_EQ(r.fencing->verdict, checker::Verdict::kValid) << r.fencing->summary;
+    ASSERT_TRUE(r.lock_check.has_value());
+    EXPECT_EQ(r.lock_check->verdict, checker::Verdict::kValid) << r.lock_check->cause;
+    acquired += r.stats.lock_acquired;
+    writes_ok += r.stats.lock_writes_ok;
+    stale_refused += r.stats.lock_writes_stale;
+  }
+  EXPECT_GT(acquired, 100u);
+  EXPECT_GT(writes_ok, 50u);
+  EXPECT_GT(stale_refused, 0u) << "the GC pauses should provoke stale writes";
+}
+
+// A lock bug the fencing check catches: with --unsafe-no-fsync a crashed leader forgets grants
+// it acknowledged, and the lock hands the same token out twice.
+TEST(SimTest, LockClients_NoFsyncIsCaught) {
+  SimOptions o;
+  o.unsafe_no_fsync = true;
+  o.check_invariants = false;
+  o.clients = 1;
+  o.lock_clients = 4;
+  EXPECT_NE(FirstFailingSeed(o, 1, 50, "fencing"), 0u);
+}
+
+// The send-first mutation of issue 11: a leader sends a Ready's messages before persisting it
+// even when the Ready changes the term or vote. No seed can reach it, for a precise reason: a
+// leader's Ready never changes its term or vote. A node's term and vote change only when it
+// campaigns (as a candidate: the Ready that carries the new term and self-vote is handled --
+// persisted, then sent -- before any vote can come back, since the vote requests leave in that
+// very Ready) or when it steps down on a higher term (then it is a follower before the Ready is
+// taken, and the replica's `leader` test reads the role at that moment). The one exception is a
+// single-node cluster, whose candidate becomes leader inside the campaign itself: that Ready
+// does change term and vote with a leader role, but it has no messages to send first. The
+// simulation calls HandleReady after every input, as the server's loop does after every batch,
+// and no batch can contain both a campaign and the votes that answer it.
+// So the mutation is unreachable: the test asserts the counter behind that claim stays 0 while
+// the send-first path itself is exercised thousands of times.
+TEST(SimTest, SendFirstIgnoringHardStateIsUnreachable) {
+  for (int nodes : {3, 5}) {
+    uint64_t leader_hard_state_changes = 0, sent_first = 0;
+    for (uint64_t seed = 1; seed <= 100; ++seed) {
+      SimOptions o;
+      o.seed = seed;
+      o.nodes = nodes;
+      o.mutation_send_first_ignores_hard_state = true;
+      o.check_timeout_s = 20;
+      const SimResult r = RunSim(o);
+      EXPECT_EQ(r.outcome, SimOutcome::kPass) << DescribeResult(r);
+      leader_hard_state_changes += r.stats.leader_hard_state_changes;
+      sent_first += r.stats.sent_first;
+    }
+    EXPECT_EQ(leader_hard_state_changes, 0u) << nodes << " nodes";
+    EXPECT_GT(sent_first, 10000u) << nodes << " nodes";
+    std::printf("%d nodes, 100 seeds: leader_hard_state_changes=%llu sent_first=%llu\n", nodes,
+                static_cast<unsigned long long>(leader_hard_state_changes),
+                static_cast<unsigned long long>(sent_first));
+  }
+}
+
+// A reachable mutation of the same rule proves the simulation covers send-first: followers and
+// candidates send before persisting too (a follower acknowledges entries and grants votes before
+// they are durable). Crashes in the middle of a write lose what was acknowledged; seeded runs
+// must catch it (a Raft invariant, a node stopping itself, or a non-linearizable history).
+TEST(SimTest, SendFirstAnyRoleIsCaught) {
+  for (int nodes : {3, 5}) {
+    std::map<std::string, std::vector<uint64_t>> failing;  // failure kind -> seeds
+    for (uint64_t seed = 1; seed <= 100; ++seed) {
+      SimOptions o;
+      o.seed = seed;
+      o.nodes = nodes;
+      o.mutation_send_first_any_role = true;
+      o.check_timeout_s = 10;
+      const SimResult r = RunSim(o);
+      if (r.outcome != SimOutcome::kFail) continue;
+      EXPECT_NE(DescribeResult(r).find("mutation_send_first_any_role"), std::string::npos);
+      failing[r.failure].push_back(seed);
+    }
+    std::string summary;
+    for (const auto& [kind, seeds] : failing) {
+      summary += " " + kind + ":";
+      for (uint64_t seed : seeds) summary += " " + std::to_string(seed);
+    }
+    std::printf("%d nodes, seeds 1..100, failing by kind:%s\n", nodes, summary.c_str());
+    EXPECT_FALSE(failing.empty()) << nodes << " nodes: the mutation was not caught";
   }
 }
 

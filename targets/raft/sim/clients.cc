@@ -156,9 +156,10 @@ void Simulation::HandleRequest(int i, uint64_t slot) {
   Request req = requests_.Take(slot);
   SimNode& n = node(i);
   if (tracing()) {
-    Trace("request " + std::string(req.request.kind == replica::ClientRequest::Kind::kRead
-                                       ? "read"
-                                       : kv::OpName(req.request.command.op)) +
+    Trace("request " +
+          std::string(req.request.kind == replica::ClientRequest::Kind::kRead
+                          ? "read"
+                          : kv::OpName(req.request.command.op)) +
           " from client " + std::to_string(req.client) + " at " + NodeName(n.id));
   }
   if (!n.up()) return;  // lost with the node: the client times out
@@ -268,7 +269,8 @@ void Simulation::Complete(ClientOp& op, EventType type, Value value, std::string
   if (type == EventType::kFail && client.leader_hint == kNoNode) {
     // No leader known (an election is on): back off for up to an election timeout instead of
     // spending the run's operations on certain failures.
-    think += rng_.Uniform(faults_.tick_ms * static_cast<uint64_t>(faults_.election_tick) * kUsPerMs);
+    think +=
+        rng_.Uniform(faults_.tick_ms * static_cast<uint64_t>(faults_.election_tick) * kUsPerMs);
   }
   if (client.lock && client.phase == LockPhase::kWrite && client.pause) {
     // A GC pause of 1.5 leases before the write's invoke (not inside it: see workloads/lock.cc).

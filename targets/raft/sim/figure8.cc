@@ -29,7 +29,8 @@ using checker::Value;
 int Simulation::LeaderAmong(const std::vector<int>& group, uint64_t min_term) const {
   for (int i : group) {
     const SimNode& n = node(i);
-    if (n.up() && n.replica->raft().role() == Role::kLeader && n.replica->raft().term() > min_term) {
+    if (n.up() && n.replica->raft().role() == Role::kLeader &&
+        n.replica->raft().term() > min_term) {
       return i;
     }
   }
@@ -120,8 +121,7 @@ bool Simulation::Figure8Step() {
       if (winner == f.e) {
         f.outcome = "e (" + NodeName(node(f.e).id) + ") won with the conflicting entry";
       } else if (winner >= 0) {
-        f.outcome =
-            "a node holding x's entry (" + NodeName(node(winner).id) + ") won; e could not";
+        f.outcome = "a node holding x's entry (" + NodeName(node(winner).id) + ") won; e could not";
       } else if (queue_.now_us() < f.deadline_us) {
         return false;
       } else {

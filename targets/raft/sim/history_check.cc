@@ -36,7 +36,8 @@ void Simulation::CheckHistory() {
   std::string unknown;
   co.model = "cas-register";
   co.initial = Value::Null();
-  checker::Result<checker::CheckResult> registers = checker::CheckHistory(Select(result_.history, "k"), co);
+  checker::Result<checker::CheckResult> registers =
+      checker::CheckHistory(Select(result_.history, "k"), co);
   if (!registers.ok()) return Fail("checker-error", registers.status().message());
   result_.check = std::move(registers.value());
   if (result_.check->verdict == checker::Verdict::kInvalid) {

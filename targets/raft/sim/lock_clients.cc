@@ -28,8 +28,7 @@ namespace {
 constexpr uint64_t kPauseOneIn = 5;
 constexpr int kLock = 0;
 
-replica::ClientRequest LockCommand(kv::Op op, std::string owner, uint64_t ttl_ms,
-                                   uint64_t token) {
+replica::ClientRequest LockCommand(kv::Op op, std::string owner, uint64_t ttl_ms, uint64_t token) {
   replica::ClientRequest req;
   req.kind = replica::ClientRequest::Kind::kCommand;
   req.command.op = op;
@@ -107,8 +106,11 @@ void Simulation::OnLockReply(Client& client, ClientOp& op, const Reply& r) {
       return;
     case F::kRelease:
       client.phase = LockPhase::kAcquire;
-      Complete(op, ok ? EventType::kOk : unknown ? EventType::kInfo : EventType::kFail, op.value,
-               error);
+      Complete(op,
+               ok        ? EventType::kOk
+               : unknown ? EventType::kInfo
+                         : EventType::kFail,
+               op.value, error);
       return;
     case F::kGuardedWrite:
       break;

@@ -59,7 +59,7 @@ class StepObserver final : public replica::Observer {
   std::vector<Entry> applied;
   std::vector<SnapshotRecord> snapshots;
   std::vector<std::pair<Role, uint64_t>> role_changes;  // for the trace
-  std::set<uint64_t>* leader_terms = nullptr;            // shared by all nodes
+  std::set<uint64_t>* leader_terms = nullptr;           // shared by all nodes
   uint64_t max_applied_index = 0;
 };
 

@@ -64,9 +64,9 @@ std::string DescribeResult(const SimResult& r) {
        " msgs=" + std::to_string(st.messages_sent) +
        " dropped=" + std::to_string(st.messages_dropped) +
        " duplicated=" + std::to_string(st.messages_duplicated) +
-       " leaders=" + std::to_string(st.leaders_elected) + " crashes=" + std::to_string(st.crashes) + " (mid-write " + std::to_string(st.crashes_mid_write) +
-       ", torn " + std::to_string(st.torn_crashes) + ")" +
-       " partitions=" + std::to_string(st.partitions) +
+       " leaders=" + std::to_string(st.leaders_elected) + " crashes=" + std::to_string(st.crashes) +
+       " (mid-write " + std::to_string(st.crashes_mid_write) + ", torn " +
+       std::to_string(st.torn_crashes) + ")" + " partitions=" + std::to_string(st.partitions) +
        " snapshots=" + std::to_string(st.snapshots_taken) + "/" +
        std::to_string(st.snapshots_installed) + " installed ops=" + std::to_string(st.ops_invoked) +
        " ok=" + std::to_string(st.ops_ok) + " fail=" + std::to_string(st.ops_fail) +

@@ -98,9 +98,9 @@ std::string FaultSettings::Describe() const {
 
 SimResult RunSim(const SimOptions& options) {
   FAULTLINE_RAFT_CHECK(options.nodes >= 1 && options.nodes <= 9, "nodes must be 1..9");
-  FAULTLINE_RAFT_CHECK(options.clients >= 1 && options.keys >= 1 && options.ops >= 0 &&
-                           options.lock_clients >= 0,
-                       "clients and keys must be positive");
+  FAULTLINE_RAFT_CHECK(
+      options.clients >= 1 && options.keys >= 1 && options.ops >= 0 && options.lock_clients >= 0,
+      "clients and keys must be positive");
   FAULTLINE_RAFT_CHECK(
       options.scenario.empty() || (options.scenario == "figure8" && options.nodes == 5),
       "unknown scenario (\"figure8\" needs 5 nodes): " + options.scenario);
@@ -121,7 +121,8 @@ std::string ReproduceLine(const SimOptions& o) {
   // Test-only settings (SimOptions fields with no flag): named so that a test's failure report
   // says how to rerun it (set the same fields).
   std::string test_only;
-  if (o.mutation_send_first_ignores_hard_state) test_only += " mutation_send_first_ignores_hard_state";
+  if (o.mutation_send_first_ignores_hard_state)
+    test_only += " mutation_send_first_ignores_hard_state";
   if (o.mutation_send_first_any_role) test_only += " mutation_send_first_any_role";
   if (o.lock_clients != SimOptions().lock_clients) {
     test_only += " lock_clients=" + std::to_string(o.lock_clients);

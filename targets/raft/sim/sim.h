@@ -138,7 +138,7 @@ struct SimStats {
   uint64_t leaders_elected = 0;  // terms in which a node became leader
   uint64_t crashes = 0;
   uint64_t crashes_mid_write = 0;  // crashes inside a storage operation (see FaultSettings)
-  uint64_t torn_crashes = 0;  // crashes that left the WAL with a partial unsynced tail
+  uint64_t torn_crashes = 0;       // crashes that left the WAL with a partial unsynced tail
   uint64_t partitions = 0;
   uint64_t snapshots_taken = 0;
   uint64_t snapshots_installed = 0;
@@ -146,9 +146,9 @@ struct SimStats {
   uint64_t ops_ok = 0;
   uint64_t ops_fail = 0;
   uint64_t ops_info = 0;
-  uint64_t lock_acquired = 0;       // acquires answered ok
-  uint64_t lock_writes_ok = 0;      // guarded writes accepted
-  uint64_t lock_writes_stale = 0;   // guarded writes refused: a higher token was there
+  uint64_t lock_acquired = 0;      // acquires answered ok
+  uint64_t lock_writes_ok = 0;     // guarded writes accepted
+  uint64_t lock_writes_stale = 0;  // guarded writes refused: a higher token was there
   uint64_t max_commit_index = 0;
   // Summed over every incarnation of every replica (replica::ReplicaStats).
   uint64_t readies = 0;

@@ -228,7 +228,8 @@ SimResult Simulation::Run() {
   if (!failed_ && options_.check_invariants) {
     observations_.clear();
     for (const auto& node : nodes_) {
-      if (node->up()) observations_.push_back(ObserveNode(node->replica->raft(), node->incarnation));
+      if (node->up())
+        observations_.push_back(ObserveNode(node->replica->raft(), node->incarnation));
     }
     std::vector<Violation> v = invariants_.CheckFull(observations_);
     if (!v.empty()) Fail("invariant", v.front().ToString());

@@ -48,8 +48,8 @@ struct ClientOp {
   int client = 0;
   int64_t process = 0;
   F f = F::kRead;
-  int key = 0;               // register number, or lock number
-  checker::Value value;      // the invoke's value
+  int key = 0;           // register number, or lock number
+  checker::Value value;  // the invoke's value
   bool done = false;
   bool final_read = false;
 };
@@ -68,9 +68,9 @@ struct Client {
   std::string owner;
   uint64_t acquires = 0;
   uint64_t token = 0;
-  bool pause = false;      // sleep 1.5 leases before this cycle's write (a GC pause)
-  int attempts = 0;        // guarded write: reads sent so far
-  bool cas_sent = false;   // guarded write: the awaited request is the cas
+  bool pause = false;     // sleep 1.5 leases before this cycle's write (a GC pause)
+  int attempts = 0;       // guarded write: reads sent so far
+  bool cas_sent = false;  // guarded write: the awaited request is the cas
   std::string last_error;
 };
 
@@ -107,7 +107,7 @@ class Simulation {
  private:
   // --- phases and checks (simulation.cc)
   void Process(const Event& ev);
-  bool SafetyPhaseStep();  // true when the safety phase is over
+  bool SafetyPhaseStep();    // true when the safety phase is over
   bool LivenessPhaseStep();  // true when the run is over
   bool Converged() const;
   NodeId CurrentLeader() const;
