@@ -366,6 +366,22 @@ TEST(SimTest, SendFirstAnyRoleIsCaught) {
   }
 }
 
+// The failures the any-role mutation produces, pinned (seeds found by SendFirstAnyRoleIsCaught).
+TEST(SimTest, SendFirstAnyRole_PinnedSeedsFail) {
+  for (uint64_t seed : {25, 32, 51, 67, 81}) {
+    SimOptions o;
+    o.seed = seed;
+    o.mutation_send_first_any_role = true;
+    const SimResult r = RunSim(o);
+    EXPECT_EQ(r.failure, "invariant") << DescribeResult(r);
+    std::printf("--seed %llu: %s\n", static_cast<unsigned long long>(seed),
+                r.detail.substr(0, r.detail.find('\n')).c_str());
+    // Without the mutation the same seed passes.
+    o.mutation_send_first_any_role = false;
+    EXPECT_EQ(RunSim(o).outcome, SimOutcome::kPass) << seed;
+  }
+}
+
 TEST(SimTest, HealthyClusterAnswersAlmostEverything) {
   SimOptions o;
   o.seed = 3;
