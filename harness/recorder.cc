@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "checker/io/jsonl_writer.h"
+
 namespace faultline::harness {
 
 using checker::Completion;
@@ -19,19 +21,15 @@ namespace {
 
 constexpr std::chrono::milliseconds kGather{1};
 
-void AppendString(std::string* out, const std::string& s) { Value::String(s).AppendJson(out); }
-
-void AppendOp(std::string* out, int64_t process, const char* type, const Op& op) {
-  *out += "\"process\":";
-  *out += std::to_string(process);
-  *out += ",\"type\":\"";
-  *out += type;
-  *out += "\",\"f\":";
-  AppendString(out, op.f);
-  if (op.has_key) {
-    *out += ",\"key\":";
-    op.key.AppendJson(out);
-  }
+// The shared line format (checker/io/jsonl_writer.h): the same bytes the simulation writes.
+checker::io::JsonlBody OpBody(int64_t process, EventType type, const Op& op, const Value& value) {
+  checker::io::JsonlBody b;
+  b.process = process;
+  b.type = type;
+  b.f = op.f;
+  b.key = op.has_key ? &op.key : nullptr;
+  b.value = &value;
+  return b;
 }
 
 }  // namespace
@@ -104,13 +102,7 @@ void HistoryRecorder::Append(std::string_view body) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!error_.empty()) return;
     wake = pending_.empty() && !writing_;  // otherwise the writer will come back for it
-    pending_ += "{\"index\":";
-    pending_ += std::to_string(next_index_);
-    pending_ += ",\"time\":";
-    pending_ += std::to_string(Now());
-    pending_ += ',';
-    pending_ += body;
-    pending_ += "}\n";
+    checker::io::AppendJsonlLine(next_index_, Now(), body, &pending_);
     ++next_index_;
   }
   if (wake) wake_.notify_one();
@@ -119,9 +111,7 @@ void HistoryRecorder::Append(std::string_view body) {
 int64_t HistoryRecorder::Invoke(int64_t process, const Op& op) {
   std::string body;
   body.reserve(96);
-  AppendOp(&body, process, "invoke", op);
-  body += ",\"value\":";
-  op.value.AppendJson(&body);
+  checker::io::AppendJsonlBody(OpBody(process, EventType::kInvoke, op, op.value), &body);
   invokes_.fetch_add(1, std::memory_order_relaxed);
   // The time the line carries is taken inside Append; this one is for latency and is never
   // later than it.
@@ -134,20 +124,13 @@ void HistoryRecorder::Complete(int64_t process, const Op& op, const Completion& 
   const char* type = c.type == EventType::kOk ? "ok" : c.type == EventType::kFail ? "fail" : "info";
   std::string body;
   body.reserve(128);
-  AppendOp(&body, process, type, op);
-  body += ",\"value\":";
   // An ok carries its result; fail and info repeat the argument, as Jepsen's histories do.
-  (c.type == EventType::kOk ? c.value : op.value).AppendJson(&body);
-  if (!c.node.empty()) {
-    body += ",\"node\":";
-    AppendString(&body, c.node);
-  }
-  if (!c.error.empty()) {
-    body += ",\"error\":";
-    AppendString(&body, c.error);
-  }
-  body += ",\"latency_ns\":";
-  body += std::to_string(Now() - invoke_time);
+  checker::io::JsonlBody b =
+      OpBody(process, c.type, op, c.type == EventType::kOk ? c.value : op.value);
+  b.node = c.node;
+  b.error = c.error;
+  b.latency_ns = Now() - invoke_time;
+  checker::io::AppendJsonlBody(b, &body);
   (c.type == EventType::kOk ? ok_ : c.type == EventType::kFail ? fail_ : info_).fetch_add(1, std::memory_order_relaxed);
   if (c.type != EventType::kOk) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -162,10 +145,13 @@ std::map<std::string, uint64_t> HistoryRecorder::errors() const {
 }
 
 void HistoryRecorder::Nemesis(const std::string& f, const Value& value) {
-  std::string body = "\"process\":\"nemesis\",\"type\":\"info\",\"f\":";
-  AppendString(&body, f);
-  body += ",\"value\":";
-  value.AppendJson(&body);
+  checker::io::JsonlBody b;
+  b.nemesis = true;
+  b.type = EventType::kInfo;
+  b.f = f;
+  b.value = &value;
+  std::string body;
+  checker::io::AppendJsonlBody(b, &body);
   nemesis_.fetch_add(1, std::memory_order_relaxed);
   Append(body);
 }

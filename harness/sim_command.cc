@@ -8,9 +8,10 @@
 #include <thread>
 
 #include "harness/exit_codes.h"
-#include "harness/sim/sim.h"
+#include "targets/raft/sim/sim.h"
 
 namespace faultline::harness {
+namespace sim = ::faultline::raft::sim;
 namespace {
 
 int ExitFor(sim::SimOutcome o) {

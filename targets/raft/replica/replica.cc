@@ -195,8 +195,10 @@ void Replica::HandleOneReady(Ready rd) {
   // this Ready changes them (then we keep the plain persist-then-send order). A leader that
   // crashes before its fsync merely loses an unacknowledged suffix that followers may hold;
   // Raft treats that like entries that reached only some followers.
-  const bool send_first = leader && !rd.snapshot && !rd.reset &&
-                          (!hard_state_changes || options_.mutation_send_first_ignores_hard_state);
+  const bool send_first =
+      (leader || options_.mutation_send_first_any_role) && !rd.snapshot && !rd.reset &&
+      (!hard_state_changes || options_.mutation_send_first_ignores_hard_state ||
+       (!leader && options_.mutation_send_first_any_role));
   if (send_first && !rd.messages.empty()) {
     ++stats_.sent_first;
     for (Message& m : rd.messages) send_(std::move(m));

@@ -128,6 +128,10 @@ struct Options {
   // TEST-ONLY mutation (issue 11): a leader sends a Ready's messages before persisting it even
   // when the Ready changes the term or vote. Used to show what the simulation can reach.
   bool mutation_send_first_ignores_hard_state = false;
+  // TEST-ONLY mutation (issue 11): followers and candidates send first too -- a follower
+  // acknowledges entries (and grants votes) before they are durable, a candidate asks for votes
+  // before its own vote is. Unsafe on a crash; the simulation must catch it.
+  bool mutation_send_first_any_role = false;
 };
 
 struct ReplicaStats {

@@ -1,22 +1,33 @@
-// The deterministic simulation (DESIGN.md section 9; after TigerBeetle's VOPR): 3 or 5 Raft
-// nodes running raftkv's state machine in one process, with a simulated network, clock and
-// disks and several concurrent clients, all driven by ONE seeded generator. The same options
-// give the same run, bit for bit: the same history text, the same verdict.
+// The deterministic simulation (DESIGN.md section 9; after TigerBeetle's VOPR and FoundationDB's
+// simulator): 3 or 5 REAL raftkv replicas (targets/raft/replica: the code the server runs, over
+// the real DiskStorage and WAL) in one process, each on its own fault-injecting in-memory disk
+// (storage::FaultInjectionEnv) with its own skewed clock, joined by a simulated network, with
+// several concurrent clients, all driven by ONE seeded generator. The same options give the same
+// run, bit for bit: the same history text, the same verdict.
 //
 // A run has two phases:
-//   safety   -- clients invoke `ops` operations (read / write / cas on a few independent keys)
-//               while the nemesis partitions the network, crashes and restarts nodes (a crash
-//               loses everything not yet synced), and the network drops, delays, reorders and
-//               duplicates messages. Raft's safety properties (targets/raft/core/invariants.h)
-//               are checked after every step.
+//   safety   -- clients invoke `ops` operations (read / write / cas on a few independent keys;
+//               lock clients acquire a lock with a lease, write their fencing token to a guarded
+//               resource and release) while the nemesis partitions the network, crashes and
+//               restarts nodes, and the network drops, delays, reorders and duplicates messages.
+//               A crash drops everything the node's disk had not synced and may leave a torn
+//               WAL tail (the tear point drawn from the seed); some crashes strike in the middle
+//               of a write (the disk fails the node's next few operations), i.e. after a Ready's
+//               messages left and before its fsync returned. A restart is Replica::Open on the
+//               same disk. Raft's safety properties (targets/raft/core/invariants.h) are checked
+//               after every step.
 //   liveness -- everything is healed; the cluster must elect a leader, bring every node up to
 //               date and serve a final read of every key within `liveness_timeout_ms`.
-// Finally the history is checked for linearizability (model cas-register, initial null).
+// Finally the history is checked: the registers for linearizability (model cas-register, initial
+// null), the lock for the fencing property (checker/fencing_checker.h) and its acquires and
+// releases with the fencing-lock model, as the harness's lock workload is judged.
 //
-// The server layer simulated here is the one raftkv runs (DESIGN.md section 6): a non-leader
-// answers not-leader before proposing (a definite `fail`); reads go through ReadIndex; a write
-// is answered when its entry is applied; a client that hears nothing within its timeout records
-// `info` and continues as a new process (old + clients).
+// The server rules are the replica's own (DESIGN.md section 6): a non-leader answers not-leader
+// before proposing (a definite `fail`); reads go through ReadIndex; a write is answered when its
+// entry is applied; an outcome the replica cannot know is `info`. A client that hears nothing
+// within its timeout records `info` and continues as a new process (old + all clients).
+// A replica that stops itself (fatal_error(): the core refused input contradicting Raft's
+// guarantees, or storage failed other than by an injected crash) fails the run: "node-stopped".
 //
 // Deliberate bugs (issue 3), each expected to make some seed fail:
 //   unsafe_stale_reads      any node answers reads from its local state machine, no ReadIndex;
@@ -32,9 +43,10 @@
 #include <vector>
 
 #include "checker/check.h"
+#include "checker/fencing_checker.h"
 #include "checker/history.h"
 
-namespace faultline::harness::sim {
+namespace faultline::raft::sim {
 
 struct SimOptions {
   uint64_t seed = 1;
@@ -42,10 +54,19 @@ struct SimOptions {
   int ops = 1000;   // client operations invoked in the safety phase
   int clients = 5;  // concurrent simulated clients
   int keys = 3;     // independent registers "k0".."k{keys-1}"
+  // Clients that cycle acquire (lease on the simulated clock) -> guarded write of the fencing
+  // token -> release on one contended lock, in addition to `clients`; they share `ops`.
+  int lock_clients = 2;
+  uint64_t lease_ms = 200;
 
   bool unsafe_stale_reads = false;
   bool unsafe_no_fsync = false;
   bool unsafe_commit_old_terms = false;
+
+  // TEST-ONLY mutations of the replica's send-before-fsync rule (replica::Options; issue 11).
+  // Not flags of `faultline sim`; the reproduction line names them for the test that sets them.
+  bool mutation_send_first_ignores_hard_state = false;
+  bool mutation_send_first_any_role = false;
 
   bool faults = true;  // false: a healthy network and no nemesis (a baseline)
   // A scripted run instead of random faults: "figure8" forces the pattern of the paper's
@@ -77,6 +98,12 @@ struct FaultSettings {
   // Nemesis: a fault starts after a quiet period and lasts a while, one at a time.
   bool partitions = false;
   bool crashes = false;
+  // Of the crashes, the share (ppm) that strike in the middle of a write: the node's disk fails
+  // one of its next few operations and the node dies there (messages a Ready sent before its
+  // fsync are out; the fsync never happened). The rest strike between two steps.
+  uint64_t crash_mid_write_ppm = 0;
+  // On a crash, the chance that the WAL keeps a torn prefix of its unsynced bytes.
+  uint64_t torn_tail_ppm = 0;
   uint64_t quiet_min_ms = 0;
   uint64_t quiet_max_ms = 0;
   uint64_t fault_min_ms = 0;
@@ -110,6 +137,8 @@ struct SimStats {
   uint64_t messages_duplicated = 0;
   uint64_t leaders_elected = 0;  // terms in which a node became leader
   uint64_t crashes = 0;
+  uint64_t crashes_mid_write = 0;  // crashes inside a storage operation (see FaultSettings)
+  uint64_t torn_crashes = 0;       // crashes that left the WAL with a partial unsynced tail
   uint64_t partitions = 0;
   uint64_t snapshots_taken = 0;
   uint64_t snapshots_installed = 0;
@@ -117,7 +146,14 @@ struct SimStats {
   uint64_t ops_ok = 0;
   uint64_t ops_fail = 0;
   uint64_t ops_info = 0;
+  uint64_t lock_acquired = 0;      // acquires answered ok
+  uint64_t lock_writes_ok = 0;     // guarded writes accepted
+  uint64_t lock_writes_stale = 0;  // guarded writes refused: a higher token was there
   uint64_t max_commit_index = 0;
+  // Summed over every incarnation of every replica (replica::ReplicaStats).
+  uint64_t readies = 0;
+  uint64_t sent_first = 0;
+  uint64_t leader_hard_state_changes = 0;
   // Wall-clock figures: the only fields that differ between two runs of one seed.
   double run_ms = 0;
   double check_ms = 0;
@@ -132,7 +168,8 @@ struct SimResult {
   bool ok() const { return outcome == SimOutcome::kPass; }
   // For a failure: "invariant" (a Raft safety property), "node-stopped" (a node refused input
   // that contradicts Raft's guarantees), "liveness" (no convergence after healing), "history"
-  // (not linearizable), "checker-error". For unknown: "checker-unknown".
+  // (the registers or the lock are not linearizable), "fencing" (a stale token's write was
+  // accepted, or one token granted twice), "checker-error". For unknown: "checker-unknown".
   std::string failure;
   std::string detail;  // the violated property and its message, or the checker's summary
   uint64_t failed_at_step = 0;
@@ -140,7 +177,9 @@ struct SimResult {
   SimOptions options;
   FaultSettings faults;
   checker::History history;
-  std::optional<checker::CheckResult> check;
+  std::optional<checker::CheckResult> check;       // the registers (cas-register)
+  std::optional<checker::CheckResult> lock_check;  // acquire/release (fencing-lock)
+  std::optional<checker::FencingCheckResult> fencing;
   SimStats stats;
   std::vector<std::string> trace;  // the last options.trace_lines steps, oldest first
   std::string scenario_outcome;    // how a scripted scenario went (empty for random runs)
@@ -156,7 +195,8 @@ std::string ReproduceLine(const SimOptions& options);
 // violated property or the checker's counterexample, statistics, and the trace if kept.
 std::string DescribeResult(const SimResult& result);
 
-// The history as JSON Lines (DESIGN.md section 2). Deterministic: equal runs give equal text.
+// The history as JSON Lines (DESIGN.md section 2), by the writer the harness's recorder uses
+// (checker/io/jsonl_writer.h). Deterministic: equal runs give equal text.
 std::string HistoryToJsonl(const checker::History& history);
 
-}  // namespace faultline::harness::sim
+}  // namespace faultline::raft::sim
