@@ -1,4 +1,4 @@
-// `faultline sim`: the deterministic Raft simulation (harness/sim) from the command line.
+// `faultline sim`: the deterministic Raft simulation (targets/raft/sim) from the command line.
 #pragma once
 
 #include <cstdint>
