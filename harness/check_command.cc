@@ -83,10 +83,10 @@ int RunCheckCommand(const CheckCommandOptions& options) {
   std::string all_text;
   for (const std::string& file : options.files) {
     // A file that cannot be checked still gets its JSON object (DESIGN.md section 4).
-    auto failed = [&](const ck::Status& status) {
+    auto failed = [&](const base::Status& status) {
       Error(status.message());
       const int file_code =
-          status.code() == ck::Status::Code::kInternal ? kExitInternal : kExitBadInput;
+          status.code() == base::Status::Code::kInternal ? kExitInternal : kExitBadInput;
       ck::Value json = ck::Value::MakeObject({{"file", ck::Value::String(file)},
                                               {"valid", ck::Value::String("unknown")},
                                               {"cause", ck::Value::String(status.message())}});

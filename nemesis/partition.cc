@@ -141,14 +141,14 @@ const char* PartitionShapeName(PartitionShape shape) {
   return "unknown";
 }
 
-checker::Result<PartitionShape> ParsePartitionShape(const std::string& name) {
+base::Result<PartitionShape> ParsePartitionShape(const std::string& name) {
   std::string names;
   for (const ShapeName& s : kShapeNames) {
     if (name == s.name) return s.shape;
     if (!names.empty()) names += ", ";
     names += s.name;
   }
-  return checker::Status::InvalidArgument("unknown partition shape '" + name +
+  return base::Status::InvalidArgument("unknown partition shape '" + name +
                                           "' (expected one of: " + names + ")");
 }
 

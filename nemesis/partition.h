@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "checker/status.h"
+#include "base/status.h"
 
 namespace faultline::nemesis {
 
@@ -20,7 +20,7 @@ enum class PartitionShape { kHalves, kRandomHalves, kOne, kLeader, kMajoritiesRi
 
 // "halves", "random-halves", "one", "leader", "majorities-ring", "bridge".
 const char* PartitionShapeName(PartitionShape shape);
-checker::Result<PartitionShape> ParsePartitionShape(const std::string& name);
+base::Result<PartitionShape> ParsePartitionShape(const std::string& name);
 std::vector<PartitionShape> AllPartitionShapes();
 
 // The grudge for `shape` over `nodes` (at least 2; in order n1, n2, ...). `rng` picks the random

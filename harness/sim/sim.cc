@@ -13,10 +13,10 @@
 
 #include "checker/value.h"
 #include "harness/sim/storage_twin.h"
-#include "targets/raft/core/check.h"
+#include "base/check.h"
 #include "targets/raft/core/invariants.h"
 #include "targets/raft/core/raft.h"
-#include "targets/raft/core/rand.h"
+#include "base/rand.h"
 #include "targets/raft/kv/command.h"
 #include "targets/raft/kv/state_machine.h"
 
@@ -195,7 +195,7 @@ class Simulation {
   explicit Simulation(const SimOptions& options)
       : options_(options),
         faults_(DrawFaultSettings(options)),
-        rng_(raft::MixSeed(options.seed, 0x5eed)) {
+        rng_(base::MixSeed(options.seed, 0x5eed)) {
     result_.seed = options.seed;
     result_.options = options;
     result_.faults = faults_;
@@ -263,7 +263,7 @@ class Simulation {
 
   SimOptions options_;
   FaultSettings faults_;
-  raft::Rng rng_;
+  base::Rng rng_;
   SimResult result_;
   bool failed_ = false;
 
@@ -318,7 +318,7 @@ raft::Config Simulation::NodeConfig(const Node& n) const {
   c.election_tick = faults_.election_tick;
   c.heartbeat_tick = faults_.heartbeat_tick;
   // Each incarnation draws its own election timeouts, all from the run's seed.
-  c.seed = raft::MixSeed(options_.seed, n.id * 1000003 + n.incarnation);
+  c.seed = base::MixSeed(options_.seed, n.id * 1000003 + n.incarnation);
   c.max_entries_per_msg = faults_.max_entries_per_msg;
   c.max_inflight_msgs = faults_.max_inflight_msgs;
   c.unsafe_commit_old_terms = options_.unsafe_commit_old_terms;
@@ -332,11 +332,11 @@ void Simulation::Boot(int i) {
   const raft::StorageView view = n.storage.View();
   const raft::Config config = NodeConfig(n);
   const std::string problem = raft::Raft::Validate(config, view);
-  FAULTLINE_RAFT_CHECK(problem.empty(), "restart of " + NodeName(n.id) + ": " + problem);
+  FAULTLINE_CHECK(problem.empty(), "restart of " + NodeName(n.id) + ": " + problem);
   n.raft = std::make_unique<raft::Raft>(config, view);
   n.kv = raft::kv::StateMachine();
   if (!view.snapshot.empty()) {
-    FAULTLINE_RAFT_CHECK(n.kv.Restore(*view.snapshot.data), "corrupt snapshot on restart");
+    FAULTLINE_CHECK(n.kv.Restore(*view.snapshot.data), "corrupt snapshot on restart");
   }
   n.up = true;
   n.writes.clear();
@@ -404,7 +404,7 @@ void Simulation::HandleReady(int i) {
   raft::Raft& r = *n.raft;
   const bool sync = !options_.unsafe_no_fsync;
   for (int round = 0; r.HasReady(); ++round) {
-    FAULTLINE_RAFT_CHECK(round < kMaxReadyRounds, "Ready loop does not settle");
+    FAULTLINE_CHECK(round < kMaxReadyRounds, "Ready loop does not settle");
     raft::Ready rd = r.GetReady();
     // 0. --unsafe-no-fsync only: the node's committed state diverged from the leader's log.
     if (rd.reset) n.kv = raft::kv::StateMachine();
@@ -423,7 +423,7 @@ void Simulation::HandleReady(int i) {
     for (raft::Message& m : rd.messages) SendMessage(std::move(m));
     // 3. Apply.
     if (rd.snapshot) {
-      FAULTLINE_RAFT_CHECK(n.kv.Restore(*rd.snapshot->data), "corrupt snapshot received");
+      FAULTLINE_CHECK(n.kv.Restore(*rd.snapshot->data), "corrupt snapshot received");
       n.snapshots.push_back(raft::SnapshotRecord{rd.snapshot->index, rd.snapshot->term,
                                                  raft::DataHash(*rd.snapshot->data)});
       ++result_.stats.snapshots_installed;
@@ -902,7 +902,7 @@ void Simulation::Partition(const std::vector<std::vector<int>>& groups, const st
 
 void Simulation::InvokeScripted(int target, int key, int64_t value) {
   Client& client = clients_[0];
-  FAULTLINE_RAFT_CHECK(!client.busy, "scripted client busy");
+  FAULTLINE_CHECK(!client.busy, "scripted client busy");
   ClientOp op;
   op.id = ops_.size();
   op.client = 0;
@@ -1115,7 +1115,7 @@ void Simulation::Process(const Event& ev) {
 
 SimResult Simulation::Run() {
   const auto wall_start = std::chrono::steady_clock::now();
-  raft::SetCheckContext("reproduce: " + ReproduceLine(options_));
+  base::SetCheckContext("reproduce: " + ReproduceLine(options_));
   const size_t n = static_cast<size_t>(options_.nodes);
   nodes_.resize(n);
   cut_.assign(n, std::vector<bool>(n, false));
@@ -1204,7 +1204,7 @@ SimResult Simulation::Run() {
     co.initial = Value::Null();
     co.timeout_s = options_.check_timeout_s;
     co.threads = 1;  // one core per seed; a sweep parallelizes across seeds
-    checker::Result<checker::CheckResult> check = checker::CheckHistory(result_.history, co);
+    base::Result<checker::CheckResult> check = checker::CheckHistory(result_.history, co);
     result_.stats.check_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_run)
             .count();
@@ -1221,7 +1221,7 @@ SimResult Simulation::Run() {
       }
     }
   }
-  raft::SetCheckContext("");
+  base::SetCheckContext("");
   return std::move(result_);
 }
 
@@ -1245,7 +1245,7 @@ const char* SimOutcomeName(SimOutcome outcome) {
 
 FaultSettings DrawFaultSettings(const SimOptions& options) {
   // A generator of its own: the settings do not depend on how the run consumes randomness.
-  raft::Rng rng(raft::MixSeed(options.seed, 0xfa017));
+  base::Rng rng(base::MixSeed(options.seed, 0xfa017));
   FaultSettings f;
   auto pick = [&rng](std::initializer_list<uint64_t> choices) {
     return *(choices.begin() + rng.Uniform(choices.size()));
@@ -1316,10 +1316,10 @@ std::string FaultSettings::Describe() const {
 }
 
 SimResult RunSim(const SimOptions& options) {
-  FAULTLINE_RAFT_CHECK(options.nodes >= 1 && options.nodes <= 9, "nodes must be 1..9");
-  FAULTLINE_RAFT_CHECK(options.clients >= 1 && options.keys >= 1 && options.ops >= 0,
+  FAULTLINE_CHECK(options.nodes >= 1 && options.nodes <= 9, "nodes must be 1..9");
+  FAULTLINE_CHECK(options.clients >= 1 && options.keys >= 1 && options.ops >= 0,
                        "clients and keys must be positive");
-  FAULTLINE_RAFT_CHECK(
+  FAULTLINE_CHECK(
       options.scenario.empty() || (options.scenario == "figure8" && options.nodes == 5),
       "unknown scenario (\"figure8\" needs 5 nodes): " + options.scenario);
   Simulation sim(options);

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "targets/raft/core/check.h"
+#include "base/check.h"
 
 namespace faultline::harness::sim {
 
@@ -63,7 +63,7 @@ void StorageTwin::Apply(Write w) {
       const uint64_t from = w.entries.front().index;
       // Drop the entries the new ones replace (a follower's log after a conflict, §5.3).
       while (!entries_.empty() && entries_.back().index >= from) entries_.pop_back();
-      FAULTLINE_RAFT_CHECK(
+      FAULTLINE_CHECK(
           entries_.empty() ? from <= snapshot_.index + 1 : entries_.back().index + 1 == from,
           "WAL append leaves a hole at " + std::to_string(from));
       for (raft::Entry& e : w.entries) entries_.push_back(std::move(e));

@@ -180,13 +180,13 @@ void Node::Run() {
     }
     HandleReady();
     if (options_.unsafe_no_fsync && now >= next_flush) {
-      if (storage::Status s = storage_->Flush(); !s.ok()) Fatal("flush: " + s.ToString());
+      if (base::Status s = storage_->Flush(); !s.ok()) Fatal("flush: " + s.ToString());
       next_flush = now + kNoFsyncFlushInterval;
     }
   }
   // Clean stop: nothing more goes out; what was proposed has an unknown fate.
   transport_->Stop();
-  if (storage::Status s = storage_->Flush(); !s.ok()) {
+  if (base::Status s = storage_->Flush(); !s.ok()) {
     std::fprintf(stderr, "raftkv %s: flush at stop: %s\n", NodeName(options_.id).c_str(),
                  s.ToString().c_str());
   }
@@ -266,18 +266,18 @@ void Node::HandleReady() {
     // 0. Only with --unsafe-no-fsync: our committed state diverged from the leader's log
     //    (lost writes); start over from an empty log and the initial state machine.
     if (rd.reset) {
-      if (storage::Status s = storage_->Reset(); !s.ok()) Fatal("reset: " + s.ToString());
+      if (base::Status s = storage_->Reset(); !s.ok()) Fatal("reset: " + s.ToString());
       kv_ = kv::StateMachine();
     }
     // 1. Persist (synced when must_sync) before anything that depends on it leaves the node.
     if (rd.snapshot) {
-      if (storage::Status s = storage_->SaveSnapshot(*rd.snapshot, rd.snapshot->index + 1);
+      if (base::Status s = storage_->SaveSnapshot(*rd.snapshot, rd.snapshot->index + 1);
           !s.ok()) {
         Fatal("save snapshot: " + s.ToString());
       }
     }
     if (rd.hard_state || !rd.entries.empty()) {
-      if (storage::Status s = storage_->Save(rd.hard_state, rd.entries, rd.must_sync); !s.ok()) {
+      if (base::Status s = storage_->Save(rd.hard_state, rd.entries, rd.must_sync); !s.ok()) {
         Fatal("save: " + s.ToString());
       }
       if (rd.hard_state) {
@@ -361,7 +361,7 @@ void Node::MaybeSnapshot() {
   raft_->Compact(applied, data, kSnapshotRetainEntries);
   const uint64_t retain_from =
       applied > kSnapshotRetainEntries ? applied - kSnapshotRetainEntries + 1 : 1;
-  if (storage::Status s = storage_->SaveSnapshot(raft_->log().snapshot(), retain_from); !s.ok()) {
+  if (base::Status s = storage_->SaveSnapshot(raft_->log().snapshot(), retain_from); !s.ok()) {
     Fatal("save snapshot: " + s.ToString());
   }
 }
