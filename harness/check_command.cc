@@ -44,14 +44,14 @@ int RunCheckCommand(const CheckCommandOptions& options) {
   check.threads = options.threads;
   if (options.memory_limit_mb > 0 && options.memory_limit_mb < 1) check.memory_limit_mb = 1;
   if (!options.initial_json.empty()) {
-    ck::Result<ck::Value> initial = ck::ParseJson(options.initial_json);
+    base::Result<ck::Value> initial = ck::ParseJson(options.initial_json);
     if (!initial.ok()) {
       Error("--initial is not JSON: " + initial.status().message());
       return kExitBadInput;
     }
     check.initial = *initial;
   }
-  ck::Result<ck::io::Format> format = ck::io::ParseFormatName(options.format);
+  base::Result<ck::io::Format> format = ck::io::ParseFormatName(options.format);
   if (!format.ok()) {
     Error(format.status().message());
     return kExitBadInput;
@@ -60,7 +60,7 @@ int RunCheckCommand(const CheckCommandOptions& options) {
   // once, before reading anything.
   {
     ck::History empty;
-    ck::Result<ck::CheckResult> probe = ck::CheckHistory(empty, check);
+    base::Result<ck::CheckResult> probe = ck::CheckHistory(empty, check);
     if (!probe.ok()) {
       Error(probe.status().message());
       return kExitBadInput;
@@ -94,12 +94,12 @@ int RunCheckCommand(const CheckCommandOptions& options) {
       all_results.push_back(std::move(json));
       code = WorstExit(code, file_code);
     };
-    ck::Result<ck::History> history = ck::io::LoadHistoryFile(file, load);
+    base::Result<ck::History> history = ck::io::LoadHistoryFile(file, load);
     if (!history.ok()) {
       failed(history.status());
       continue;
     }
-    ck::Result<ck::CheckResult> result = ck::CheckHistory(*history, check);
+    base::Result<ck::CheckResult> result = ck::CheckHistory(*history, check);
     if (!result.ok()) {
       failed(result.status());
       continue;
