@@ -1,13 +1,13 @@
 #include "checker/linearizability.h"
 
 #include <algorithm>
-#include <cassert>
 #include <functional>
 #include <string_view>
 #include <memory>
 #include <string>
 #include <unordered_map>
 
+#include "base/check.h"
 #include "base/rand.h"
 
 namespace faultline::checker {
@@ -134,7 +134,7 @@ class Memo {
   // The state with this id, decoded.
   Value state(int32_t id) const {
     Result<Value> v = ParseJson(Text(id));
-    assert(v.ok());
+    FAULTLINE_CHECK(v.ok(), "an interned state does not parse: " + v.status().ToString());
     return *v;
   }
 

@@ -45,10 +45,10 @@ namespace {
 
 // Draws that do not depend on the standard library's distributions, so that a seed replays the
 // same fault schedule whichever library built faultline (as partition.cc does).
-size_t Below(std::mt19937_64& rng, size_t n) { return n <= 1 ? 0 : static_cast<size_t>(rng() % n); }
+size_t Below(base::Rng& rng, size_t n) { return n <= 1 ? 0 : static_cast<size_t>(rng.Uniform(n)); }
 
 template <typename T>
-void Shuffle(std::vector<T>& v, std::mt19937_64& rng) {
+void Shuffle(std::vector<T>& v, base::Rng& rng) {
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[Below(rng, i)]);
 }
 

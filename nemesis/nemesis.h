@@ -17,11 +17,11 @@
 #include <functional>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "base/rand.h"
 #include "base/status.h"
 #include "nemesis/net.h"
 #include "nemesis/node_control.h"
@@ -74,7 +74,7 @@ class Nemesis {
   NodeControl* nodes_;
   NetBackend* net_;
   std::vector<FaultKind> kinds_;
-  std::mt19937_64 rng_;
+  base::Rng rng_;
   EventSink sink_;
 
   std::optional<FaultKind> active_;

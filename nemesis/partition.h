@@ -5,11 +5,11 @@
 
 #include <map>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "base/rand.h"
 #include "base/status.h"
 
 namespace faultline::nemesis {
@@ -34,7 +34,7 @@ std::vector<PartitionShape> AllPartitionShapes();
 //    shuffled ring) and no two nodes see the same majority (n >= 3; with n = 3 one ring edge is
 //    cut, so the middle node sees all three; with n = 2 it is halves).
 //  - bridge: two halves that cannot talk to each other, and one node that talks to both.
-Grudge MakeGrudge(PartitionShape shape, const std::vector<std::string>& nodes, std::mt19937_64& rng,
+Grudge MakeGrudge(PartitionShape shape, const std::vector<std::string>& nodes, base::Rng& rng,
                   const std::optional<std::string>& leader);
 
 // A grudge as JSON text for the history: {"n1":["n4","n5"],...} with sorted names.
