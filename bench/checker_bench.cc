@@ -77,7 +77,7 @@ void RunCorpus(const std::string& dir, bool per_file) {
   const auto t0 = Clock::now();
   for (const Row& r : rows) {
     const auto t1 = Clock::now();
-    ck::Result<ck::History> h = ck::io::LoadHistoryFile(dir + "/" + r.file, {});
+    faultline::base::Result<ck::History> h = ck::io::LoadHistoryFile(dir + "/" + r.file, {});
     if (!h.ok()) {
       std::printf("corpus: %s\n", h.status().message().c_str());
       continue;
@@ -86,7 +86,7 @@ void RunCorpus(const std::string& dir, bool per_file) {
     o.model = r.model;
     o.initial = *ck::ParseJson(r.initial);
     o.threads = 1;
-    ck::Result<ck::CheckResult> res = ck::CheckHistory(*h, o);
+    faultline::base::Result<ck::CheckResult> res = ck::CheckHistory(*h, o);
     if (!res.ok()) {
       std::printf("corpus: %s\n", res.status().message().c_str());
       continue;
@@ -218,7 +218,7 @@ void RunSynthetic(const Spec& spec, int threads) {
     f << text;
   }
   const auto t0 = Clock::now();
-  ck::Result<ck::History> h = ck::io::LoadHistoryFile(path, {});
+  faultline::base::Result<ck::History> h = ck::io::LoadHistoryFile(path, {});
   const double parse_s = Seconds(t0);
   std::filesystem::remove(path);
   if (!h.ok()) {
@@ -230,7 +230,7 @@ void RunSynthetic(const Spec& spec, int threads) {
   o.initial = ck::Value::Int(0);
   o.threads = threads;
   const auto t1 = Clock::now();
-  ck::Result<ck::CheckResult> r = ck::CheckHistory(*h, o);
+  faultline::base::Result<ck::CheckResult> r = ck::CheckHistory(*h, o);
   const double check_s = Seconds(t1);
   if (!r.ok()) {
     std::printf("synthetic: %s\n", r.status().message().c_str());

@@ -46,7 +46,7 @@ namespace fs = std::filesystem;
 using namespace faultline;
 using checker::Completion;
 using checker::EventType;
-using checker::Status;
+using base::Status;
 using checker::Value;
 using Clock = std::chrono::steady_clock;
 
@@ -80,7 +80,7 @@ class DirectNet : public nemesis::NetBackend {
     for (const std::string& id : ids) nodes_.push_back({id, "127.0.0.1", FreePort(), FreePort()});
     return Status::Ok();
   }
-  const std::vector<nemesis::NetNode>& nodes() const override { return nodes_; }
+  const std::vector<base::NodeAddress>& nodes() const override { return nodes_; }
   std::string PeerAddress(const std::string&, const std::string& to) const override {
     for (const auto& n : nodes_) {
       if (n.id == to) return n.host + ":" + std::to_string(n.peer_port);
@@ -104,7 +104,7 @@ class DirectNet : public nemesis::NetBackend {
     ::close(fd);
     return ntohs(a.sin_port);
   }
-  std::vector<nemesis::NetNode> nodes_;
+  std::vector<base::NodeAddress> nodes_;
 };
 
 struct Arm {
@@ -191,7 +191,7 @@ int Raftkv(double seconds, const fs::path& tmp, const fs::path& history_dir) {
   }
   // Every worker talks to the leader: the benchmark measures throughput, not not-leader answers.
   std::optional<std::string> leader = cluster.Leader();
-  const targets::NodeAddress* addr = &cluster.addresses()[0];
+  const base::NodeAddress* addr = &cluster.addresses()[0];
   for (const auto& a : cluster.addresses()) {
     if (leader && a.id == *leader) addr = &a;
   }

@@ -15,6 +15,9 @@
 
 namespace faultline::checker {
 
+using base::Result;
+using base::Status;
+
 const char* VerdictName(Verdict v) {
   switch (v) {
     case Verdict::kValid: return "valid";

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "checker/history.h"
-#include "checker/status.h"
+#include "base/status.h"
 #include "checker/value.h"
 
 namespace faultline::checker {
@@ -76,7 +76,7 @@ struct CheckResult {
 // Errors: an unknown model, an --initial the model cannot take, a history whose operations do
 // not pair (see PairOperations), an operation the model does not know (e.g. f "dequeue" for
 // "register"). All one line.
-Result<CheckResult> CheckHistory(const History& history, const CheckOptions& options);
+base::Result<CheckResult> CheckHistory(const History& history, const CheckOptions& options);
 
 // The names of all models, for --help and error messages.
 std::vector<std::string> ModelNames();

@@ -5,6 +5,9 @@
 #include <map>
 
 namespace faultline::checker {
+
+using base::Result;
+using base::Status;
 namespace {
 
 int64_t SatAdd(int64_t a, int64_t b) {

@@ -25,7 +25,7 @@
 
 #include "checker/check.h"
 #include "checker/history.h"
-#include "checker/status.h"
+#include "base/status.h"
 #include "checker/value.h"
 
 namespace faultline::checker {
@@ -53,7 +53,7 @@ struct CounterCheckResult {
 };
 
 // Errors: operations that do not pair; an add whose value is not an integer.
-Result<CounterCheckResult> CheckCounter(const History& history);
+base::Result<CounterCheckResult> CheckCounter(const History& history);
 
 // {"valid", "summary", "keys", "adds_ok", "adds_indeterminate", "adds_failed", "reads_ok",
 //  "violation_count", "violations": [{"key", "process", "invoke_index", "complete_index", "value",

@@ -4,6 +4,9 @@
 #include <map>
 
 namespace faultline::checker {
+
+using base::Result;
+using base::Status;
 namespace {
 
 struct Write {

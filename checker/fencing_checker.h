@@ -25,7 +25,7 @@
 
 #include "checker/check.h"
 #include "checker/history.h"
-#include "checker/status.h"
+#include "base/status.h"
 #include "checker/value.h"
 
 namespace faultline::checker {
@@ -65,7 +65,7 @@ struct FencingCheckResult {
 };
 
 // Errors: operations that do not pair; an ok write or ok acquire whose value is not an integer.
-Result<FencingCheckResult> CheckFencing(const History& history);
+base::Result<FencingCheckResult> CheckFencing(const History& history);
 
 // {"valid", "summary", "writes", "writes_accepted", "writes_rejected", "acquires_ok",
 //  "stale_write_count", "stale_writes": [{"key", "write": {...}, "earlier": {...}}],

@@ -5,6 +5,9 @@
 
 namespace faultline::checker {
 
+using base::Result;
+using base::Status;
+
 const char* EventTypeName(EventType t) {
   switch (t) {
     case EventType::kInvoke: return "invoke";

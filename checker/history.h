@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "checker/status.h"
+#include "base/status.h"
 #include "checker/value.h"
 
 namespace faultline::checker {
@@ -68,6 +68,6 @@ struct Operation {
 // Pairs every client invoke with its process's next completion. Nemesis events are skipped.
 // Errors (a completion with no outstanding invoke, a second invoke while one is outstanding, a
 // completion whose f differs from its invoke's) name the source file and line.
-Result<std::vector<Operation>> PairOperations(const History& history);
+base::Result<std::vector<Operation>> PairOperations(const History& history);
 
 }  // namespace faultline::checker

@@ -1,14 +1,19 @@
 #include "checker/linearizability.h"
 
 #include <algorithm>
-#include <cassert>
 #include <functional>
 #include <string_view>
 #include <memory>
 #include <string>
 #include <unordered_map>
 
+#include "base/check.h"
+#include "base/rand.h"
+
 namespace faultline::checker {
+
+using base::Result;
+using base::Status;
 
 bool MemoryBudget::Charge(uint64_t bytes) {
   uint64_t now = used_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
@@ -26,13 +31,6 @@ namespace {
 
 constexpr int32_t kIllegal = -1;
 constexpr int32_t kNotComputed = -2;
-
-uint64_t SplitMix64(uint64_t* x) {
-  uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 bool ContainsAny(const Value& v) {
   if (v.is_any()) return true;
@@ -136,7 +134,7 @@ class Memo {
   // The state with this id, decoded.
   Value state(int32_t id) const {
     Result<Value> v = ParseJson(Text(id));
-    assert(v.ok());
+    FAULTLINE_CHECK(v.ok(), "an interned state does not parse: " + v.status().ToString());
     return *v;
   }
 
@@ -478,10 +476,10 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
   }
   // Zobrist keys, from a fixed seed so that runs are reproducible.
   std::vector<uint64_t> z1(n), z2(n);
-  uint64_t seed1 = 0x5EED0001u, seed2 = 0xC0FFEE02u;
+  base::Rng rng1(0x5EED0001u), rng2(0xC0FFEE02u);
   for (int i = 0; i < n; ++i) {
-    z1[i] = SplitMix64(&seed1);
-    z2[i] = SplitMix64(&seed2);
+    z1[i] = rng1.Next();
+    z2[i] = rng2.Next();
   }
 
   auto lift = [&](int op) {  // unlinks the op's block of call entries and its return

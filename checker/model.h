@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "checker/history.h"
-#include "checker/status.h"
+#include "base/status.h"
 #include "checker/value.h"
 
 namespace faultline::checker {
@@ -27,11 +27,11 @@ class Model {
 
   // The initial state: `initial` as given with --initial, or the model's default when absent.
   // Errors name the model and say what it expects.
-  virtual Result<Value> Initial(const std::optional<Value>& initial) const = 0;
+  virtual base::Result<Value> Initial(const std::optional<Value>& initial) const = 0;
 
   // Whether the model knows this operation (its f and the shape of its value). Called once per
   // operation before the search. Operations with status kFail never reach a model.
-  virtual Status Validate(const Operation& op) const = 0;
+  virtual base::Status Validate(const Operation& op) const = 0;
 
   // True when op can be left out of the search because it neither constrains nor changes the
   // state: a read whose result is unknown (info) or unconstrained (Value::Any).

@@ -7,6 +7,9 @@
 #include "checker/model.h"
 
 namespace faultline::checker {
+
+using base::Result;
+using base::Status;
 namespace {
 
 std::string Join(const std::vector<std::string>& parts, const char* last_sep) {

@@ -6,6 +6,9 @@
 #include <unordered_set>
 
 namespace faultline::checker {
+
+using base::Result;
+using base::Status;
 namespace {
 
 constexpr size_t kNotAcked = static_cast<size_t>(-1);

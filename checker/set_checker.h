@@ -37,7 +37,7 @@
 
 #include "checker/check.h"
 #include "checker/history.h"
-#include "checker/status.h"
+#include "base/status.h"
 #include "checker/value.h"
 
 namespace faultline::checker {
@@ -79,7 +79,7 @@ struct SetCheckResult {
 };
 
 // Errors: a history whose operations do not pair (see PairOperations).
-Result<SetCheckResult> CheckSet(const History& history, const SetCheckOptions& options = {});
+base::Result<SetCheckResult> CheckSet(const History& history, const SetCheckOptions& options = {});
 
 // {"valid": true|false|"unknown", "summary", "attempted", "acknowledged", "indeterminate",
 //  "failed", "keys", "reads_ok", "final_reads", "final_reads_ok", "lost_count", "lost": [{"key",

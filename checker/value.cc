@@ -12,6 +12,9 @@
 
 namespace faultline::checker {
 
+using base::Result;
+using base::Status;
+
 namespace {
 
 using Member = std::pair<std::string, Value>;

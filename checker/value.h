@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "checker/status.h"
+#include "base/status.h"
 
 namespace faultline::checker {
 
@@ -76,6 +76,6 @@ class Value {
 
 // Parses one JSON text (RFC 8259) into a Value. Integers that fit int64 become kInt, other
 // numbers kDouble. On error the message names the byte offset and the reason.
-Result<Value> ParseJson(std::string_view text);
+base::Result<Value> ParseJson(std::string_view text);
 
 }  // namespace faultline::checker

@@ -44,14 +44,14 @@ int RunCheckCommand(const CheckCommandOptions& options) {
   check.threads = options.threads;
   if (options.memory_limit_mb > 0 && options.memory_limit_mb < 1) check.memory_limit_mb = 1;
   if (!options.initial_json.empty()) {
-    ck::Result<ck::Value> initial = ck::ParseJson(options.initial_json);
+    base::Result<ck::Value> initial = ck::ParseJson(options.initial_json);
     if (!initial.ok()) {
       Error("--initial is not JSON: " + initial.status().message());
       return kExitBadInput;
     }
     check.initial = *initial;
   }
-  ck::Result<ck::io::Format> format = ck::io::ParseFormatName(options.format);
+  base::Result<ck::io::Format> format = ck::io::ParseFormatName(options.format);
   if (!format.ok()) {
     Error(format.status().message());
     return kExitBadInput;
@@ -60,7 +60,7 @@ int RunCheckCommand(const CheckCommandOptions& options) {
   // once, before reading anything.
   {
     ck::History empty;
-    ck::Result<ck::CheckResult> probe = ck::CheckHistory(empty, check);
+    base::Result<ck::CheckResult> probe = ck::CheckHistory(empty, check);
     if (!probe.ok()) {
       Error(probe.status().message());
       return kExitBadInput;
@@ -83,10 +83,10 @@ int RunCheckCommand(const CheckCommandOptions& options) {
   std::string all_text;
   for (const std::string& file : options.files) {
     // A file that cannot be checked still gets its JSON object (DESIGN.md section 4).
-    auto failed = [&](const ck::Status& status) {
+    auto failed = [&](const base::Status& status) {
       Error(status.message());
       const int file_code =
-          status.code() == ck::Status::Code::kInternal ? kExitInternal : kExitBadInput;
+          status.code() == base::Status::Code::kInternal ? kExitInternal : kExitBadInput;
       ck::Value json = ck::Value::MakeObject({{"file", ck::Value::String(file)},
                                               {"valid", ck::Value::String("unknown")},
                                               {"cause", ck::Value::String(status.message())}});
@@ -94,12 +94,12 @@ int RunCheckCommand(const CheckCommandOptions& options) {
       all_results.push_back(std::move(json));
       code = WorstExit(code, file_code);
     };
-    ck::Result<ck::History> history = ck::io::LoadHistoryFile(file, load);
+    base::Result<ck::History> history = ck::io::LoadHistoryFile(file, load);
     if (!history.ok()) {
       failed(history.status());
       continue;
     }
-    ck::Result<ck::CheckResult> result = ck::CheckHistory(*history, check);
+    base::Result<ck::CheckResult> result = ck::CheckHistory(*history, check);
     if (!result.ok()) {
       failed(result.status());
       continue;

@@ -7,7 +7,7 @@
 namespace faultline::harness {
 
 namespace fs = std::filesystem;
-using checker::Status;
+using base::Status;
 
 Cluster::Cluster(const targets::Target* target, nemesis::NetBackend* net, std::string run_dir, RunLog* log)
     : target_(target), net_(net), run_dir_(std::move(run_dir)), log_(log) {}
@@ -17,17 +17,15 @@ Cluster::~Cluster() {
 }
 
 Status Cluster::Prepare() {
-  for (const nemesis::NetNode& n : net_->nodes()) {
-    addresses_.push_back(targets::NodeAddress{n.id, n.host, n.client_port, n.peer_port});
-  }
-  for (const targets::NodeAddress& self : addresses_) {
+  addresses_ = net_->nodes();
+  for (const base::NodeAddress& self : addresses_) {
     targets::PeerList peers;
-    for (const targets::NodeAddress& other : addresses_) peers.emplace_back(other.id, net_->PeerAddress(self.id, other.id));
+    for (const base::NodeAddress& other : addresses_) peers.emplace_back(other.id, net_->PeerAddress(self.id, other.id));
     const fs::path dir = fs::path(run_dir_) / "nodes" / self.id;
     std::error_code ec;
     fs::create_directories(dir / "data", ec);
     if (ec) return Status::IoError("cannot create " + (dir / "data").string() + ": " + ec.message());
-    checker::Result<std::vector<std::string>> cmd = target_->NodeCommand(self, peers, fs::absolute(dir / "data").string());
+    base::Result<std::vector<std::string>> cmd = target_->NodeCommand(self, peers, fs::absolute(dir / "data").string());
     if (!cmd.ok()) return cmd.status();
     std::vector<std::string> argv = net_->CommandPrefix(self.id);
     argv.insert(argv.end(), cmd->begin(), cmd->end());

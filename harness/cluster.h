@@ -29,26 +29,26 @@ class Cluster : public nemesis::NodeControl {
   ~Cluster() override;  // kills whatever still runs
 
   // Builds every node's command and folders. The net backend is already set up.
-  checker::Status Prepare();
-  checker::Status StartAll();
+  base::Status Prepare();
+  base::Status StartAll();
   // Waits until every node answers and a write goes through (the target's /status when it has
   // one, then a probe write). On timeout the error names what was still missing. `cancelled`,
   // when given, is polled and ends the wait early (Ctrl-C).
-  checker::Status WaitHealthy(std::chrono::milliseconds timeout, const std::function<bool()>& cancelled = {});
+  base::Status WaitHealthy(std::chrono::milliseconds timeout, const std::function<bool()>& cancelled = {});
   // SIGTERM to all, a bounded wait, SIGKILL for the rest; all reaped.
   void StopAll(std::chrono::milliseconds grace);
 
-  const std::vector<targets::NodeAddress>& addresses() const { return addresses_; }
+  const std::vector<base::NodeAddress>& addresses() const { return addresses_; }
   const std::vector<std::vector<std::string>>& commands() const { return commands_; }
   // One line per node that is not running any more although nobody stopped it.
   std::vector<std::string> Unexpected();
 
   // NodeControl.
   std::vector<std::string> Nodes() const override;
-  checker::Status Pause(const std::string& id) override;
-  checker::Status Resume(const std::string& id) override;
-  checker::Status Kill(const std::string& id) override;
-  checker::Status Restart(const std::string& id) override;
+  base::Status Pause(const std::string& id) override;
+  base::Status Resume(const std::string& id) override;
+  base::Status Kill(const std::string& id) override;
+  base::Status Restart(const std::string& id) override;
   std::optional<std::string> Leader() override;
 
  private:
@@ -58,7 +58,7 @@ class Cluster : public nemesis::NodeControl {
   nemesis::NetBackend* net_;
   std::string run_dir_;
   RunLog* log_;
-  std::vector<targets::NodeAddress> addresses_;
+  std::vector<base::NodeAddress> addresses_;
   std::vector<std::vector<std::string>> commands_;
   std::vector<std::unique_ptr<NodeProcess>> procs_;
   std::vector<bool> expected_down_;  // killed by the nemesis or stopped: not an unexpected exit

@@ -8,6 +8,7 @@
 #include "harness/exit_codes.h"
 #include "harness/sim_command.h"
 #include "harness/test_command.h"
+#include "targets/raft/core/unsafe_switches.h"
 
 namespace {
 
@@ -60,8 +61,7 @@ int Main(int argc, char** argv) {
   sim_cmd->add_option("--clients", sim.clients, "Concurrent clients")->capture_default_str();
   sim_cmd->add_option("--keys", sim.keys, "Independent registers")->capture_default_str();
   sim_cmd->add_option("--raft-opt", sim.raft_opts,
-                      "Deliberate bug: unsafe-stale-reads, unsafe-no-fsync, "
-                      "unsafe-commit-old-terms (repeatable)");
+                      "Deliberate bug: " + faultline::raft::UnsafeSwitchNames() + " (repeatable)");
   sim_cmd->add_flag("--no-faults", sim.no_faults, "A healthy network, no nemesis (baseline)");
   sim_cmd->add_flag("--no-invariants", sim.no_invariants,
                     "Do not assert Raft's safety properties; only the history can fail");
@@ -105,8 +105,8 @@ int Main(int argc, char** argv) {
                        "--target process: the node command, with {id} {host} {client_port} "
                        "{peer_port} {peers} {data_dir}");
   test_cmd->add_option("--raft-opt", test.raft_opts,
-                       "raftkv option, e.g. unsafe-stale-reads, unsafe-no-fsync, "
-                       "unsafe-commit-old-terms, election-timeout-ms=500 (repeatable)");
+                       "raftkv option, e.g. " + faultline::raft::UnsafeSwitchNames() +
+                           ", election-timeout-ms=500 (repeatable)");
   test_cmd->add_option("--name", test.name, "Test name: results/<name>/ (default: target-workload)");
   test_cmd->add_option("--request-timeout", test.request_timeout_s,
                        "Seconds before a request's outcome counts as unknown (info)")

@@ -17,7 +17,7 @@
 namespace faultline::harness {
 
 namespace bp = boost::process;
-using checker::Status;
+using base::Status;
 
 namespace {
 

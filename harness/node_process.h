@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "checker/status.h"
+#include "base/status.h"
 
 namespace faultline::harness {
 
@@ -34,12 +34,12 @@ class NodeProcess {
   const std::string& id() const { return id_; }
   int pid() const { return pid_.load(); }  // 0 when not running
 
-  checker::Status Start();
-  checker::Status Pause();   // SIGSTOP
-  checker::Status Resume();  // SIGCONT
-  checker::Status Kill();    // SIGKILL, then reap
+  base::Status Start();
+  base::Status Pause();   // SIGSTOP
+  base::Status Resume();  // SIGCONT
+  base::Status Kill();    // SIGKILL, then reap
   // SIGTERM (and SIGCONT, in case it is paused), wait up to `grace`, then SIGKILL; reaps.
-  checker::Status Stop(std::chrono::milliseconds grace);
+  base::Status Stop(std::chrono::milliseconds grace);
 
   // Whether the child is still running; reaps it and records how it ended if it is not.
   bool Alive();

@@ -13,8 +13,8 @@ namespace faultline::harness {
 using checker::Completion;
 using checker::EventType;
 using checker::Op;
-using checker::Result;
-using checker::Status;
+using base::Result;
+using base::Status;
 using checker::Value;
 
 namespace {
@@ -142,6 +142,29 @@ void HistoryRecorder::Complete(int64_t process, const Op& op, const Completion& 
 std::map<std::string, uint64_t> HistoryRecorder::errors() const {
   std::lock_guard<std::mutex> lock(mu_);
   return errors_;
+}
+
+namespace {
+
+Value NodeList(const std::vector<std::string>& ids) {
+  Value::Array a;
+  for (const std::string& id : ids) a.push_back(Value::String(id));
+  return Value::MakeArray(std::move(a));
+}
+
+}  // namespace
+
+Value NemesisEventValue(const nemesis::NemesisEvent& event) {
+  if (event.grudge) {
+    Value::Object o;
+    for (const auto& [node, from] : *event.grudge) {
+      if (from.empty()) continue;
+      o.emplace_back(node, NodeList(std::vector<std::string>(from.begin(), from.end())));
+    }
+    return Value::MakeObject(std::move(o));
+  }
+  if (event.nodes) return NodeList(*event.nodes);
+  return Value();
 }
 
 void HistoryRecorder::Nemesis(const std::string& f, const Value& value) {

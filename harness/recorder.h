@@ -26,14 +26,21 @@
 #include <string>
 #include <thread>
 
+#include "base/status.h"
 #include "checker/op.h"
-#include "checker/status.h"
+#include "checker/value.h"
+#include "nemesis/nemesis.h"
 
 namespace faultline::harness {
 
+// A nemesis event as the history's `value` (DESIGN.md section 2): start-partition's grudge as an
+// object {"n1": ["n4", "n5"], ...} (nodes that drop nothing left out), the node list of a pause
+// or kill, null for stop-partition.
+checker::Value NemesisEventValue(const nemesis::NemesisEvent& event);
+
 class HistoryRecorder {
  public:
-  static checker::Result<std::unique_ptr<HistoryRecorder>> Open(const std::string& path);
+  static base::Result<std::unique_ptr<HistoryRecorder>> Open(const std::string& path);
   ~HistoryRecorder();
   HistoryRecorder(const HistoryRecorder&) = delete;
   HistoryRecorder& operator=(const HistoryRecorder&) = delete;

@@ -9,6 +9,7 @@
 
 #include "harness/exit_codes.h"
 #include "targets/raft/sim/sim.h"
+#include "targets/raft/core/unsafe_switches.h"
 
 namespace faultline::harness {
 namespace sim = ::faultline::raft::sim;
@@ -37,18 +38,22 @@ int RunSimCommand(const SimCommandOptions& options) {
   base.check_timeout_s = options.check_timeout_s;
   base.trace_lines = static_cast<size_t>(options.trace);
   for (const std::string& opt : options.raft_opts) {
-    if (opt == "unsafe-stale-reads") {
-      base.unsafe_stale_reads = true;
-    } else if (opt == "unsafe-no-fsync") {
-      base.unsafe_no_fsync = true;
-    } else if (opt == "unsafe-commit-old-terms") {
-      base.unsafe_commit_old_terms = true;
-    } else {
-      std::fprintf(stderr,
-                   "faultline sim: unknown --raft-opt '%s' (expected unsafe-stale-reads, "
-                   "unsafe-no-fsync or unsafe-commit-old-terms)\n",
-                   opt.c_str());
+    const std::optional<raft::UnsafeSwitch> unsafe = raft::FindUnsafeSwitch(opt);
+    if (!unsafe) {
+      std::fprintf(stderr, "faultline sim: unknown --raft-opt '%s' (expected %s)\n", opt.c_str(),
+                   raft::UnsafeSwitchNames(", ", " or ").c_str());
       return kExitBadInput;
+    }
+    switch (*unsafe) {
+      case raft::UnsafeSwitch::kStaleReads:
+        base.unsafe_stale_reads = true;
+        break;
+      case raft::UnsafeSwitch::kNoFsync:
+        base.unsafe_no_fsync = true;
+        break;
+      case raft::UnsafeSwitch::kCommitOldTerms:
+        base.unsafe_commit_old_terms = true;
+        break;
     }
   }
   if (!options.scenario.empty() && options.scenario != "figure8") {

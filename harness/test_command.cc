@@ -32,7 +32,7 @@ namespace faultline::harness {
 
 namespace fs = std::filesystem;
 using checker::EventType;
-using checker::Status;
+using base::Status;
 using checker::Value;
 using checker::Verdict;
 using Clock = std::chrono::steady_clock;
@@ -209,7 +209,7 @@ int RunTestCommand(const TestCommandOptions& options) {
     std::fprintf(stderr, "faultline: %s\n", s.message().c_str());
     return kExitBadInput;
   }
-  checker::Result<std::vector<nemesis::FaultKind>> kinds = nemesis::ParseFaultKinds(options.nemesis);
+  base::Result<std::vector<nemesis::FaultKind>> kinds = nemesis::ParseFaultKinds(options.nemesis);
   if (!kinds.ok()) {
     std::fprintf(stderr, "faultline: %s\n", kinds.status().message().c_str());
     return kExitBadInput;
@@ -234,7 +234,7 @@ int RunTestCommand(const TestCommandOptions& options) {
   wopts.ops_per_key = options.ops_per_key;
   wopts.seed = seed;
   wopts.lease_ms = options.lease_ms;
-  checker::Result<std::unique_ptr<workloads::Workload>> workload = workloads::MakeWorkload(options.workload, wopts);
+  base::Result<std::unique_ptr<workloads::Workload>> workload = workloads::MakeWorkload(options.workload, wopts);
   if (!workload.ok()) {
     std::fprintf(stderr, "faultline: %s\n", workload.status().message().c_str());
     return kExitBadInput;
@@ -244,7 +244,7 @@ int RunTestCommand(const TestCommandOptions& options) {
   if (options.target == "raft") {
     target = targets::MakeRaftTarget(SelfDir() + "/raftkv", options.raft_opts);
   } else {
-    checker::Result<std::unique_ptr<targets::Target>> t = targets::MakeProcessTarget(options.node_cmd);
+    base::Result<std::unique_ptr<targets::Target>> t = targets::MakeProcessTarget(options.node_cmd);
     if (!t.ok()) {
       std::fprintf(stderr, "faultline: --node-cmd: %s\n", t.status().message().c_str());
       return kExitBadInput;
@@ -261,7 +261,7 @@ int RunTestCommand(const TestCommandOptions& options) {
   }
 
   // ---- prepare: the run folder, the log, test.json ----
-  checker::Result<std::string> run_dir = results::CreateRunDir(options.results_dir, name, std::chrono::system_clock::now());
+  base::Result<std::string> run_dir = results::CreateRunDir(options.results_dir, name, std::chrono::system_clock::now());
   if (!run_dir.ok()) {
     std::fprintf(stderr, "faultline: %s\n", run_dir.status().message().c_str());
     return kExitBadInput;
@@ -289,7 +289,7 @@ int RunTestCommand(const TestCommandOptions& options) {
   std::string why;
   const std::string run_id = MakeRunId(seed);
   test_json.emplace_back("run_id", Value::String(run_id));  // prefixes namespaces, links, rules
-  checker::Result<std::unique_ptr<nemesis::NetBackend>> net =
+  base::Result<std::unique_ptr<nemesis::NetBackend>> net =
       nemesis::MakeNetBackend(options.net, nemesis::NetOptions{run_id}, &why);
   if (!net.ok()) {
     run.log.Say("error: " + net.status().message());
@@ -334,7 +334,7 @@ int RunTestCommand(const TestCommandOptions& options) {
 
   // ---- the workload and the nemesis ----
   if (run.error.empty() && !Interrupted()) {
-    checker::Result<std::unique_ptr<HistoryRecorder>> rec = HistoryRecorder::Open(run.run_dir + "/history.jsonl");
+    base::Result<std::unique_ptr<HistoryRecorder>> rec = HistoryRecorder::Open(run.run_dir + "/history.jsonl");
     if (!rec.ok()) {
       run.Fail(rec.status().message());
     } else {
@@ -346,8 +346,9 @@ int RunTestCommand(const TestCommandOptions& options) {
   if (recorder_ptr != nullptr) {
     nem = std::make_unique<nemesis::Nemesis>(cluster.get(), net->get(), *kinds, seed,
                                              [recorder_ptr, &run](const nemesis::NemesisEvent& e) {
-                                               recorder_ptr->Nemesis(e.f, e.value);
-                                               run.log.Info("nemesis " + e.f + " " + e.value.ToJson());
+                                               const checker::Value value = NemesisEventValue(e);
+                                               recorder_ptr->Nemesis(e.f, value);
+                                               run.log.Info("nemesis " + e.f + " " + value.ToJson());
                                              });
     WorkerShared shared;
     shared.workload = workload->get();
@@ -365,7 +366,7 @@ int RunTestCommand(const TestCommandOptions& options) {
     std::vector<std::thread> workers;
     try {
       for (int w = 0; w < concurrency; ++w) {
-        const targets::NodeAddress& node = cluster->addresses()[w % cluster->addresses().size()];
+        const base::NodeAddress& node = cluster->addresses()[w % cluster->addresses().size()];
         workers.emplace_back(RunWorker, &shared, w, target->NewClient(node, copts), &last_process[w]);
       }
     } catch (const std::system_error& e) {
@@ -453,7 +454,7 @@ int RunTestCommand(const TestCommandOptions& options) {
       if (options.follow_leader) fopts.cluster = cluster->addresses();
       const auto deadline = Clock::now() + std::chrono::seconds(60);
       std::vector<std::thread> readers;
-      for (const targets::NodeAddress& node : cluster->addresses()) {
+      for (const base::NodeAddress& node : cluster->addresses()) {
         readers.emplace_back([&, node] {
           std::unique_ptr<targets::Client> client = target->NewClient(node, fopts);
           int failures_in_a_row = 0;
@@ -508,14 +509,14 @@ int RunTestCommand(const TestCommandOptions& options) {
     run.log.Say("checking " + history_path);
     checker::io::LoadOptions lopts;
     lopts.format = checker::io::Format::kJsonl;
-    checker::Result<checker::History> history = checker::io::LoadHistoryFile(history_path, lopts);
+    base::Result<checker::History> history = checker::io::LoadHistoryFile(history_path, lopts);
     if (!history.ok()) {
       run.Fail("cannot read back the history: " + history.status().message());
       cause = run.error;
     } else {
       workloads::CheckSettings settings;
       settings.timeout_s = options.check_timeout_s;
-      checker::Result<std::vector<workloads::CheckerResult>> r = (*workload)->Check(*history, settings);
+      base::Result<std::vector<workloads::CheckerResult>> r = (*workload)->Check(*history, settings);
       if (!r.ok()) {
         run.Fail("check: " + r.status().message());
         cause = run.error;

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <random>
 #include <thread>
+
+#include "base/rand.h"
 
 namespace faultline::harness {
 
@@ -11,15 +12,18 @@ using Clock = std::chrono::steady_clock;
 
 void RunWorker(WorkerShared* shared, int worker, std::unique_ptr<targets::Client> client, int64_t* last_process) {
   int64_t process = worker;
-  std::mt19937_64 rng(shared->seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(worker) + 1);
+  base::Rng rng(base::MixSeed(shared->seed, static_cast<uint64_t>(worker)));
   // Each worker takes rate/concurrency of the total, spaced with jitter so that workers do not
   // march in step; a worker that falls behind does not burst to catch up.
   const double interval_s = shared->rate > 0 ? shared->concurrency / shared->rate : 0;
-  std::uniform_real_distribution<double> jitter(0.5, 1.5);
+  auto jitter = [&rng] {  // uniform in [0.5, 1.5), the same on every standard library
+    constexpr uint64_t kSteps = 1 << 20;
+    return 0.5 + static_cast<double>(rng.Uniform(kSteps)) / kSteps;
+  };
   auto seconds = [](double s) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
   };
-  auto due = Clock::now() + seconds(interval_s * jitter(rng) * 0.5);
+  auto due = Clock::now() + seconds(interval_s * jitter() * 0.5);
   while (!shared->stop.load(std::memory_order_relaxed)) {
     if (interval_s > 0) {
       const auto now = Clock::now();
@@ -27,7 +31,7 @@ void RunWorker(WorkerShared* shared, int worker, std::unique_ptr<targets::Client
         std::this_thread::sleep_for(std::min<Clock::duration>(due - now, std::chrono::milliseconds(50)));
         continue;
       }
-      due = std::max(due + seconds(interval_s * jitter(rng)), now);
+      due = std::max(due + seconds(interval_s * jitter()), now);
     }
     const checker::Op op = shared->workload->Next(worker);
     int64_t t = 0;

@@ -6,9 +6,8 @@
 
 namespace faultline::nemesis {
 
-using checker::Result;
-using checker::Status;
-using checker::Value;
+using base::Result;
+using base::Status;
 
 const char* FaultKindName(FaultKind kind) {
   switch (kind) {
@@ -46,26 +45,11 @@ namespace {
 
 // Draws that do not depend on the standard library's distributions, so that a seed replays the
 // same fault schedule whichever library built faultline (as partition.cc does).
-size_t Below(std::mt19937_64& rng, size_t n) { return n <= 1 ? 0 : static_cast<size_t>(rng() % n); }
+size_t Below(base::Rng& rng, size_t n) { return n <= 1 ? 0 : static_cast<size_t>(rng.Uniform(n)); }
 
 template <typename T>
-void Shuffle(std::vector<T>& v, std::mt19937_64& rng) {
+void Shuffle(std::vector<T>& v, base::Rng& rng) {
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[Below(rng, i)]);
-}
-
-Value NodeList(const std::vector<std::string>& ids) {
-  Value::Array a;
-  for (const std::string& id : ids) a.push_back(Value::String(id));
-  return Value::MakeArray(std::move(a));
-}
-
-Value GrudgeValue(const Grudge& grudge) {
-  Value::Object o;
-  for (const auto& [node, from] : grudge) {
-    if (from.empty()) continue;
-    o.emplace_back(node, NodeList(std::vector<std::string>(from.begin(), from.end())));
-  }
-  return Value::MakeObject(std::move(o));
 }
 
 std::string Join(const std::vector<std::string>& ids) {
@@ -82,8 +66,8 @@ Nemesis::Nemesis(NodeControl* nodes, NetBackend* net, std::vector<FaultKind> kin
   if (net_ == nullptr) std::erase(kinds_, FaultKind::kPartition);
 }
 
-void Nemesis::Report(std::string f, Value value) {
-  if (sink_) sink_(NemesisEvent{std::move(f), std::move(value)});
+void Nemesis::Report(NemesisEvent event) {
+  if (sink_) sink_(std::move(event));
 }
 
 void Nemesis::SetActive(std::string s) {
@@ -138,14 +122,14 @@ Status Nemesis::StartNext() {
       std::optional<std::string> leader;
       if (shape == PartitionShape::kLeader) leader = nodes_->Leader();
       const Grudge grudge = MakeGrudge(shape, nodes_->Nodes(), rng_, leader);
-      Report("start-partition", GrudgeValue(grudge));
+      Report({"start-partition", grudge, std::nullopt});
       SetActive(std::string("partition ") + PartitionShapeName(shape));
       cut_ = true;
       return net_->Cut(grudge);
     }
     case FaultKind::kPause: {
       active_targets_ = PickTargets(true);
-      Report("start-pause", NodeList(active_targets_));
+      Report({"start-pause", std::nullopt, active_targets_});
       SetActive("pause " + Join(active_targets_));
       for (const std::string& id : active_targets_) {
         paused_.insert(id);
@@ -155,7 +139,7 @@ Status Nemesis::StartNext() {
     }
     case FaultKind::kKill: {
       active_targets_ = PickTargets(true);
-      Report("start-kill", NodeList(active_targets_));
+      Report({"start-kill", std::nullopt, active_targets_});
       SetActive("kill " + Join(active_targets_));
       for (const std::string& id : active_targets_) {
         killed_.insert(id);
@@ -177,7 +161,7 @@ Status Nemesis::StopCurrent() {
     case FaultKind::kPartition:
       cut_ = false;
       first = net_->Heal();
-      Report("stop-partition", Value());
+      Report({"stop-partition", std::nullopt, std::nullopt});
       break;
     case FaultKind::kPause:
       for (const std::string& id : active_targets_) {
@@ -185,7 +169,7 @@ Status Nemesis::StopCurrent() {
         if (s.ok()) paused_.erase(id);
         if (!s.ok() && first.ok()) first = s;
       }
-      Report("stop-pause", NodeList(active_targets_));
+      Report({"stop-pause", std::nullopt, active_targets_});
       break;
     case FaultKind::kKill:
       for (const std::string& id : active_targets_) {
@@ -193,7 +177,7 @@ Status Nemesis::StopCurrent() {
         if (s.ok()) killed_.erase(id);
         if (!s.ok() && first.ok()) first = s;
       }
-      Report("stop-kill", NodeList(active_targets_));
+      Report({"stop-kill", std::nullopt, active_targets_});
       break;
   }
   active_targets_.clear();

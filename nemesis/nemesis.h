@@ -17,13 +17,12 @@
 #include <functional>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "checker/status.h"
-#include "checker/value.h"
+#include "base/rand.h"
+#include "base/status.h"
 #include "nemesis/net.h"
 #include "nemesis/node_control.h"
 #include "nemesis/partition.h"
@@ -35,12 +34,16 @@ const char* FaultKindName(FaultKind kind);  // "partition", "pause", "kill"
 
 // "none" -> {}; "all" -> every kind; otherwise a comma list of partition, pause, kill. Unknown
 // names get a one-line error.
-checker::Result<std::vector<FaultKind>> ParseFaultKinds(const std::string& spec);
+base::Result<std::vector<FaultKind>> ParseFaultKinds(const std::string& spec);
 
-// A fault start or stop as the history records it: process "nemesis", type "info".
+// A fault start or stop, recorded in the history as process "nemesis", type "info". Plain data:
+// the nemesis knows nodes, not history values (DESIGN.md section 1), so the harness turns an
+// event into the history's `value` (harness::NemesisEventValue): the grudge as an object for
+// start-partition, the node list for pause and kill, null for stop-partition.
 struct NemesisEvent {
-  std::string f;        // "start-partition", "stop-partition", "start-pause", "stop-kill", ...
-  checker::Value value; // a grudge object for partitions, the list of node ids for pause/kill
+  std::string f;  // "start-partition", "stop-partition", "start-pause", "stop-kill", ...
+  std::optional<Grudge> grudge;                   // start-partition only
+  std::optional<std::vector<std::string>> nodes;  // start and stop of pause and kill
 };
 
 class Nemesis {
@@ -52,12 +55,12 @@ class Nemesis {
 
   // Starts the next fault from the seeded schedule (ends the current one first, if any).
   // Reports the start event before acting: a fault is in the history before its effects.
-  checker::Status StartNext();
+  base::Status StartNext();
   // Ends the current fault, if any, and reports its stop event.
-  checker::Status StopCurrent();
+  base::Status StopCurrent();
   // Ends everything that may still be broken: heals the network, resumes every node, restarts
   // every node this nemesis killed. Safe to call at any time, more than once.
-  checker::Status HealAll();
+  base::Status HealAll();
 
   // e.g. "partition halves", "kill n2 n4", "" when nothing is active. Thread-safe.
   std::string ActiveSummary() const;
@@ -65,13 +68,13 @@ class Nemesis {
 
  private:
   std::vector<std::string> PickTargets(bool leader_aim_ok);
-  void Report(std::string f, checker::Value value);
+  void Report(NemesisEvent event);
   void SetActive(std::string s);
 
   NodeControl* nodes_;
   NetBackend* net_;
   std::vector<FaultKind> kinds_;
-  std::mt19937_64 rng_;
+  base::Rng rng_;
   EventSink sink_;
 
   std::optional<FaultKind> active_;

@@ -20,20 +20,14 @@
 #include <string>
 #include <vector>
 
-#include "checker/status.h"
+#include "base/node_address.h"
+#include "base/status.h"
 #include "nemesis/partition.h"
 
 namespace faultline::nemesis {
 
-using checker::Result;
-using checker::Status;
-
-struct NetNode {
-  std::string id;
-  std::string host;  // the address the node binds (client and peer ports) and the controller dials
-  int client_port = 0;
-  int peer_port = 0;
-};
+using base::Result;
+using base::Status;
 
 struct NetOptions {
   std::string run_id;  // short, unique per run; prefixes namespaces, links, rules ("fl3k9")
@@ -48,7 +42,7 @@ class NetBackend {
   // Lays out the network for nodes `ids` (n1, n2, ...): addresses and free ports, namespaces or
   // relays. Called once.
   virtual Status Setup(const std::vector<std::string>& ids) = 0;
-  virtual const std::vector<NetNode>& nodes() const = 0;
+  virtual const std::vector<base::NodeAddress>& nodes() const = 0;
 
   // "host:port" that node `from` must dial to reach node `to`'s peer port.
   virtual std::string PeerAddress(const std::string& from, const std::string& to) const = 0;

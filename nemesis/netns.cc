@@ -392,11 +392,11 @@ Status NetnsBackend::Setup(const std::vector<std::string>& ids) {
     return fail(s);
   }
   if (!(s = RunOk({ip_, "link", "set", bridge_, "up"})).ok()) return fail(s);
-  std::vector<NetNode> nodes;
+  std::vector<base::NodeAddress> nodes;
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string ns = NamespaceName(ids[i]);
     const std::string veth = Prefix() + "v" + ids[i];
-    NetNode n;
+    base::NodeAddress n;
     n.id = ids[i];
     n.host = Ipv4Text(subnet | static_cast<uint32_t>(i + 1));
     n.client_port = kClientPort;
@@ -421,7 +421,7 @@ Status NetnsBackend::Setup(const std::vector<std::string>& ids) {
 
 std::string NetnsBackend::PeerAddress(const std::string& from, const std::string& to) const {
   (void)from;  // every node reaches a peer at the same address
-  for (const NetNode& n : nodes_) {
+  for (const base::NodeAddress& n : nodes_) {
     if (n.id == to) return n.host + ":" + std::to_string(n.peer_port);
   }
   return "";
@@ -450,7 +450,7 @@ Status NetnsBackend::ApplyRules(const std::string& id, const std::vector<std::st
 Status NetnsBackend::Cut(const Grudge& grudge) {
   if (nodes_.empty()) return Status::InvalidArgument("netns: Cut before Setup");
   std::map<std::string, std::string> address;
-  for (const NetNode& n : nodes_) address[n.id] = n.host;
+  for (const base::NodeAddress& n : nodes_) address[n.id] = n.host;
   std::map<std::string, std::vector<std::string>> drops;
   for (const auto& [to, froms] : grudge) {
     if (!address.count(to)) return Status::InvalidArgument("netns: unknown node " + to);
@@ -460,7 +460,7 @@ Status NetnsBackend::Cut(const Grudge& grudge) {
     }
   }
   // Every node, including those without a grudge now, so the previous cut is replaced.
-  for (const NetNode& n : nodes_) {
+  for (const base::NodeAddress& n : nodes_) {
     Status s = ApplyRules(n.id, drops[n.id]);
     if (!s.ok()) return s;
   }
@@ -474,7 +474,7 @@ void NetnsBackend::Teardown() {
     // Deleting a namespace removes its veth end and with it the pair; the host ends are deleted
     // as well in case a process still inside keeps a namespace alive. Errors are expected for
     // things already gone or never made, so none is fatal: the janitor is the backstop.
-    for (const NetNode& n : nodes_) (void)RunOk({ip_, "netns", "del", NamespaceName(n.id)});
+    for (const base::NodeAddress& n : nodes_) (void)RunOk({ip_, "netns", "del", NamespaceName(n.id)});
     // Setup may have failed half-way, before nodes_ was filled: sweep by prefix as well.
     const CommandResult ns_list = Run({ip_, "netns", "list"});
     std::istringstream ns_lines(ns_list.out);

@@ -50,7 +50,7 @@ class NetnsBackend final : public NetBackend {
 
   const char* name() const override { return "netns"; }
   Status Setup(const std::vector<std::string>& ids) override;
-  const std::vector<NetNode>& nodes() const override { return nodes_; }
+  const std::vector<base::NodeAddress>& nodes() const override { return nodes_; }
   std::string PeerAddress(const std::string& from, const std::string& to) const override;
   std::vector<std::string> CommandPrefix(const std::string& id) const override;
   Status Cut(const Grudge& grudge) override;
@@ -73,7 +73,7 @@ class NetnsBackend final : public NetBackend {
   NetOptions options_;
   std::string ip_;  // absolute paths, found at construction
   std::string nft_;
-  std::vector<NetNode> nodes_;
+  std::vector<base::NodeAddress> nodes_;
   std::string bridge_;
   std::string bridge_address_;
   bool created_ = false;  // something may exist that Teardown must remove

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "checker/status.h"
+#include "base/status.h"
 
 namespace faultline::nemesis {
 
@@ -16,10 +16,10 @@ class NodeControl {
 
   virtual std::vector<std::string> Nodes() const = 0;  // n1, n2, ... in order
 
-  virtual checker::Status Pause(const std::string& id) = 0;    // SIGSTOP
-  virtual checker::Status Resume(const std::string& id) = 0;   // SIGCONT
-  virtual checker::Status Kill(const std::string& id) = 0;     // SIGKILL, reaped
-  virtual checker::Status Restart(const std::string& id) = 0;  // start again on the same data
+  virtual base::Status Pause(const std::string& id) = 0;    // SIGSTOP
+  virtual base::Status Resume(const std::string& id) = 0;   // SIGCONT
+  virtual base::Status Kill(const std::string& id) = 0;     // SIGKILL, reaped
+  virtual base::Status Restart(const std::string& id) = 0;  // start again on the same data
 
   // The node that says it leads (from /status), if any answers; nullopt when unknown.
   virtual std::optional<std::string> Leader() = 0;

@@ -3,9 +3,11 @@
 #include "nemesis/partition.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cstdint>
 #include <cstdio>
+#include <string>
+
+#include "base/check.h"
 
 namespace faultline::nemesis {
 namespace {
@@ -27,18 +29,18 @@ constexpr ShapeName kShapeNames[] = {
 // A uniform draw from [0, bound) that depends only on the generator's output sequence.
 // std::uniform_int_distribution and std::shuffle are implementation-defined, so a seed would
 // replay a different schedule under another standard library; this does not.
-uint64_t UniformBelow(std::mt19937_64& rng, uint64_t bound) {
-  assert(bound > 0);
+uint64_t UniformBelow(base::Rng& rng, uint64_t bound) {
+  FAULTLINE_CHECK(bound > 0, "an empty range");
   // Rejection sampling: drop the top partial bucket so every residue is equally likely.
   const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
   uint64_t x;
   do {
-    x = rng();
+    x = rng.Next();
   } while (x >= limit);
   return x % bound;
 }
 
-std::vector<std::string> Shuffled(std::vector<std::string> v, std::mt19937_64& rng) {
+std::vector<std::string> Shuffled(std::vector<std::string> v, base::Rng& rng) {
   for (size_t i = v.size(); i > 1; --i) {
     std::swap(v[i - 1], v[UniformBelow(rng, i)]);
   }
@@ -77,7 +79,7 @@ Grudge Isolate(const std::vector<std::string>& nodes, const std::string& lonely)
 // dropping everyone farther away. Ring distance is symmetric, so the grudge is too (Jepsen's
 // majorities-ring uses a window of exactly a majority, which is lopsided for even windows and so
 // asymmetric; we widen to the smallest odd window that is still a majority).
-Grudge MajoritiesRing(const std::vector<std::string>& nodes, std::mt19937_64& rng) {
+Grudge MajoritiesRing(const std::vector<std::string>& nodes, base::Rng& rng) {
   const size_t n = nodes.size();
   const std::vector<std::string> ring = Shuffled(nodes, rng);
   if (n <= 2) return SplitAt(nodes, n / 2);  // no cut leaves both sides a majority
@@ -141,14 +143,14 @@ const char* PartitionShapeName(PartitionShape shape) {
   return "unknown";
 }
 
-checker::Result<PartitionShape> ParsePartitionShape(const std::string& name) {
+base::Result<PartitionShape> ParsePartitionShape(const std::string& name) {
   std::string names;
   for (const ShapeName& s : kShapeNames) {
     if (name == s.name) return s.shape;
     if (!names.empty()) names += ", ";
     names += s.name;
   }
-  return checker::Status::InvalidArgument("unknown partition shape '" + name +
+  return base::Status::InvalidArgument("unknown partition shape '" + name +
                                           "' (expected one of: " + names + ")");
 }
 
@@ -158,9 +160,9 @@ std::vector<PartitionShape> AllPartitionShapes() {
   return out;
 }
 
-Grudge MakeGrudge(PartitionShape shape, const std::vector<std::string>& nodes, std::mt19937_64& rng,
+Grudge MakeGrudge(PartitionShape shape, const std::vector<std::string>& nodes, base::Rng& rng,
                   const std::optional<std::string>& leader) {
-  assert(nodes.size() >= 2);
+  FAULTLINE_CHECK(nodes.size() >= 2, "a partition needs two nodes, got " + std::to_string(nodes.size()));
   const size_t n = nodes.size();
   switch (shape) {
     case PartitionShape::kHalves:
@@ -181,7 +183,7 @@ Grudge MakeGrudge(PartitionShape shape, const std::vector<std::string>& nodes, s
       return Complete(left, right);
     }
   }
-  assert(false && "unknown partition shape");
+  FAULTLINE_CHECK(false, "unknown partition shape");
   return {};
 }
 

@@ -5,12 +5,12 @@
 
 #include <map>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "checker/status.h"
+#include "base/rand.h"
+#include "base/status.h"
 
 namespace faultline::nemesis {
 
@@ -20,7 +20,7 @@ enum class PartitionShape { kHalves, kRandomHalves, kOne, kLeader, kMajoritiesRi
 
 // "halves", "random-halves", "one", "leader", "majorities-ring", "bridge".
 const char* PartitionShapeName(PartitionShape shape);
-checker::Result<PartitionShape> ParsePartitionShape(const std::string& name);
+base::Result<PartitionShape> ParsePartitionShape(const std::string& name);
 std::vector<PartitionShape> AllPartitionShapes();
 
 // The grudge for `shape` over `nodes` (at least 2; in order n1, n2, ...). `rng` picks the random
@@ -34,7 +34,7 @@ std::vector<PartitionShape> AllPartitionShapes();
 //    shuffled ring) and no two nodes see the same majority (n >= 3; with n = 3 one ring edge is
 //    cut, so the middle node sees all three; with n = 2 it is halves).
 //  - bridge: two halves that cannot talk to each other, and one node that talks to both.
-Grudge MakeGrudge(PartitionShape shape, const std::vector<std::string>& nodes, std::mt19937_64& rng,
+Grudge MakeGrudge(PartitionShape shape, const std::vector<std::string>& nodes, base::Rng& rng,
                   const std::optional<std::string>& leader);
 
 // A grudge as JSON text for the history: {"n1":["n4","n5"],...} with sorted names.

@@ -98,7 +98,7 @@ struct ProxyBackend::Impl {
   };
 
   NetOptions options;
-  std::vector<NetNode> nodes;
+  std::vector<base::NodeAddress> nodes;
   std::map<std::string, size_t> node_index;
   std::vector<std::unique_ptr<Link>> links;
   std::map<std::pair<std::string, std::string>, size_t> link_index;
@@ -399,9 +399,9 @@ Status ProxyBackend::Setup(const std::vector<std::string>& ids) {
   // Node ports: bound all at once so no two get the same port, then released for the nodes to
   // bind. Another process could take one in between; nodes are started right after Setup.
   std::vector<int> probes;
-  std::vector<NetNode> nodes;
+  std::vector<base::NodeAddress> nodes;
   for (const std::string& id : ids) {
-    NetNode n;
+    base::NodeAddress n;
     n.id = id;
     n.host = kLoopback;
     for (int* port : {&n.client_port, &n.peer_port}) {
@@ -419,8 +419,8 @@ Status ProxyBackend::Setup(const std::vector<std::string>& ids) {
   for (int fd : probes) ::close(fd);
 
   // Relays keep their listeners for the whole run, so their ports cannot be taken.
-  for (const NetNode& from : nodes) {
-    for (const NetNode& to : nodes) {
+  for (const base::NodeAddress& from : nodes) {
+    for (const base::NodeAddress& to : nodes) {
       if (from.id == to.id) continue;
       auto p = ListenOnFreePort(/*listen=*/true);
       if (!p.ok()) {
@@ -456,7 +456,7 @@ Status ProxyBackend::Setup(const std::vector<std::string>& ids) {
   return Status::Ok();
 }
 
-const std::vector<NetNode>& ProxyBackend::nodes() const { return impl_->nodes; }
+const std::vector<base::NodeAddress>& ProxyBackend::nodes() const { return impl_->nodes; }
 
 std::string ProxyBackend::PeerAddress(const std::string& from, const std::string& to) const {
   const Impl& m = *impl_;

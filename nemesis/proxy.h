@@ -38,7 +38,7 @@ class ProxyBackend final : public NetBackend {
 
   const char* name() const override { return "proxy"; }
   Status Setup(const std::vector<std::string>& ids) override;
-  const std::vector<NetNode>& nodes() const override;
+  const std::vector<base::NodeAddress>& nodes() const override;
   std::string PeerAddress(const std::string& from, const std::string& to) const override;
   std::vector<std::string> CommandPrefix(const std::string& id) const override;
   Status Cut(const Grudge& grudge) override;

@@ -14,8 +14,8 @@
 namespace faultline::results {
 
 namespace fs = std::filesystem;
-using checker::Result;
-using checker::Status;
+using base::Result;
+using base::Status;
 
 std::string RunTimestamp(std::chrono::system_clock::time_point t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "checker/check.h"
-#include "checker/status.h"
+#include "base/status.h"
 
 namespace faultline::results {
 
@@ -18,11 +18,11 @@ std::string RunTimestamp(std::chrono::system_clock::time_point t);
 // Creates <base>/<name>/<timestamp>/ and its nodes/ folder; if a run of the same name already
 // took that millisecond, the next free millisecond is used. Returns the folder's path.
 // `name` must be a plain file name (letters, digits, '-', '_', '.').
-checker::Result<std::string> CreateRunDir(const std::string& base, const std::string& name,
+base::Result<std::string> CreateRunDir(const std::string& base, const std::string& name,
                                           std::chrono::system_clock::time_point t);
 
 // Points <base>/latest at `run_dir` (a relative symlink, replaced atomically).
-checker::Status UpdateLatest(const std::string& base, const std::string& run_dir);
+base::Status UpdateLatest(const std::string& base, const std::string& run_dir);
 
 // One test case per checker for CI systems; an invalid checker is a <failure>, an unknown one an
 // <error>.
@@ -35,6 +35,6 @@ struct JunitCase {
 std::string JunitXml(const std::string& suite, const std::vector<JunitCase>& cases, double seconds);
 
 // Writes `text` to `path` through a temporary file and a rename, so a reader never sees half.
-checker::Status WriteFileAtomic(const std::string& path, const std::string& text);
+base::Status WriteFileAtomic(const std::string& path, const std::string& text);
 
 }  // namespace faultline::results

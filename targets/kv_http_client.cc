@@ -255,7 +255,7 @@ namespace {
 // on which libcurl closes the connection).
 class KvHttpClient final : public Client {
  public:
-  KvHttpClient(const NodeAddress& node, const ClientOptions& options)
+  KvHttpClient(const base::NodeAddress& node, const ClientOptions& options)
       : node_(node.id), base_url_(BaseUrl(node.host, node.client_port)), options_(options) {
     curl_ = curl_easy_init();
     if (curl_ == nullptr) return;
@@ -357,13 +357,13 @@ class KvHttpClient final : public Client {
   // The client for the member a not-leader answer names, made on first use and kept (with its
   // connection) for later redirects; nullptr when the answer names no other known member.
   KvHttpClient* LeaderClient(std::string_view body) {
-    checker::Result<Value> v = checker::ParseJson(body);
+    base::Result<Value> v = checker::ParseJson(body);
     if (!v.ok() || !v->is_object()) return nullptr;
     const Value* leader = v->find("leader");
     if (leader == nullptr || !leader->is_string() || leader->as_string() == node_) return nullptr;
     auto it = redirects_.find(leader->as_string());
     if (it != redirects_.end()) return it->second.get();
-    for (const NodeAddress& a : options_.cluster) {
+    for (const base::NodeAddress& a : options_.cluster) {
       if (a.id != leader->as_string()) continue;
       ClientOptions one_hop = options_;
       one_hop.cluster.clear();  // one redirect per operation, never a chain
@@ -452,7 +452,7 @@ void GlobalInit() {
 
 }  // namespace
 
-std::unique_ptr<Client> MakeKvHttpClient(const NodeAddress& node, const ClientOptions& options) {
+std::unique_ptr<Client> MakeKvHttpClient(const base::NodeAddress& node, const ClientOptions& options) {
   GlobalInit();
   return std::make_unique<KvHttpClient>(node, options);
 }

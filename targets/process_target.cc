@@ -91,7 +91,7 @@ bool IsPlaceholderName(std::string_view name) {
 
 // Replaces every {placeholder} in one word; an unknown name is an error. One pass: substituted
 // text (a data dir containing "{id}") is never scanned again.
-Result<std::string> Substitute(const std::string& word, const NodeAddress& self,
+Result<std::string> Substitute(const std::string& word, const base::NodeAddress& self,
                                const std::string& peers, const std::string& data_dir) {
   std::string out;
   size_t i = 0;
@@ -156,7 +156,7 @@ Status CheckExecutable(const std::string& argv0) {
 
 // Sample facts used to validate a template once, up front, so that an error shows before any
 // node is started.
-const NodeAddress kSampleNode = {"n1", "127.0.0.1", 1, 2};
+const base::NodeAddress kSampleNode = {"n1", "127.0.0.1", 1, 2};
 const PeerList kSamplePeers = {{"n1", "127.0.0.1:2"}};
 
 // Immutable after construction; safe to share between threads.
@@ -172,12 +172,12 @@ class ProcessTarget final : public Target {
     return CheckExecutable(argv->front());
   }
 
-  Result<std::vector<std::string>> NodeCommand(const NodeAddress& self, const PeerList& peers,
+  Result<std::vector<std::string>> NodeCommand(const base::NodeAddress& self, const PeerList& peers,
                                                const std::string& data_dir) const override {
     return ExpandNodeCommand(node_cmd_, self, peers, data_dir);
   }
 
-  std::unique_ptr<Client> NewClient(const NodeAddress& node,
+  std::unique_ptr<Client> NewClient(const base::NodeAddress& node,
                                     const ClientOptions& options) const override {
     return MakeKvHttpClient(node, options);
   }
@@ -195,7 +195,7 @@ class ProcessTarget final : public Target {
 }  // namespace
 
 Result<std::vector<std::string>> ExpandNodeCommand(const std::string& node_cmd,
-                                                   const NodeAddress& self, const PeerList& peers,
+                                                   const base::NodeAddress& self, const PeerList& peers,
                                                    const std::string& data_dir) {
   auto words = SplitWords(node_cmd);
   if (!words.ok()) return words.status();

@@ -1,5 +1,6 @@
-// The bundled raftkv (targets/raft/server) as a Target. The flag names below mirror
-// targets/raft/server/flags.cc; a --raft-opt that raftkv would reject is caught by Check()
+// The bundled raftkv (targets/raft/server) as a Target. The unsafe switches come from raftkv's
+// own table (targets/raft/core/unsafe_switches.h); the tuning flag names below mirror
+// targets/raft/server/flags.cc. A --raft-opt that raftkv would reject is caught by Check()
 // before any node starts, with a line listing what is accepted.
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,27 +9,22 @@
 #include <string_view>
 
 #include "targets/kv_http_client.h"
+#include "targets/raft/core/unsafe_switches.h"
 #include "targets/target.h"
 
 namespace faultline::targets {
 namespace {
 
-struct RaftOpt {
-  const char* name;
-  bool takes_value;  // a positive integer, given as name=value
-};
-
-constexpr RaftOpt kRaftOpts[] = {
-    {"unsafe-stale-reads", false}, {"unsafe-no-fsync", false}, {"unsafe-commit-old-terms", false},
-    {"election-timeout-ms", true}, {"heartbeat-ms", true},     {"snapshot-threshold", true},
-};
+// raftkv's tuning flags; each takes a positive integer, given as name=value.
+constexpr std::string_view kTuningOpts[] = {"election-timeout-ms", "heartbeat-ms",
+                                            "snapshot-threshold"};
 
 std::string KnownOpts() {
-  std::string out;
-  for (const RaftOpt& o : kRaftOpts) {
-    if (!out.empty()) out += ", ";
-    out += o.name;
-    if (o.takes_value) out += "=N";
+  std::string out = raft::UnsafeSwitchNames();
+  for (const std::string_view name : kTuningOpts) {
+    out += ", ";
+    out += name;
+    out += "=N";
   }
   return out;
 }
@@ -49,13 +45,17 @@ Result<std::string> RaftFlag(const std::string& opt) {
   if (s.substr(0, 2) == "--") s.remove_prefix(2);
   const size_t eq = s.find('=');
   const std::string_view name = s.substr(0, eq);
-  for (const RaftOpt& o : kRaftOpts) {
-    if (name != o.name) continue;
-    if (!o.takes_value && eq != std::string_view::npos) {
-      return Status::InvalidArgument("--raft-opt " + opt + ": " + o.name + " takes no value");
+  if (raft::FindUnsafeSwitch(name)) {
+    if (eq != std::string_view::npos) {
+      return Status::InvalidArgument("--raft-opt " + opt + ": " + std::string(name) +
+                                     " takes no value");
     }
-    if (o.takes_value && (eq == std::string_view::npos || !IsPositiveInteger(s.substr(eq + 1)))) {
-      return Status::InvalidArgument("--raft-opt " + opt + ": want " + o.name +
+    return "--" + std::string(s);
+  }
+  for (const std::string_view tuning : kTuningOpts) {
+    if (name != tuning) continue;
+    if (eq == std::string_view::npos || !IsPositiveInteger(s.substr(eq + 1))) {
+      return Status::InvalidArgument("--raft-opt " + opt + ": want " + std::string(name) +
                                      "=N with N a positive integer");
     }
     return "--" + std::string(s);
@@ -86,7 +86,7 @@ class RaftTarget final : public Target {
     return Status::Ok();
   }
 
-  Result<std::vector<std::string>> NodeCommand(const NodeAddress& self, const PeerList& peers,
+  Result<std::vector<std::string>> NodeCommand(const base::NodeAddress& self, const PeerList& peers,
                                                const std::string& data_dir) const override {
     std::string peer_list;
     for (const auto& [id, address] : peers) {
@@ -114,7 +114,7 @@ class RaftTarget final : public Target {
     return argv;
   }
 
-  std::unique_ptr<Client> NewClient(const NodeAddress& node,
+  std::unique_ptr<Client> NewClient(const base::NodeAddress& node,
                                     const ClientOptions& options) const override {
     return MakeKvHttpClient(node, options);
   }

@@ -11,21 +11,14 @@
 #include <utility>
 #include <vector>
 
-#include "checker/status.h"
+#include "base/node_address.h"
+#include "base/status.h"
 #include "targets/client.h"
 
 namespace faultline::targets {
 
-using checker::Result;
-using checker::Status;
-
-// Where one node listens.
-struct NodeAddress {
-  std::string id;    // "n1", "n2", ... in order
-  std::string host;  // the address it binds and clients dial
-  int client_port = 0;
-  int peer_port = 0;
-};
+using base::Result;
+using base::Status;
 
 // One entry per cluster member, including the node itself: the "host:port" that *this* node
 // must dial to reach that member's peer port (a proxy address under the proxy backend).
@@ -38,7 +31,7 @@ struct ClientOptions {
   // 503 {"error":"not-leader","leader":id} naming another member of `cluster` is retried once at
   // that member, and the completion is that member's. Safe because a not-leader answer is a
   // definite "not applied". Empty: every answer is the node's own.
-  std::vector<NodeAddress> cluster;
+  std::vector<base::NodeAddress> cluster;
 };
 
 class Target {
@@ -52,10 +45,10 @@ class Target {
 
   // The argv that starts `self` (argv[0] a path or a name found on PATH). `data_dir` exists and
   // survives a kill and restart of the node.
-  virtual Result<std::vector<std::string>> NodeCommand(const NodeAddress& self, const PeerList& peers,
+  virtual Result<std::vector<std::string>> NodeCommand(const base::NodeAddress& self, const PeerList& peers,
                                                        const std::string& data_dir) const = 0;
 
-  virtual std::unique_ptr<Client> NewClient(const NodeAddress& node, const ClientOptions& options) const = 0;
+  virtual std::unique_ptr<Client> NewClient(const base::NodeAddress& node, const ClientOptions& options) const = 0;
 
   // Whether lock operations and /status are offered (both optional for a bring-your-own target).
   virtual bool supports_locks() const { return true; }
@@ -74,7 +67,7 @@ std::unique_ptr<Target> MakeRaftTarget(std::string raftkv_path, std::vector<std:
 Result<std::unique_ptr<Target>> MakeProcessTarget(std::string node_cmd);
 
 // Expands a node command template (exposed for tests).
-Result<std::vector<std::string>> ExpandNodeCommand(const std::string& node_cmd, const NodeAddress& self,
+Result<std::vector<std::string>> ExpandNodeCommand(const std::string& node_cmd, const base::NodeAddress& self,
                                                    const PeerList& peers, const std::string& data_dir);
 
 }  // namespace faultline::targets

@@ -1,4 +1,4 @@
-// Pieces the built-in workloads share: the seeded per-worker random generator, the key schedule,
+// Pieces the built-in workloads share: the key schedule,
 // wire key names, the linearizability checker wrapper and the factories MakeWorkload calls.
 // Internal to workloads/ (and its tests).
 #pragma once
@@ -11,22 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "base/rand.h"
 #include "workloads/workload.h"
 
 namespace faultline::workloads {
-
-// SplitMix64 (Steele, Lea, Flood 2014). One per worker, seeded from (seed, worker), so a worker's
-// draws do not depend on how the threads interleave.
-class Rng {
- public:
-  Rng(uint64_t seed, uint64_t stream);
-  uint64_t Next();
-  // Uniform in [0, n). REQUIRES: n > 0. The modulo bias is negligible for the small n used here.
-  int64_t Uniform(int64_t n) { return static_cast<int64_t>(Next() % static_cast<uint64_t>(n)); }
-
- private:
-  uint64_t state_;
-};
 
 // Independent keys (workload.h): workers 0..concurrency-1 form groups of `group_size`
 // consecutive workers (the last group may be smaller); a group moves to a fresh key after
@@ -77,7 +65,7 @@ checker::Completion CasLoop(targets::Client& client, const std::string& key, con
 // Runs the linearizability checker on `history` with `model` and wraps the result. Only events
 // whose f is in `fs` are kept (empty = all); an operation's invoke and completion share f, so
 // filtering keeps the pairing intact.
-checker::Result<CheckerResult> CheckLinearizable(const checker::History& history,
+base::Result<CheckerResult> CheckLinearizable(const checker::History& history,
                                                  const std::string& model,
                                                  const CheckSettings& settings,
                                                  const std::vector<std::string>& fs = {});

@@ -28,7 +28,7 @@ class CounterWorkload : public Workload {
  public:
   explicit CounterWorkload(const WorkloadOptions& o)
       : schedule_(o.concurrency, o.group_size, o.ops_per_key) {
-    for (int w = 0; w < o.concurrency; ++w) workers_.push_back(Worker{Rng(o.seed, w), 0});
+    for (int w = 0; w < o.concurrency; ++w) workers_.push_back(Worker{base::Rng::ForStream(o.seed, w), 0});
   }
 
   std::string name() const override { return "counter"; }
@@ -63,9 +63,9 @@ class CounterWorkload : public Workload {
     return reads;
   }
 
-  checker::Result<std::vector<CheckerResult>> Check(const checker::History& history,
+  base::Result<std::vector<CheckerResult>> Check(const checker::History& history,
                                                     const CheckSettings& settings) const override {
-    checker::Result<checker::CounterCheckResult> counter = checker::CheckCounter(history);
+    base::Result<checker::CounterCheckResult> counter = checker::CheckCounter(history);
     if (!counter.ok()) return counter.status();
     std::vector<CheckerResult> out;
     out.push_back(CheckerResult{"counter", counter->verdict, counter->summary,
@@ -92,7 +92,7 @@ class CounterWorkload : public Workload {
   }
 
   struct Worker {
-    Rng rng;
+    base::Rng rng;
     int64_t n;  // operations generated so far
   };
   KeySchedule schedule_;

@@ -47,7 +47,7 @@ class LockWorkload : public Workload {
       : schedule_(o.concurrency, o.group_size, o.ops_per_key),
         lease_ms_(o.lease_ms),
         sleep_ms_(o.sleep_ms) {
-    for (int w = 0; w < o.concurrency; ++w) workers_.emplace_back(Rng(o.seed, w));
+    for (int w = 0; w < o.concurrency; ++w) workers_.emplace_back(base::Rng::ForStream(o.seed, w));
     if (!sleep_ms_) {
       sleep_ms_ = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
     }
@@ -107,9 +107,9 @@ class LockWorkload : public Workload {
 
   std::vector<Op> FinalReads() const override { return {}; }
 
-  checker::Result<std::vector<CheckerResult>> Check(const checker::History& history,
+  base::Result<std::vector<CheckerResult>> Check(const checker::History& history,
                                                     const CheckSettings& settings) const override {
-    checker::Result<checker::FencingCheckResult> fencing = checker::CheckFencing(history);
+    base::Result<checker::FencingCheckResult> fencing = checker::CheckFencing(history);
     if (!fencing.ok()) return fencing.status();
     std::vector<CheckerResult> out;
     out.push_back(CheckLinearizableOrUnknown(history, "fencing-lock", settings, {"acquire", "release"}));
@@ -122,8 +122,8 @@ class LockWorkload : public Workload {
   enum class Phase { kAcquire, kWrite, kRelease };
 
   struct Worker {
-    explicit Worker(Rng r) : rng(r) {}
-    Rng rng;
+    explicit Worker(base::Rng r) : rng(r) {}
+    base::Rng rng;
     int64_t n = 0;  // operations generated so far
     Phase phase = Phase::kAcquire;
     int64_t lock = 0;  // the lock id of the current cycle

@@ -20,7 +20,7 @@ class RegisterWorkload : public Workload {
  public:
   explicit RegisterWorkload(const WorkloadOptions& o)
       : schedule_(o.concurrency, o.group_size, o.ops_per_key) {
-    for (int w = 0; w < o.concurrency; ++w) workers_.push_back(Worker{Rng(o.seed, w), 0});
+    for (int w = 0; w < o.concurrency; ++w) workers_.push_back(Worker{base::Rng::ForStream(o.seed, w), 0});
   }
 
   std::string name() const override { return "register"; }
@@ -60,16 +60,16 @@ class RegisterWorkload : public Workload {
 
   std::vector<Op> FinalReads() const override { return {}; }
 
-  checker::Result<std::vector<CheckerResult>> Check(const checker::History& history,
+  base::Result<std::vector<CheckerResult>> Check(const checker::History& history,
                                                     const CheckSettings& settings) const override {
-    checker::Result<CheckerResult> lin = CheckLinearizable(history, "cas-register", settings);
+    base::Result<CheckerResult> lin = CheckLinearizable(history, "cas-register", settings);
     if (!lin.ok()) return lin.status();
     return std::vector<CheckerResult>{std::move(*lin)};
   }
 
  private:
   struct Worker {
-    Rng rng;
+    base::Rng rng;
     int64_t n;  // operations generated so far
   };
   KeySchedule schedule_;

@@ -37,7 +37,7 @@ class SetWorkload : public Workload {
  public:
   explicit SetWorkload(const WorkloadOptions& o)
       : schedule_(o.concurrency, o.group_size, o.ops_per_key) {
-    for (int w = 0; w < o.concurrency; ++w) workers_.push_back(Worker{Rng(o.seed, w), 0});
+    for (int w = 0; w < o.concurrency; ++w) workers_.push_back(Worker{base::Rng::ForStream(o.seed, w), 0});
   }
 
   std::string name() const override { return "set"; }
@@ -71,9 +71,9 @@ class SetWorkload : public Workload {
     return reads;
   }
 
-  checker::Result<std::vector<CheckerResult>> Check(const checker::History& history,
+  base::Result<std::vector<CheckerResult>> Check(const checker::History& history,
                                                     const CheckSettings& settings) const override {
-    checker::Result<checker::SetCheckResult> set = checker::CheckSet(history);
+    base::Result<checker::SetCheckResult> set = checker::CheckSet(history);
     if (!set.ok()) return set.status();
     std::vector<CheckerResult> out;
     out.push_back(CheckerResult{"set", set->verdict, set->summary,
@@ -97,7 +97,7 @@ class SetWorkload : public Workload {
   }
 
   struct Worker {
-    Rng rng;
+    base::Rng rng;
     int64_t adds;    // elements generated so far
     int64_t n = 0;   // operations generated so far (the key rotation)
   };

@@ -6,24 +6,6 @@
 #include "workloads/common.h"
 
 namespace faultline::workloads {
-namespace {
-
-uint64_t Mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
-
-Rng::Rng(uint64_t seed, uint64_t stream)
-    : state_(Mix(seed + 0x9E3779B97F4A7C15ull) ^ Mix(stream * 0xD1B54A32D192ED03ull + 1)) {}
-
-uint64_t Rng::Next() {
-  uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-  return Mix(z);
-}
-
 KeySchedule::KeySchedule(int concurrency, int group_size, int ops_per_key)
     : group_size_(std::clamp(group_size, 1, std::max(concurrency, 1))),
       groups_((std::max(concurrency, 1) + group_size_ - 1) / group_size_),
@@ -47,7 +29,7 @@ std::vector<int64_t> KeySchedule::KeysReached(const std::vector<int64_t>& ops_by
 
 CheckerResult CheckLinearizableOrUnknown(const checker::History& history, const std::string& model,
                                          const CheckSettings& settings, const std::vector<std::string>& fs) {
-  checker::Result<CheckerResult> lin = CheckLinearizable(history, model, settings, fs);
+  base::Result<CheckerResult> lin = CheckLinearizable(history, model, settings, fs);
   if (lin.ok()) return std::move(*lin);
   return CheckerResult{"linearizable", checker::Verdict::kUnknown, "not checked: " + lin.status().message(),
                        checker::Value::MakeObject({{"valid", checker::Value::String("unknown")},
@@ -96,7 +78,7 @@ checker::Op MakeOp(std::string f, int64_t key, checker::Value value) {
   return op;
 }
 
-checker::Result<CheckerResult> CheckLinearizable(const checker::History& history,
+base::Result<CheckerResult> CheckLinearizable(const checker::History& history,
                                                  const std::string& model,
                                                  const CheckSettings& settings,
                                                  const std::vector<std::string>& fs) {
@@ -114,7 +96,7 @@ checker::Result<CheckerResult> CheckLinearizable(const checker::History& history
   options.timeout_s = settings.timeout_s;
   options.memory_limit_mb = settings.memory_limit_mb;
   options.threads = settings.threads;
-  checker::Result<checker::CheckResult> r = checker::CheckHistory(*input, options);
+  base::Result<checker::CheckResult> r = checker::CheckHistory(*input, options);
   if (!r.ok()) return r.status();
 
   CheckerResult out;
@@ -139,9 +121,9 @@ checker::Result<CheckerResult> CheckLinearizable(const checker::History& history
 
 std::vector<std::string> WorkloadNames() { return {"register", "set", "counter", "lock"}; }
 
-checker::Result<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
+base::Result<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
                                                         const WorkloadOptions& options) {
-  using checker::Status;
+  using base::Status;
   if (options.concurrency < 1) {
     return Status::InvalidArgument("workload concurrency must be at least 1, not " +
                                    std::to_string(options.concurrency));

@@ -21,7 +21,7 @@
 #include "checker/check.h"
 #include "checker/history.h"
 #include "checker/op.h"
-#include "checker/status.h"
+#include "base/status.h"
 #include "checker/value.h"
 #include "targets/client.h"
 
@@ -70,13 +70,13 @@ class Workload {
 
   // Judges the whole history (nemesis events included; checkers ignore them). Errors are for a
   // history the workload cannot have produced.
-  virtual checker::Result<std::vector<CheckerResult>> Check(const checker::History& history,
+  virtual base::Result<std::vector<CheckerResult>> Check(const checker::History& history,
                                                             const CheckSettings& settings) const = 0;
 };
 
 std::vector<std::string> WorkloadNames();  // register, set, counter, lock
 
 // Errors: an unknown name (one line listing the known ones), options out of range.
-checker::Result<std::unique_ptr<Workload>> MakeWorkload(const std::string& name, const WorkloadOptions& options);
+base::Result<std::unique_ptr<Workload>> MakeWorkload(const std::string& name, const WorkloadOptions& options);
 
 }  // namespace faultline::workloads

@@ -14,6 +14,9 @@
 
 namespace faultline::checker::io {
 
+using base::Result;
+using base::Status;
+
 namespace internal {
 
 namespace {

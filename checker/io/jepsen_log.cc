@@ -18,6 +18,9 @@
 
 namespace faultline::checker::io {
 
+using base::Result;
+using base::Status;
+
 namespace {
 
 using internal::EdnReader;

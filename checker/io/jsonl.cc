@@ -20,6 +20,9 @@
 
 namespace faultline::checker::io {
 
+using base::Result;
+using base::Status;
+
 namespace {
 
 using checker::internal::FindStringStop;

@@ -10,6 +10,9 @@
 
 namespace faultline::checker::io {
 
+using base::Result;
+using base::Status;
+
 namespace {
 
 // Files that cannot be mapped (pipes) are read in chunks, starting at this size.

@@ -6,13 +6,13 @@
 #include <string_view>
 
 #include "checker/history.h"
-#include "checker/status.h"
+#include "base/status.h"
 
 namespace faultline::checker::io {
 
 enum class Format { kAuto, kJsonl, kEdn, kJepsenLog };
 const char* FormatName(Format f);                   // "auto", "jsonl", "edn", "jepsen-log"
-Result<Format> ParseFormatName(std::string_view name);
+base::Result<Format> ParseFormatName(std::string_view name);
 
 struct LoadOptions {
   Format format = Format::kAuto;
@@ -25,13 +25,13 @@ struct LoadOptions {
 Format DetectFormat(std::string_view text);
 
 // Reads and parses a whole file. Errors are one line: "FILE:LINE: reason" (or "FILE: reason").
-Result<History> LoadHistoryFile(const std::string& path, const LoadOptions& options);
-Result<History> ParseHistory(std::string_view text, const std::string& source,
+base::Result<History> LoadHistoryFile(const std::string& path, const LoadOptions& options);
+base::Result<History> ParseHistory(std::string_view text, const std::string& source,
                              const LoadOptions& options);
 
 // The individual importers. `source` names the input in messages.
-Result<History> ParseJsonl(std::string_view text, const std::string& source);
-Result<History> ParseEdn(std::string_view text, const std::string& source, bool independent);
-Result<History> ParseJepsenLog(std::string_view text, const std::string& source);
+base::Result<History> ParseJsonl(std::string_view text, const std::string& source);
+base::Result<History> ParseEdn(std::string_view text, const std::string& source, bool independent);
+base::Result<History> ParseJepsenLog(std::string_view text, const std::string& source);
 
 }  // namespace faultline::checker::io

@@ -9,6 +9,9 @@
 namespace faultline::checker {
 namespace {
 
+using base::Result;
+using base::Status;
+
 using testing::HistoryBuilder;
 using testing::I;
 using testing::Pair;

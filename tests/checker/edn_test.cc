@@ -12,6 +12,9 @@
 namespace faultline::checker::io {
 namespace {
 
+using base::Result;
+using base::Status;
+
 using internal::EdnReader;
 
 Value Json(std::string_view text) { return *ParseJson(text); }

@@ -7,6 +7,9 @@
 namespace faultline::checker::io {
 namespace {
 
+using base::Result;
+using base::Status;
+
 Value Json(std::string_view text) { return *ParseJson(text); }
 
 History Parse(std::string_view text) {

@@ -8,6 +8,9 @@
 namespace faultline::checker::io {
 namespace {
 
+using base::Result;
+using base::Status;
+
 History Parse(std::string_view text) {
   Result<History> r = ParseJsonl(text, "h.jsonl");
   EXPECT_TRUE(r.ok()) << r.status().message();

@@ -73,7 +73,7 @@ TEST(JsonlWriter, HistoryRoundTripsThroughTheReader) {
   add(1, false, EventType::kInvoke, "read", Value::Null(), "");
   add(1, false, EventType::kInfo, "read", Value::Null(), "timeout");
   const std::string text = HistoryToJsonl(h);
-  Result<History> back = ParseJsonl(text, "round-trip");
+  base::Result<History> back = ParseJsonl(text, "round-trip");
   ASSERT_TRUE(back.ok()) << back.status().message();
   ASSERT_EQ(back->events.size(), h.events.size());
   for (size_t i = 0; i < h.events.size(); ++i) {

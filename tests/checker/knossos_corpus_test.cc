@@ -13,6 +13,9 @@
 namespace faultline::checker {
 namespace {
 
+using base::Result;
+using base::Status;
+
 const std::string kCorpus = FAULTLINE_SOURCE_DIR "/../shared/histories/knossos";
 
 struct Expected {

@@ -10,6 +10,9 @@
 namespace faultline::checker::io {
 namespace {
 
+using base::Result;
+using base::Status;
+
 namespace fs = std::filesystem;
 
 // A fresh directory per test, removed afterwards.

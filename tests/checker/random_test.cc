@@ -17,6 +17,9 @@
 namespace faultline::checker {
 namespace {
 
+using base::Result;
+using base::Status;
+
 using Rng = std::mt19937_64;
 
 int Rand(Rng& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }

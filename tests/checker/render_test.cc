@@ -10,6 +10,9 @@
 namespace faultline::checker::io {
 namespace {
 
+using base::Result;
+using base::Status;
+
 using ::testing::HasSubstr;
 using testing::HistoryBuilder;
 using testing::I;

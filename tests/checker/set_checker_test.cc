@@ -7,6 +7,9 @@
 namespace faultline::checker {
 namespace {
 
+using base::Result;
+using base::Status;
+
 using testing::A;
 using testing::HistoryBuilder;
 using testing::I;

@@ -9,6 +9,9 @@
 namespace faultline::checker {
 namespace {
 
+using base::Result;
+using base::Status;
+
 Value Parse(std::string_view text) {
   Result<Value> r = ParseJson(text);
   EXPECT_TRUE(r.ok()) << text << ": " << r.status().message();

@@ -137,7 +137,7 @@ TEST_F(NodeProcessTest, KillAllNodesReachesEveryLiveChild) {
 
 TEST_F(NodeProcessTest, MissingBinaryIsAOneLineError) {
   NodeProcess p("n1", {"no-such-binary-faultline"}, dir_.string());
-  const checker::Status s = p.Start();
+  const base::Status s = p.Start();
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.message().find('\n'), std::string::npos);
   NodeProcess q("n1", {"/nonexistent/raftkv"}, dir_.string());

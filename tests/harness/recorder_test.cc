@@ -25,7 +25,7 @@ std::string TempPath(const char* name) {
 checker::History Load(const std::string& path) {
   checker::io::LoadOptions o;
   o.format = checker::io::Format::kJsonl;
-  checker::Result<checker::History> h = checker::io::LoadHistoryFile(path, o);
+  base::Result<checker::History> h = checker::io::LoadHistoryFile(path, o);
   EXPECT_TRUE(h.ok()) << h.status().message();
   return h.ok() ? *h : checker::History{};
 }
@@ -94,6 +94,18 @@ TEST(RecorderTest, ConcurrentWritersNeverInterleaveLines) {
 
 TEST(RecorderTest, UnwritablePathIsAnError) {
   EXPECT_FALSE(HistoryRecorder::Open("/nonexistent-dir/history.jsonl").ok());
+}
+
+// The nemesis describes its events as plain data; the harness writes DESIGN section 2's values.
+TEST(RecorderTest, NemesisEventValuesFollowTheDesignDialect) {
+  nemesis::NemesisEvent partition{"start-partition",
+                                  nemesis::Grudge{{"n1", {"n4", "n5"}}, {"n2", {}}, {"n4", {"n1"}}},
+                                  std::nullopt};
+  EXPECT_EQ(NemesisEventValue(partition).ToJson(), R"({"n1":["n4","n5"],"n4":["n1"]})");
+  nemesis::NemesisEvent heal{"stop-partition", std::nullopt, std::nullopt};
+  EXPECT_EQ(NemesisEventValue(heal).ToJson(), "null");
+  nemesis::NemesisEvent kill{"start-kill", std::nullopt, std::vector<std::string>{"n2", "n3"}};
+  EXPECT_EQ(NemesisEventValue(kill).ToJson(), R"(["n2","n3"])");
 }
 
 }  // namespace

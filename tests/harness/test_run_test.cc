@@ -218,10 +218,11 @@ TEST_F(TestRun, BringYourOwnBinaryThroughANodeCommandTemplate) {
 
 TEST_F(TestRun, NoFsyncUnderKillLosesAcknowledgedWrites) {
   // Kills of every node at once lose what sits in the unsynced buffers; the set's final reads
-  // find the acknowledged adds missing. Seed 6's schedule kills all five nodes at 1.5 s and
-  // again at 4.5 s (the nemesis schedule is a function of the seed).
+  // find the acknowledged adds missing. Seed 11's schedule kills all five nodes at 1.5 s and
+  // again at 4.5 s (the nemesis schedule is a function of the seed; base::Rng's since issue 11,
+  // seed 6 under the std::mt19937_64 before).
   const int code = Run({"--workload", "set", "--time-limit", "14", "--nemesis", "kill", "--nemesis-interval", "1.5",
-                        "--seed", "6", "--raft-opt", "unsafe-no-fsync", "--name", "nofsync"},
+                        "--seed", "11", "--raft-opt", "unsafe-no-fsync", "--name", "nofsync"},
                        std::chrono::seconds(150));
   EXPECT_EQ(code, 1) << Output();
   EXPECT_THAT(Output(), HasSubstr("INVALID"));

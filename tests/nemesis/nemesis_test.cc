@@ -9,7 +9,7 @@
 namespace faultline::nemesis {
 namespace {
 
-using checker::Status;
+using base::Status;
 
 class FakeNodes : public NodeControl {
  public:
@@ -49,7 +49,7 @@ class FakeNet : public NetBackend {
  public:
   const char* name() const override { return "fake"; }
   Status Setup(const std::vector<std::string>&) override { return Status::Ok(); }
-  const std::vector<NetNode>& nodes() const override { return nodes_; }
+  const std::vector<base::NodeAddress>& nodes() const override { return nodes_; }
   std::string PeerAddress(const std::string&, const std::string&) const override { return ""; }
   std::vector<std::string> CommandPrefix(const std::string&) const override { return {}; }
   Status Cut(const Grudge& g) override {
@@ -63,7 +63,7 @@ class FakeNet : public NetBackend {
     return Status::Ok();
   }
   void Teardown() override {}
-  std::vector<NetNode> nodes_;
+  std::vector<base::NodeAddress> nodes_;
   Grudge cut;
   std::vector<std::string>* log = nullptr;
 };
@@ -144,7 +144,8 @@ TEST(NemesisTest, SameSeedSameSchedule) {
   ASSERT_EQ(a.events.size(), b.events.size());
   for (size_t i = 0; i < a.events.size(); ++i) {
     EXPECT_EQ(a.events[i].f, b.events[i].f);
-    EXPECT_EQ(a.events[i].value, b.events[i].value);
+    EXPECT_EQ(a.events[i].grudge, b.events[i].grudge);
+    EXPECT_EQ(a.events[i].nodes, b.events[i].nodes);
   }
 }
 
@@ -154,10 +155,10 @@ TEST(NemesisTest, TargetsAreOneMinorityMajorityAllOrTheLeader) {
   bool leader_only = false;
   for (int i = 0; i < 100; ++i) {
     ASSERT_TRUE(rig.nemesis->StartNext().ok());
-    const checker::Value& v = rig.events.back().value;
-    ASSERT_TRUE(v.is_array());
-    sizes.insert(v.as_array().size());
-    leader_only |= v.as_array().size() == 1 && v.as_array()[0].as_string() == "n3";
+    ASSERT_TRUE(rig.events.back().nodes.has_value());
+    const std::vector<std::string>& v = *rig.events.back().nodes;
+    sizes.insert(v.size());
+    leader_only |= v.size() == 1 && v[0] == "n3";
     ASSERT_TRUE(rig.nemesis->StopCurrent().ok());
   }
   EXPECT_EQ(sizes, (std::set<size_t>{1, 2, 3, 5}));  // one/leader, minority, majority, all of 5

@@ -182,7 +182,7 @@ struct Cluster {
     return pid;
   }
   // Whether node `from` reaches node `to`'s client port.
-  bool Reaches(const std::string& from, const NetNode& to) {
+  bool Reaches(const std::string& from, const base::NodeAddress& to) {
     const pid_t pid = SpawnHelper(net.CommandPrefix(from),
                                   "dial:" + to.host + ":" + std::to_string(to.client_port));
     return pid > 0 && WaitExit(pid) == 0;
@@ -210,7 +210,7 @@ TEST(NetnsBackend, cutBlocksNodeToNodeButNotControllerAndHealRestores) {
     ASSERT_TRUE(s.ok()) << s.message();
     const auto& nodes = c.net.nodes();
     ASSERT_EQ(nodes.size(), 3u);
-    for (const NetNode& n : nodes) {
+    for (const base::NodeAddress& n : nodes) {
       EXPECT_EQ(n.host.rfind("198.1", 0), 0u) << n.host;
       EXPECT_EQ(n.client_port, NetnsBackend::kClientPort);
     }
@@ -227,7 +227,7 @@ TEST(NetnsBackend, cutBlocksNodeToNodeButNotControllerAndHealRestores) {
     }
     // Controller -> every node, and the pid `ip netns exec` started is the listener's own.
     for (int i = 0; i < 3; ++i) {
-      const NetNode& n = nodes[static_cast<size_t>(i)];
+      const base::NodeAddress& n = nodes[static_cast<size_t>(i)];
       EXPECT_EQ(AwaitGreeting(n.host, n.client_port, 5000), "pid " + std::to_string(pids[i]))
           << "ip netns exec must exec in place";
     }
@@ -240,7 +240,7 @@ TEST(NetnsBackend, cutBlocksNodeToNodeButNotControllerAndHealRestores) {
     EXPECT_FALSE(c.Reaches("n2", nodes[0]));
     EXPECT_TRUE(c.Reaches("n1", nodes[2]));
     EXPECT_TRUE(c.Reaches("n3", nodes[1]));
-    for (const NetNode& n : nodes) {
+    for (const base::NodeAddress& n : nodes) {
       EXPECT_FALSE(Greeting(n.host, n.client_port, kDialTimeoutMs).empty())
           << "controller traffic never passes a cut: " << n.id;
     }

@@ -156,7 +156,7 @@ class ProxyTest : public ::testing::Test {
 TEST_F(ProxyTest, setup_laysOutDistinctLoopbackPorts) {
   std::set<int> ports;
   ASSERT_EQ(proxy_.nodes().size(), 3u);
-  for (const NetNode& n : proxy_.nodes()) {
+  for (const base::NodeAddress& n : proxy_.nodes()) {
     EXPECT_EQ(n.host, "127.0.0.1");
     EXPECT_TRUE(ports.insert(n.client_port).second);
     EXPECT_TRUE(ports.insert(n.peer_port).second);

@@ -32,8 +32,8 @@ TEST_F(StoreTest, TimestampHasTheDocumentedShape) {
 
 TEST_F(StoreTest, RunsInTheSameMillisecondGetDifferentFolders) {
   const auto now = std::chrono::system_clock::now();
-  checker::Result<std::string> a = CreateRunDir(base_.string(), "raft-register", now);
-  checker::Result<std::string> b = CreateRunDir(base_.string(), "raft-register", now);
+  base::Result<std::string> a = CreateRunDir(base_.string(), "raft-register", now);
+  base::Result<std::string> b = CreateRunDir(base_.string(), "raft-register", now);
   ASSERT_TRUE(a.ok()) << a.status().message();
   ASSERT_TRUE(b.ok()) << b.status().message();
   EXPECT_NE(*a, *b);

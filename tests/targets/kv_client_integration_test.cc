@@ -168,8 +168,8 @@ class DyingServer {
   std::atomic<bool> reconnected_{false};
 };
 
-NodeAddress Local(const std::string& id, uint16_t client_port) {
-  return NodeAddress{id, "127.0.0.1", client_port, 0};
+base::NodeAddress Local(const std::string& id, uint16_t client_port) {
+  return base::NodeAddress{id, "127.0.0.1", client_port, 0};
 }
 
 ClientOptions Options(milliseconds timeout, milliseconds connect_timeout = milliseconds(500)) {
@@ -188,7 +188,7 @@ class RaftkvNode {
             ("kv_client_integration_" + std::to_string(::getpid()));
     std::filesystem::remove_all(root_);
     std::filesystem::create_directories(root_);
-    address_ = NodeAddress{"n1", "127.0.0.1", FreePort(), FreePort()};
+    address_ = base::NodeAddress{"n1", "127.0.0.1", FreePort(), FreePort()};
   }
   ~RaftkvNode() {
     Kill();
@@ -196,7 +196,7 @@ class RaftkvNode {
     std::filesystem::remove_all(root_, ec);
   }
 
-  const NodeAddress& address() const { return address_; }
+  const base::NodeAddress& address() const { return address_; }
 
   // Starts raftkv with the argv the raft target builds (so that is exercised too).
   void Start() {
@@ -240,7 +240,7 @@ class RaftkvNode {
 
  private:
   std::filesystem::path root_;
-  NodeAddress address_;
+  base::NodeAddress address_;
   pid_t pid_ = -1;
 };
 

@@ -13,7 +13,7 @@ using testing::FakeClient;
 using testing::FakeStore;
 
 std::unique_ptr<Workload> Make(const std::string& name, WorkloadOptions o = {}) {
-  checker::Result<std::unique_ptr<Workload>> r = MakeWorkload(name, o);
+  base::Result<std::unique_ptr<Workload>> r = MakeWorkload(name, o);
   EXPECT_TRUE(r.ok()) << r.status().message();
   return r.ok() ? std::move(*r) : nullptr;
 }
@@ -89,17 +89,6 @@ TEST(Workload, workerStreamIndependentOfInterleaving) {
   auto b = Make("register", o);
   for (int i = 0; i < 50; ++i) a->Next(0);
   for (int i = 0; i < 50; ++i) EXPECT_EQ(Text(a->Next(1)), Text(b->Next(1)));
-}
-
-TEST(Rng, seededAndSpread) {
-  Rng a(1, 0), b(1, 0), c(1, 1), d(2, 0);
-  const uint64_t first = a.Next();
-  EXPECT_EQ(first, b.Next());
-  EXPECT_NE(first, c.Next());
-  EXPECT_NE(first, d.Next());
-  int counts[5] = {};
-  for (int i = 0; i < 5000; ++i) ++counts[a.Uniform(5)];
-  for (int n : counts) EXPECT_GT(n, 800);
 }
 
 TEST(KeySchedule, groupsShareKeysAndRotate) {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "targets/raft/core/check.h"
+#include "base/check.h"
 
 namespace faultline::raft {
 
@@ -24,7 +24,7 @@ std::optional<uint64_t> RaftLog::TermAt(uint64_t index) const {
 }
 
 const Entry& RaftLog::At(uint64_t index) const {
-  FAULTLINE_RAFT_CHECK(index >= offset_ && index <= last_index(),
+  FAULTLINE_CHECK(index >= offset_ && index <= last_index(),
                        "entry " + std::to_string(index) + " outside [" + std::to_string(offset_) +
                            ", " + std::to_string(last_index()) + "]");
   return entries_[index - offset_];
@@ -34,7 +34,7 @@ std::vector<Entry> RaftLog::Slice(uint64_t lo, uint64_t hi, uint64_t max_count,
                                   uint64_t max_bytes) const {
   std::vector<Entry> out;
   if (lo > hi) return out;
-  FAULTLINE_RAFT_CHECK(lo >= offset_ && hi <= last_index(), "slice outside the log");
+  FAULTLINE_CHECK(lo >= offset_ && hi <= last_index(), "slice outside the log");
   uint64_t bytes = 0;
   for (uint64_t i = lo; i <= hi && out.size() < max_count; ++i) {
     const Entry& e = entries_[i - offset_];
@@ -56,22 +56,22 @@ std::pair<uint64_t, uint64_t> RaftLog::FindConflictByTerm(uint64_t index, uint64
 }
 
 void RaftLog::TruncateAndAppend(std::vector<Entry> entries) {
-  FAULTLINE_RAFT_CHECK(!entries.empty(), "nothing to append");
+  FAULTLINE_CHECK(!entries.empty(), "nothing to append");
   const uint64_t from = entries.front().index;
-  FAULTLINE_RAFT_CHECK(from >= offset_ && from <= last_index() + 1,
+  FAULTLINE_CHECK(from >= offset_ && from <= last_index() + 1,
                        "append at " + std::to_string(from) + " outside [" +
                            std::to_string(offset_) + ", " + std::to_string(last_index() + 1) + "]");
   entries_.resize(from - offset_);
   // A truncated suffix must be rewritten to disk: everything from `from` on is unstable again.
   stable_index_ = std::min(stable_index_, from - 1);
   for (Entry& e : entries) {
-    FAULTLINE_RAFT_CHECK(e.index == last_index() + 1, "entries not contiguous");
+    FAULTLINE_CHECK(e.index == last_index() + 1, "entries not contiguous");
     entries_.push_back(std::move(e));
   }
 }
 
 void RaftLog::Append(Entry entry) {
-  FAULTLINE_RAFT_CHECK(entry.index == last_index() + 1, "append must extend the log");
+  FAULTLINE_CHECK(entry.index == last_index() + 1, "append must extend the log");
   entries_.push_back(std::move(entry));
 }
 
@@ -83,9 +83,9 @@ void RaftLog::Restore(Snapshot snapshot) {
 }
 
 void RaftLog::Compact(Snapshot snapshot, uint64_t compact_to) {
-  FAULTLINE_RAFT_CHECK(snapshot.index > snapshot_.index && compact_to <= snapshot.index,
+  FAULTLINE_CHECK(snapshot.index > snapshot_.index && compact_to <= snapshot.index,
                        "compaction must move forward");
-  FAULTLINE_RAFT_CHECK(TermAt(snapshot.index) == snapshot.term, "snapshot term mismatch");
+  FAULTLINE_CHECK(TermAt(snapshot.index) == snapshot.term, "snapshot term mismatch");
   compact_to = std::max(compact_to, offset_ - 1);
   entries_.erase(entries_.begin(),
                  entries_.begin() + static_cast<std::ptrdiff_t>(compact_to + 1 - offset_));

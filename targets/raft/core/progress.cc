@@ -2,13 +2,13 @@
 
 #include <algorithm>
 
-#include "targets/raft/core/check.h"
+#include "base/check.h"
 
 namespace faultline::raft {
 
 void Inflights::Add(uint64_t last_index) {
-  FAULTLINE_RAFT_CHECK(!Full(), "inflight window overflow");
-  FAULTLINE_RAFT_CHECK(in_flight_.empty() || last_index > in_flight_.back(),
+  FAULTLINE_CHECK(!Full(), "inflight window overflow");
+  FAULTLINE_CHECK(in_flight_.empty() || last_index > in_flight_.back(),
                        "inflight indexes must increase");
   in_flight_.push_back(last_index);
 }

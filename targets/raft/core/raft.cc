@@ -6,7 +6,7 @@
 #include <set>
 #include <utility>
 
-#include "targets/raft/core/check.h"
+#include "base/check.h"
 
 namespace faultline::raft {
 namespace {
@@ -84,9 +84,9 @@ std::string Raft::Validate(const Config& config, const StorageView& storage) {
 }
 
 Raft::Raft(const Config& config, const StorageView& storage)
-    : config_(config), rng_(MixSeed(config.seed, config.id)), log_(storage) {
+    : config_(config), rng_(base::MixSeed(config.seed, config.id)), log_(storage) {
   const std::string problem = Validate(config, storage);
-  FAULTLINE_RAFT_CHECK(problem.empty(), problem);
+  FAULTLINE_CHECK(problem.empty(), problem);
   term_ = storage.hard_state.term;
   voted_for_ = storage.hard_state.voted_for;
   // Every entry in the snapshot is committed even if the persisted commit index lags (it is
@@ -293,7 +293,7 @@ bool Raft::QuorumActive() {
 
 void Raft::Step(const Message& m) {
   if (!fatal_error_.empty()) return;
-  FAULTLINE_RAFT_CHECK(m.to == config_.id, "message for " + std::to_string(m.to) +
+  FAULTLINE_CHECK(m.to == config_.id, "message for " + std::to_string(m.to) +
                                                " delivered to " + std::to_string(config_.id));
   if (m.from == config_.id || !IsVoter(m.from)) return;  // not a member: ignore
 
@@ -671,7 +671,7 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
 }
 
 void Raft::DiscardDivergedState() {
-  FAULTLINE_RAFT_CHECK(config_.tolerate_lost_writes, "discarding state needs lost writes");
+  FAULTLINE_CHECK(config_.tolerate_lost_writes, "discarding state needs lost writes");
   log_.Restore(Snapshot{});
   commit_index_ = 0;
   applied_index_ = 0;
@@ -717,7 +717,7 @@ bool Raft::SendAppend(NodeId to, bool send_if_empty) {
 
 void Raft::SendSnapshot(NodeId to, Progress& pr) {
   const Snapshot& s = log_.snapshot();
-  FAULTLINE_RAFT_CHECK(!s.empty(), "log compacted without a snapshot");
+  FAULTLINE_CHECK(!s.empty(), "log compacted without a snapshot");
   Message m;
   m.type = MessageType::kInstallSnapshot;
   m.to = to;
@@ -787,7 +787,7 @@ bool Raft::MaybeCommit() {
 
 void Raft::CommitTo(uint64_t index) {
   if (index <= commit_index_) return;
-  FAULTLINE_RAFT_CHECK(index <= log_.last_index(), "commit beyond the log");
+  FAULTLINE_CHECK(index <= log_.last_index(), "commit beyond the log");
   commit_index_ = index;
 }
 
@@ -867,13 +867,13 @@ void Raft::AdvanceReads() {
 
 void Raft::Compact(uint64_t index, std::shared_ptr<const std::string> data,
                    uint64_t retain_entries) {
-  FAULTLINE_RAFT_CHECK(!ready_in_flight_, "Compact between GetReady and Advance");
+  FAULTLINE_CHECK(!ready_in_flight_, "Compact between GetReady and Advance");
   if (index <= log_.snapshot().index) return;
-  FAULTLINE_RAFT_CHECK(index <= applied_index_,
+  FAULTLINE_CHECK(index <= applied_index_,
                        "snapshot of an unapplied index " + std::to_string(index));
-  FAULTLINE_RAFT_CHECK(data != nullptr, "snapshot without data");
+  FAULTLINE_CHECK(data != nullptr, "snapshot without data");
   const std::optional<uint64_t> term = log_.TermAt(index);
-  FAULTLINE_RAFT_CHECK(term.has_value(), "snapshot index not in the log");
+  FAULTLINE_CHECK(term.has_value(), "snapshot index not in the log");
   Snapshot s;
   s.index = index;
   s.term = *term;
@@ -894,7 +894,7 @@ bool Raft::HasReady() const {
 }
 
 Ready Raft::GetReady() {
-  FAULTLINE_RAFT_CHECK(!ready_in_flight_, "GetReady called twice without Advance");
+  FAULTLINE_CHECK(!ready_in_flight_, "GetReady called twice without Advance");
   FlushLeader();
   Ready rd;
   const SoftState ss{role_, leader_};
@@ -934,7 +934,7 @@ Ready Raft::GetReady() {
 }
 
 void Raft::Advance() {
-  FAULTLINE_RAFT_CHECK(ready_in_flight_, "Advance without GetReady");
+  FAULTLINE_CHECK(ready_in_flight_, "Advance without GetReady");
   ready_in_flight_ = false;
   pending_snapshot_.reset();
   pending_reset_ = false;

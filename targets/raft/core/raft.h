@@ -32,7 +32,7 @@
 
 #include "targets/raft/core/log.h"
 #include "targets/raft/core/progress.h"
-#include "targets/raft/core/rand.h"
+#include "base/rand.h"
 #include "targets/raft/core/types.h"
 
 namespace faultline::raft {
@@ -210,7 +210,7 @@ class Raft {
   void AppendNoop();
 
   Config config_;
-  Rng rng_;
+  base::Rng rng_;
   RaftLog log_;
 
   uint64_t term_ = 0;

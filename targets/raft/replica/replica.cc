@@ -74,7 +74,7 @@ const char* ReplyCodeName(ReplyCode code) {
 Replica::Replica(const Options& options, Clock* clock, SendFn send, Observer* observer)
     : options_(options), clock_(clock), send_(std::move(send)), observer_(observer) {}
 
-storage::Result<std::unique_ptr<Replica>> Replica::Open(const Options& options, storage::Env* env,
+base::Result<std::unique_ptr<Replica>> Replica::Open(const Options& options, storage::Env* env,
                                                         Clock* clock, SendFn send,
                                                         Observer* observer) {
   std::unique_ptr<Replica> r(new Replica(options, clock, std::move(send), observer));
@@ -82,7 +82,7 @@ storage::Result<std::unique_ptr<Replica>> Replica::Open(const Options& options, 
   so.buffered = options.unsafe_no_fsync;
   auto opened = storage::DiskStorage::Open(env, options.data_dir, so);
   if (!opened.ok()) {
-    return storage::Status::IoError("cannot open data dir " + options.data_dir + ": " +
+    return base::Status::IoError("cannot open data dir " + options.data_dir + ": " +
                                     opened.status().ToString());
   }
   r->storage_ = std::move(opened).value();
@@ -101,10 +101,10 @@ storage::Result<std::unique_ptr<Replica>> Replica::Open(const Options& options, 
   // over its fail-stop guards (see Config::tolerate_lost_writes).
   config.tolerate_lost_writes = options.unsafe_no_fsync;
   if (std::string why = Raft::Validate(config, view); !why.empty()) {
-    return storage::Status::InvalidArgument("cannot start Raft: " + why);
+    return base::Status::InvalidArgument("cannot start Raft: " + why);
   }
   if (!view.snapshot.empty() && !r->kv_.Restore(*view.snapshot.data)) {
-    return storage::Status::Corruption("the recovered snapshot is not a state machine snapshot");
+    return base::Status::Corruption("the recovered snapshot is not a state machine snapshot");
   }
   r->raft_ = std::make_unique<Raft>(config, view);
   r->persisted_term_ = view.hard_state.term;
@@ -207,17 +207,17 @@ void Replica::HandleOneReady(Ready rd) {
   // 0. Only with --unsafe-no-fsync: our committed state diverged from the leader's log (lost
   //    writes); start over from an empty log and the initial state machine.
   if (rd.reset) {
-    if (storage::Status s = storage_->Reset(); !s.ok()) return SetFatal("reset: " + s.ToString());
+    if (base::Status s = storage_->Reset(); !s.ok()) return SetFatal("reset: " + s.ToString());
     kv_ = kv::StateMachine();
   }
   // 1. Persist (synced when must_sync) before anything that depends on it leaves the node.
   if (rd.snapshot) {
-    if (storage::Status s = storage_->SaveSnapshot(*rd.snapshot, rd.snapshot->index + 1); !s.ok()) {
+    if (base::Status s = storage_->SaveSnapshot(*rd.snapshot, rd.snapshot->index + 1); !s.ok()) {
       return SetFatal("save snapshot: " + s.ToString());
     }
   }
   if (rd.hard_state || !rd.entries.empty()) {
-    if (storage::Status s = storage_->Save(rd.hard_state, rd.entries, rd.must_sync); !s.ok()) {
+    if (base::Status s = storage_->Save(rd.hard_state, rd.entries, rd.must_sync); !s.ok()) {
       return SetFatal("save: " + s.ToString());
     }
     if (rd.hard_state) {
@@ -309,7 +309,7 @@ void Replica::MaybeSnapshot() {
   raft_->Compact(applied, data, options_.snapshot_retain);
   const uint64_t retain_from =
       applied > options_.snapshot_retain ? applied - options_.snapshot_retain + 1 : 1;
-  if (storage::Status s = storage_->SaveSnapshot(raft_->log().snapshot(), retain_from); !s.ok()) {
+  if (base::Status s = storage_->SaveSnapshot(raft_->log().snapshot(), retain_from); !s.ok()) {
     return SetFatal("save snapshot: " + s.ToString());
   }
   ++stats_.snapshots_taken;
@@ -329,14 +329,14 @@ void Replica::ExpireWrites(uint64_t now_ms) {
 
 void Replica::Flush() {
   if (stopped()) return;
-  if (storage::Status s = storage_->Flush(); !s.ok()) SetFatal("flush: " + s.ToString());
+  if (base::Status s = storage_->Flush(); !s.ok()) SetFatal("flush: " + s.ToString());
 }
 
 void Replica::Shutdown() {
   if (shut_down_) return;
   if (fatal_.empty()) {
     // What was proposed has an unknown fate; flushing keeps what a clean stop can keep.
-    if (storage::Status s = storage_->Flush(); !s.ok()) fatal_ = "flush at stop: " + s.ToString();
+    if (base::Status s = storage_->Flush(); !s.ok()) fatal_ = "flush at stop: " + s.ToString();
   }
   shut_down_ = true;
   auto writes = std::move(writes_);

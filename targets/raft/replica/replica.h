@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "targets/raft/core/raft.h"
 #include "targets/raft/core/types.h"
 #include "targets/raft/kv/command.h"
@@ -149,7 +150,7 @@ class Replica {
 
   // Opens (recovers) the storage in options.data_dir through `env` and builds the core.
   // `env`, `clock` and `observer` (may be null) must outlive the replica.
-  static storage::Result<std::unique_ptr<Replica>> Open(const Options& options, storage::Env* env,
+  static base::Result<std::unique_ptr<Replica>> Open(const Options& options, storage::Env* env,
                                                         Clock* clock, SendFn send,
                                                         Observer* observer = nullptr);
 

@@ -3,8 +3,11 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <optional>
 #include <set>
 #include <string_view>
+
+#include "targets/raft/core/unsafe_switches.h"
 
 namespace faultline::raft::server {
 namespace {
@@ -51,9 +54,20 @@ std::string NodeName(NodeId id) { return "n" + std::to_string(id); }
 
 namespace {
 
+// The ServerOptions field behind one of raftkv's unsafe switches (the table is in core).
+bool* UnsafeField(ServerOptions* o, UnsafeSwitch s) {
+  switch (s) {
+    case UnsafeSwitch::kStaleReads:
+      return &o->unsafe_stale_reads;
+    case UnsafeSwitch::kNoFsync:
+      return &o->unsafe_no_fsync;
+    case UnsafeSwitch::kCommitOldTerms:
+      return &o->unsafe_commit_old_terms;
+  }
+  return nullptr;
+}
+
 bool ParseFlagsRaw(const std::vector<std::string>& args, ServerOptions* o, std::string* error) {
-  static const std::set<std::string> kBool = {"--unsafe-stale-reads", "--unsafe-no-fsync",
-                                              "--unsafe-commit-old-terms"};
   std::set<std::string> seen;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
@@ -64,14 +78,14 @@ bool ParseFlagsRaw(const std::vector<std::string>& args, ServerOptions* o, std::
       flag = flag.substr(0, eq);
       has_value = true;
     }
-    if (kBool.count(flag) != 0) {
+    if (const std::optional<UnsafeSwitch> unsafe =
+            flag.rfind("--", 0) == 0 ? FindUnsafeSwitch(std::string_view(flag).substr(2))
+                                     : std::nullopt) {
       if (has_value) {
         *error = flag + " takes no value";
         return false;
       }
-      if (flag == "--unsafe-stale-reads") o->unsafe_stale_reads = true;
-      if (flag == "--unsafe-no-fsync") o->unsafe_no_fsync = true;
-      if (flag == "--unsafe-commit-old-terms") o->unsafe_commit_old_terms = true;
+      *UnsafeField(o, *unsafe) = true;
       continue;
     }
     if (!has_value) {

@@ -36,7 +36,8 @@ struct ServerOptions {
   int election_timeout_ms = 400;
   int heartbeat_ms = 40;  // also the length of one Raft tick
   uint64_t snapshot_threshold = 10000;
-  // Deliberate bugs for validating the harness (issue 3); all off by default.
+  // Deliberate bugs for validating the harness (issue 3; targets/raft/core/unsafe_switches.h
+  // lists them); all off by default.
   bool unsafe_stale_reads = false;
   bool unsafe_no_fsync = false;
   bool unsafe_commit_old_terms = false;

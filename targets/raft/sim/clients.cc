@@ -4,7 +4,7 @@
 #include <string>
 #include <utility>
 
-#include "targets/raft/core/check.h"
+#include "base/check.h"
 #include "targets/raft/kv/command.h"
 #include "targets/raft/sim/simulation.h"
 

@@ -2,7 +2,7 @@
 #include <string>
 #include <utility>
 
-#include "targets/raft/core/check.h"
+#include "base/check.h"
 #include "targets/raft/kv/command.h"
 #include "targets/raft/sim/simulation.h"
 
@@ -47,7 +47,7 @@ void Simulation::Partition(const std::vector<std::vector<int>>& groups, const st
 }
 
 void Simulation::InvokeScripted(int target, int key, int64_t value) {
-  FAULTLINE_RAFT_CHECK(!clients_[0].busy, "scripted client busy");
+  FAULTLINE_CHECK(!clients_[0].busy, "scripted client busy");
   Invoke(0, F::kWrite, key, Value::Int(value), false);
   replica::ClientRequest req;
   req.kind = replica::ClientRequest::Kind::kCommand;

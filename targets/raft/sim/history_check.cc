@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "base/status.h"
 #include "checker/fencing_checker.h"
 #include "targets/raft/sim/simulation.h"
 
@@ -36,7 +37,7 @@ void Simulation::CheckHistory() {
   std::string unknown;
   co.model = "cas-register";
   co.initial = Value::Null();
-  checker::Result<checker::CheckResult> registers =
+  base::Result<checker::CheckResult> registers =
       checker::CheckHistory(Select(result_.history, "k"), co);
   if (!registers.ok()) return Fail("checker-error", registers.status().message());
   result_.check = std::move(registers.value());
@@ -47,7 +48,7 @@ void Simulation::CheckHistory() {
 
   const checker::History lock = Select(result_.history, "lr");
   if (!lock.events.empty()) {
-    checker::Result<checker::FencingCheckResult> fencing = checker::CheckFencing(lock);
+    base::Result<checker::FencingCheckResult> fencing = checker::CheckFencing(lock);
     if (!fencing.ok()) return Fail("checker-error", "fencing: " + fencing.status().message());
     result_.fencing = std::move(fencing.value());
     if (result_.fencing->verdict == checker::Verdict::kInvalid) {
@@ -55,7 +56,7 @@ void Simulation::CheckHistory() {
     }
     co.model = "fencing-lock";
     co.initial.reset();
-    checker::Result<checker::CheckResult> acquires = checker::CheckHistory(Select(lock, "l"), co);
+    base::Result<checker::CheckResult> acquires = checker::CheckHistory(Select(lock, "l"), co);
     if (!acquires.ok()) return Fail("checker-error", "lock: " + acquires.status().message());
     result_.lock_check = std::move(acquires.value());
     if (result_.lock_check->verdict == checker::Verdict::kInvalid) {

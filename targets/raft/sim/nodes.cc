@@ -13,7 +13,7 @@ replica::Options Simulation::ReplicaOptions(const SimNode& n) const {
   o.election_tick = faults_.election_tick;
   o.heartbeat_tick = faults_.heartbeat_tick;
   // Each incarnation draws its own election timeouts, all from the run's seed.
-  o.seed = MixSeed(options_.seed, n.id * 1000003 + n.incarnation);
+  o.seed = base::MixSeed(options_.seed, n.id * 1000003 + n.incarnation);
   o.max_entries_per_msg = faults_.max_entries_per_msg;
   o.max_inflight_msgs = faults_.max_inflight_msgs;
   o.snapshot_threshold = faults_.snapshot_every;

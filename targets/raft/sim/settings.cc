@@ -2,8 +2,9 @@
 #include <initializer_list>
 #include <string>
 
-#include "targets/raft/core/check.h"
-#include "targets/raft/core/rand.h"
+#include "base/check.h"
+#include "base/rand.h"
+#include "targets/raft/core/unsafe_switches.h"
 #include "targets/raft/sim/simulation.h"
 
 namespace faultline::raft::sim {
@@ -22,7 +23,7 @@ const char* SimOutcomeName(SimOutcome outcome) {
 
 FaultSettings DrawFaultSettings(const SimOptions& options) {
   // A generator of its own: the settings do not depend on how the run consumes randomness.
-  Rng rng(MixSeed(options.seed, 0xfa017));
+  base::Rng rng(base::MixSeed(options.seed, 0xfa017));
   FaultSettings f;
   auto pick = [&rng](std::initializer_list<uint64_t> choices) {
     return *(choices.begin() + rng.Uniform(choices.size()));
@@ -97,11 +98,11 @@ std::string FaultSettings::Describe() const {
 }
 
 SimResult RunSim(const SimOptions& options) {
-  FAULTLINE_RAFT_CHECK(options.nodes >= 1 && options.nodes <= 9, "nodes must be 1..9");
-  FAULTLINE_RAFT_CHECK(
+  FAULTLINE_CHECK(options.nodes >= 1 && options.nodes <= 9, "nodes must be 1..9");
+  FAULTLINE_CHECK(
       options.clients >= 1 && options.keys >= 1 && options.ops >= 0 && options.lock_clients >= 0,
       "clients and keys must be positive");
-  FAULTLINE_RAFT_CHECK(
+  FAULTLINE_CHECK(
       options.scenario.empty() || (options.scenario == "figure8" && options.nodes == 5),
       "unknown scenario (\"figure8\" needs 5 nodes): " + options.scenario);
   Simulation sim(options);
@@ -112,9 +113,10 @@ std::string ReproduceLine(const SimOptions& o) {
   std::string line = "faultline sim --seed " + std::to_string(o.seed) + " --nodes " +
                      std::to_string(o.nodes) + " --ops " + std::to_string(o.ops) + " --clients " +
                      std::to_string(o.clients) + " --keys " + std::to_string(o.keys);
-  if (o.unsafe_stale_reads) line += " --raft-opt unsafe-stale-reads";
-  if (o.unsafe_no_fsync) line += " --raft-opt unsafe-no-fsync";
-  if (o.unsafe_commit_old_terms) line += " --raft-opt unsafe-commit-old-terms";
+  const std::string raft_opt = " --raft-opt ";
+  if (o.unsafe_stale_reads) line += raft_opt + std::string(UnsafeSwitchName(UnsafeSwitch::kStaleReads));
+  if (o.unsafe_no_fsync) line += raft_opt + std::string(UnsafeSwitchName(UnsafeSwitch::kNoFsync));
+  if (o.unsafe_commit_old_terms) line += raft_opt + std::string(UnsafeSwitchName(UnsafeSwitch::kCommitOldTerms));
   if (!o.faults) line += " --no-faults";
   if (!o.check_invariants) line += " --no-invariants";
   if (!o.scenario.empty()) line += " --scenario " + o.scenario;

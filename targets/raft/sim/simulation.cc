@@ -5,14 +5,14 @@
 #include <string>
 #include <utility>
 
-#include "targets/raft/core/check.h"
+#include "base/check.h"
 
 namespace faultline::raft::sim {
 
 std::string NodeName(NodeId id) { return "n" + std::to_string(id); }
 
 Simulation::Simulation(const SimOptions& options)
-    : options_(options), faults_(DrawFaultSettings(options)), rng_(MixSeed(options.seed, 0x5eed)) {
+    : options_(options), faults_(DrawFaultSettings(options)), rng_(base::MixSeed(options.seed, 0x5eed)) {
   result_.seed = options.seed;
   result_.options = options;
   result_.faults = faults_;
@@ -178,7 +178,7 @@ bool Simulation::CheckStep() {
 
 SimResult Simulation::Run() {
   const auto wall_start = std::chrono::steady_clock::now();
-  SetCheckContext("reproduce: " + ReproduceLine(options_));
+  base::SetCheckContext("reproduce: " + ReproduceLine(options_));
   const int n = options_.nodes;
   cut_.assign(static_cast<size_t>(n), std::vector<bool>(static_cast<size_t>(n), false));
   for (int i = 0; i < n; ++i) {
@@ -249,7 +249,7 @@ SimResult Simulation::Run() {
   result_.stats.check_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_run)
           .count();
-  SetCheckContext("");
+  base::SetCheckContext("");
   return std::move(result_);
 }
 

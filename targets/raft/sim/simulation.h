@@ -22,7 +22,7 @@
 
 #include "checker/value.h"
 #include "targets/raft/core/invariants.h"
-#include "targets/raft/core/rand.h"
+#include "base/rand.h"
 #include "targets/raft/replica/replica.h"
 #include "targets/raft/sim/event_queue.h"
 #include "targets/raft/sim/node.h"
@@ -176,7 +176,7 @@ class Simulation {
 
   SimOptions options_;
   FaultSettings faults_;
-  Rng rng_;
+  base::Rng rng_;
   SimResult result_;
   bool failed_ = false;
 

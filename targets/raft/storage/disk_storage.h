@@ -38,7 +38,7 @@
 
 #include "targets/raft/core/types.h"
 #include "targets/raft/storage/env.h"
-#include "targets/raft/storage/status.h"
+#include "base/status.h"
 
 namespace faultline::raft::storage {
 

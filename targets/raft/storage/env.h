@@ -16,9 +16,13 @@
 #include <string_view>
 #include <vector>
 
-#include "targets/raft/storage/status.h"
+#include "base/status.h"
 
 namespace faultline::raft::storage {
+
+// Storage reports through base's error type (issue 11 merged storage's own copy into it).
+using base::Result;
+using base::Status;
 
 // A file open for sequential writing. Thread safety: none. Closed by its destructor.
 class WritableFile {
