@@ -79,8 +79,8 @@ class DirectNet : public nemesis::NetBackend {
   Status Setup(const std::vector<std::string>& ids) override {
     for (const std::string& id : ids) {
       for (int k = 0; k < 2; ++k) {
-        held_.push_back(testkit::ReservedPort::Reserve());
-        if (held_.back().port() == 0) return Status::IoError("no free port: " + held_.back().error());
+        const testkit::ReservedPort& p = held_.emplace_back(testkit::ReservedPort::Reserve());
+        if (p.port() == 0) return Status::IoError("no free port: " + p.error());
       }
       nodes_.push_back({id, "127.0.0.1", held_[held_.size() - 2].port(), held_.back().port()});
     }

@@ -113,7 +113,8 @@ std::string Base64(const std::string& in) {
 
 // One operation of the mix. p < 50: read; p < 80: write `a`; else compare-and-set `a` -> `b`.
 // Values are the JSON texts raftkv stores; etcd gets the same bytes, base64-encoded.
-HttpResponse DoOp(HttpConnection& conn, Protocol proto, int p, const std::string& key, int a, int b) {
+HttpResponse DoOp(HttpConnection& conn, Protocol proto, int p, const std::string& key, int a,
+                  int b) {
   if (proto == Protocol::kRaftkv) {
     const std::string path = "/kv/" + key;
     if (p < 50) return conn.Request("GET", path);
@@ -227,7 +228,8 @@ int Failover(RaftkvCluster& cluster, int leader, int nodes) {
     HttpConnection conn(old_port, milliseconds(2000));
     uint64_t i = 0;
     while (!stop.load()) {
-      const HttpResponse r = conn.Request("PUT", "/kv/fo", "{\"value\":" + std::to_string(i++) + "}");
+      const HttpResponse r =
+          conn.Request("PUT", "/kv/fo", "{\"value\":" + std::to_string(i++) + "}");
       if (r.status == 200) {
         writes.fetch_add(1);
       } else {
@@ -325,8 +327,9 @@ int RunCluster(int nodes, int seconds, std::vector<PointResult>* points) {
   const auto [term_after, role_after] = term_and_role();
   std::printf("nodes=%d term before load %s, after %s (%s)\n", nodes, term_before.c_str(),
               term_after.c_str(),
-              term_after == term_before && role_after == "leader" ? "no election under load"
-                                                                  : "LEADERSHIP CHANGED under load");
+              term_after == term_before && role_after == "leader"
+                  ? "no election under load"
+                  : "LEADERSHIP CHANGED under load");
   return Failover(cluster, leader, nodes);
 }
 
