@@ -35,7 +35,7 @@ RaftkvCluster::RaftkvCluster(RaftkvClusterOptions options)
   } else {
     root_ = options_.root;
   }
-  (void)Layout();  // an error shows again from Start()
+  laid_out_ = Layout().ok();  // an error shows again from Start()
 }
 
 RaftkvCluster::~RaftkvCluster() {
@@ -113,8 +113,10 @@ Status RaftkvCluster::Start(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   Status last = Status::Ok();
   for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
-    if (attempt > 1 || nodes_.empty()) {
+    if (attempt > 1 || !laid_out_) {
+      laid_out_ = false;
       if (Status s = Layout(); !s.ok()) return s;
+      laid_out_ = true;
     }
     bool address_in_use = false;
     last =

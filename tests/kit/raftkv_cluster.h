@@ -74,6 +74,7 @@ class RaftkvCluster {
   int WaitForLeader(std::chrono::milliseconds timeout,
                     std::chrono::milliseconds poll = std::chrono::milliseconds(50));
 
+  // REQUIRES (these three): Start() succeeded once.
   checker::Status Kill(int i);     // SIGKILL, reaped
   checker::Status Restart(int i);  // on the same ports and data
   // SIGTERM, up to `grace`, then SIGKILL; reaped.
@@ -97,6 +98,7 @@ class RaftkvCluster {
   std::unique_ptr<targets::Target> target_;
   std::string root_;
   bool own_root_ = false;
+  bool laid_out_ = false;  // every node has its ports, folders and NodeProcess
   std::vector<Node> nodes_;
 };
 
