@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -119,9 +120,9 @@ Status RaftkvCluster::Start(std::chrono::milliseconds timeout) {
       laid_out_ = true;
     }
     bool address_in_use = false;
-    last =
-        StartAllOnce(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
-                     &address_in_use);
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    last = StartAllOnce(std::max(left, std::chrono::milliseconds(0)), &address_in_use);
     if (last.ok() || !address_in_use) return last;
     for (Node& n : nodes_) (void)n.process->Kill();
   }
@@ -165,8 +166,13 @@ Status RaftkvCluster::StartAllOnce(std::chrono::milliseconds timeout, bool* addr
     }
     std::this_thread::sleep_for(kPoll);
   }
+  // The folder goes with the cluster, so the message carries what the nodes said.
+  std::string logs;
+  for (int i = 0; i < size(); ++i) {
+    if (const std::string tail = StderrTail(i); !tail.empty()) logs += "; " + id(i) + ": " + tail;
+  }
   return Status::IoError("raftkv cluster not healthy within " + std::to_string(timeout.count()) +
-                         " ms: " + missing + " (logs in " + root_ + ")");
+                         " ms: " + missing + logs);
 }
 
 std::optional<targets::NodeStatus> RaftkvCluster::StatusOf(int i,
