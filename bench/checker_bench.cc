@@ -2,7 +2,7 @@
 //
 //   build/bin/checker_bench [--corpus DIR] [--quick] [--per-file] [--only NAME]
 //
-// 1. The Knossos corpus (../shared/histories/knossos): every file parsed and checked in one
+// 1. The Knossos corpus (tests/data/knossos): every file parsed and checked in one
 //    process, wall time in all and the slowest files (every file with --per-file).
 // 2. Single-core model steps per second on register histories (threads = 1).
 // 3. Synthetic histories: register and cas-register; 1, 100 and 10,000 keys; concurrency 5, 10
@@ -257,7 +257,7 @@ void RunSynthetic(const Spec& spec, int threads) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string corpus = std::string(FAULTLINE_SOURCE_DIR) + "/../shared/histories/knossos";
+  std::string corpus = std::string(FAULTLINE_SOURCE_DIR) + "/tests/data/knossos";
   bool quick = false;
   bool per_file = false;
   std::string only;

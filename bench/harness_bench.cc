@@ -13,11 +13,8 @@
 // Usage: harness_bench [--seconds N] [--only noop|raftkv] [--history-dir DIR] [--quick]
 //   --history-dir puts the recorded arm's history elsewhere than the nodes' data (default: the
 //   same temporary folder, as in a real run folder).
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +35,7 @@
 #include "harness/workers.h"
 #include "nemesis/net.h"
 #include "targets/target.h"
+#include "tests/kit/ports.h"
 #include "workloads/workload.h"
 
 namespace {
@@ -76,8 +74,16 @@ class NoopClient : public targets::Client {
 class DirectNet : public nemesis::NetBackend {
  public:
   const char* name() const override { return "direct"; }
+  // Ports come from the test kit (tests/kit/ports.h) and stay reserved while the benchmark runs:
+  // never one port twice, and nobody else takes them (raftkv binds with SO_REUSEADDR).
   Status Setup(const std::vector<std::string>& ids) override {
-    for (const std::string& id : ids) nodes_.push_back({id, "127.0.0.1", FreePort(), FreePort()});
+    for (const std::string& id : ids) {
+      for (int k = 0; k < 2; ++k) {
+        const testkit::ReservedPort& p = held_.emplace_back(testkit::ReservedPort::Reserve());
+        if (p.port() == 0) return Status::IoError("no free port: " + p.error());
+      }
+      nodes_.push_back({id, "127.0.0.1", held_[held_.size() - 2].port(), held_.back().port()});
+    }
     return Status::Ok();
   }
   const std::vector<base::NodeAddress>& nodes() const override { return nodes_; }
@@ -93,17 +99,7 @@ class DirectNet : public nemesis::NetBackend {
   void Teardown() override {}
 
  private:
-  static int FreePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-  }
+  std::vector<testkit::ReservedPort> held_;
   std::vector<base::NodeAddress> nodes_;
 };
 
@@ -171,7 +167,10 @@ int Raftkv(double seconds, const fs::path& tmp, const fs::path& history_dir) {
   std::printf("== raftkv, 3 nodes, fsync on: recorder on vs off (register workload, A B A B) ==\n");
   harness::RunLog log;
   DirectNet net;
-  (void)net.Setup({"n1", "n2", "n3"});
+  if (Status s = net.Setup({"n1", "n2", "n3"}); !s.ok()) {
+    std::fprintf(stderr, "harness_bench: %s\n", s.message().c_str());
+    return 2;
+  }
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec).parent_path();
   auto target = targets::MakeRaftTarget((self / "raftkv").string(), {});

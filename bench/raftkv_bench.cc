@@ -5,8 +5,10 @@
 // and outcome counts; then it SIGKILLs the leader while one client writes and reports the time
 // from the kill to the next PUT committed (200) through the new leader.
 //
-// Every child is SIGKILLed and reaped on every exit path (normal, error, SIGINT/SIGTERM); only
-// PIDs this program started are signalled. All traffic goes to 127.0.0.1.
+// Nodes run through the test kit (tests/kit/): raftkv clusters are testkit::RaftkvCluster, etcd
+// nodes harness::NodeProcess children on testkit ports. Every child is SIGKILLed (or stopped) and
+// reaped on every exit path (normal, error, SIGINT/SIGTERM); only PIDs this program started are
+// signalled. All traffic goes to 127.0.0.1.
 //
 // With --etcd it also starts 3 real etcd processes (Debian etcd-server, /usr/bin/etcd) on
 // 127.0.0.1 with their own temporary data directories, drives the same client counts against
@@ -16,360 +18,60 @@
 // SIGKILLed if need be, and reaped.
 //
 // Usage: raftkv_bench [--seconds N] [--nodes 3|5] [--quick] [--etcd]
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
+
+#include "checker/value.h"
+#include "harness/node_process.h"
+#include "tests/kit/http.h"
+#include "tests/kit/ports.h"
+#include "tests/kit/raftkv_cluster.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// ---- Child registry: every PID we forked, killed and reaped on every exit path. ----------------
-
-constexpr int kMaxChildren = 16;
-volatile sig_atomic_t g_children[kMaxChildren] = {};
-
-void RegisterChild(pid_t pid) {
-  for (int i = 0; i < kMaxChildren; ++i) {
-    if (g_children[i] == 0) {
-      g_children[i] = pid;
-      return;
-    }
-  }
-  // Should not happen (at most 5 nodes alive); never leave a child unreaped.
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-  throw std::runtime_error("child registry full");
-}
-
-// Kills and reaps one child we started. Async-signal-safe.
-void KillChild(pid_t pid) {
-  if (pid <= 0) return;
-  for (int i = 0; i < kMaxChildren; ++i) {
-    if (g_children[i] == pid) {
-      ::kill(pid, SIGKILL);
-      int status = 0;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      g_children[i] = 0;
-      return;
-    }
-  }
-}
-
-void KillAllChildren() {
-  for (int i = 0; i < kMaxChildren; ++i) {
-    const pid_t pid = static_cast<pid_t>(g_children[i]);
-    if (pid > 0) KillChild(pid);
-  }
-}
-
-// SIGTERM, then up to `grace` for the child to exit, then SIGKILL; always reaped.
-void TerminateChild(pid_t pid, std::chrono::milliseconds grace) {
-  if (pid <= 0) return;
-  for (int i = 0; i < kMaxChildren; ++i) {
-    if (g_children[i] != pid) continue;
-    ::kill(pid, SIGTERM);
-    const auto deadline = Clock::now() + grace;
-    while (Clock::now() < deadline) {
-      const pid_t r = ::waitpid(pid, nullptr, WNOHANG);
-      if (r == pid || (r < 0 && errno != EINTR)) {
-        g_children[i] = 0;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    KillChild(pid);  // SIGKILL and reap
-    return;
-  }
-}
+// Nodes are harness::NodeProcess children (tests/kit/raftkv_cluster.h for raftkv): their own
+// process groups, SIGKILLed and reaped by their owners' destructors, and by KillAllNodes() on a
+// signal. HTTP goes through the test kit's loopback client (tests/kit/http.h).
+using faultline::testkit::Http;
+using faultline::testkit::HttpConnection;
+using faultline::testkit::HttpResponse;
+using faultline::testkit::RaftkvCluster;
+using faultline::testkit::RaftkvClusterOptions;
+using faultline::testkit::ReservedPort;
+using std::chrono::milliseconds;
 
 std::filesystem::path g_root;  // removed at exit
 
-// SIGINT/SIGTERM/SIGHUP are blocked in every thread and taken here: kill and reap the children,
-// remove the data directories, exit.
+// SIGINT/SIGTERM/SIGHUP are blocked in every thread and taken here: kill the nodes (they are
+// reaped by the kernel's init once this process exits), remove the data directories, exit.
 void SignalThread(sigset_t set) {
   int sig = 0;
   if (::sigwait(&set, &sig) != 0) return;
-  KillAllChildren();
+  faultline::harness::KillAllNodes();
   std::error_code ec;
   if (!g_root.empty()) std::filesystem::remove_all(g_root, ec);
   std::fflush(stdout);
   ::_exit(128 + sig);
 }
-
-// ---- A minimal keep-alive HTTP/1.1 client for 127.0.0.1. ---------------------------------------
-
-struct HttpResponse {
-  int status = 0;  // 0: no answer (connection failed, closed or timed out)
-  std::string body;
-};
-
-class HttpConn {
- public:
-  explicit HttpConn(uint16_t port, int timeout_s = 5) : port_(port), timeout_s_(timeout_s) {}
-  ~HttpConn() { Close(); }
-  HttpConn(const HttpConn&) = delete;
-  HttpConn& operator=(const HttpConn&) = delete;
-
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    buf_.clear();
-  }
-
-  HttpResponse Request(const std::string& method, const std::string& path,
-                       const std::string& body = "") {
-    HttpResponse out;
-    if (fd_ < 0 && !Connect()) return out;
-    std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-    if (!body.empty() || method == "PUT" || method == "POST") {
-      req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-             "\r\n";
-    }
-    req += "\r\n" + body;
-    size_t sent = 0;
-    while (sent < req.size()) {
-      const ssize_t n = ::send(fd_, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) {
-        Close();
-        return out;
-      }
-      sent += static_cast<size_t>(n);
-    }
-    // Headers.
-    size_t split;
-    while ((split = buf_.find("\r\n\r\n")) == std::string::npos) {
-      if (!Fill()) return out;
-    }
-    const std::string head = buf_.substr(0, split);
-    buf_.erase(0, split + 4);
-    if (head.rfind("HTTP/1.1 ", 0) != 0 || head.size() < 12) {
-      Close();
-      return out;
-    }
-    int status = 0;
-    std::from_chars(head.data() + 9, head.data() + 12, status);
-    std::string lower = head;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    size_t length = 0;
-    if (const size_t p = lower.find("\r\ncontent-length:"); p != std::string::npos) {
-      size_t q = p + 17;
-      while (q < lower.size() && lower[q] == ' ') ++q;
-      std::from_chars(lower.data() + q, lower.data() + lower.size(), length);
-    }
-    const bool close_after = lower.find("\r\nconnection: close") != std::string::npos;
-    while (buf_.size() < length) {
-      if (!Fill()) return out;
-    }
-    out.status = status;
-    out.body = buf_.substr(0, length);
-    buf_.erase(0, length);
-    if (close_after) Close();
-    return out;
-  }
-
- private:
-  bool Connect() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return false;
-    ++connects;
-    timeval tv{timeout_s_, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port_);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-      Close();
-      return false;
-    }
-    return true;
-  }
-
-  bool Fill() {
-    char tmp[8192];
-    const ssize_t n = ::recv(fd_, tmp, sizeof(tmp), 0);
-    if (n <= 0) {
-      Close();
-      return false;
-    }
-    buf_.append(tmp, static_cast<size_t>(n));
-    return true;
-  }
-
-  uint16_t port_;
-  int timeout_s_;
-  int fd_ = -1;
-  std::string buf_;
-
- public:
-  uint64_t connects = 0;  // TCP connections opened (the server closes keep-alive ones after a few)
-};
-
-HttpResponse Http(uint16_t port, const std::string& method, const std::string& path,
-                  const std::string& body = "", int timeout_s = 2) {
-  HttpConn c(port, timeout_s);
-  return c.Request(method, path, body);
-}
-
-// The value of "field" in a flat JSON object, as raw text (good enough for /status).
-std::string JsonField(const std::string& json, const std::string& field) {
-  const std::string key = "\"" + field + "\":";
-  size_t p = json.find(key);
-  if (p == std::string::npos) return "";
-  p += key.size();
-  size_t e = p;
-  while (e < json.size() && json[e] != ',' && json[e] != '}') ++e;
-  return json.substr(p, e - p);
-}
-
-uint16_t FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// ---- Cluster. -----------------------------------------------------------------------------------
-
-struct NodeProc {
-  std::string id;
-  uint16_t client_port = 0;
-  uint16_t peer_port = 0;
-  std::string data_dir;
-  pid_t pid = -1;
-};
-
-class Cluster {
- public:
-  Cluster(int n, const std::filesystem::path& root) {
-    std::vector<uint16_t> used;
-    auto port = [&used] {
-      for (int attempt = 0; attempt < 100; ++attempt) {
-        const uint16_t p = FreePort();
-        if (p != 0 && std::find(used.begin(), used.end(), p) == used.end()) {
-          used.push_back(p);
-          return p;
-        }
-      }
-      throw std::runtime_error("no free port");
-    };
-    for (int i = 1; i <= n; ++i) {
-      NodeProc node;
-      node.id = "n" + std::to_string(i);
-      node.client_port = port();
-      node.peer_port = port();
-      node.data_dir = (root / node.id).string();
-      nodes_.push_back(node);
-    }
-    for (const NodeProc& node : nodes_) {
-      if (!peers_.empty()) peers_ += ",";
-      peers_ += node.id + "=127.0.0.1:" + std::to_string(node.peer_port);
-    }
-  }
-  ~Cluster() {
-    for (NodeProc& n : nodes_) Kill(n);
-  }
-  Cluster(const Cluster&) = delete;
-  Cluster& operator=(const Cluster&) = delete;
-
-  void StartAll() {
-    for (NodeProc& n : nodes_) Start(n);
-  }
-
-  void Start(NodeProc& n) {
-    const std::string binary = FAULTLINE_BINARY_DIR "/bin/raftkv";
-    std::vector<std::string> args = {binary,        "--id",   n.id,   "--host",
-                                     "127.0.0.1",   "--client-port", std::to_string(n.client_port),
-                                     "--peer-port", std::to_string(n.peer_port), "--peers",
-                                     peers_,        "--data", n.data_dir};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-      sigset_t none;
-      ::sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);  // the benchmark blocks some; raftkv must not
-      // Keep the benchmark's output readable: the servers' logs go nowhere.
-      const int devnull = ::open("/dev/null", O_WRONLY);
-      if (devnull >= 0) {
-        ::dup2(devnull, 1);
-        ::dup2(devnull, 2);
-      }
-      ::execv(binary.c_str(), argv.data());
-      ::_exit(127);
-    }
-    n.pid = pid;
-    RegisterChild(pid);
-  }
-
-  static void Kill(NodeProc& n) {
-    if (n.pid <= 0) return;
-    KillChild(n.pid);
-    n.pid = -1;
-  }
-
-  // The index of a running node that says it is leader, or -1 once `timeout` passes.
-  int WaitForLeader(std::chrono::milliseconds timeout, int poll_ms = 50) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      for (size_t i = 0; i < nodes_.size(); ++i) {
-        if (nodes_[i].pid <= 0) continue;
-        const HttpResponse r = Http(nodes_[i].client_port, "GET", "/status", "", 1);
-        if (r.status == 200 && JsonField(r.body, "role") == "\"leader\"") {
-          return static_cast<int>(i);
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
-    }
-    return -1;
-  }
-
-  std::vector<NodeProc>& nodes() { return nodes_; }
-
- private:
-  std::vector<NodeProc> nodes_;
-  std::string peers_;
-};
 
 // ---- Load. --------------------------------------------------------------------------------------
 
@@ -411,7 +113,8 @@ std::string Base64(const std::string& in) {
 
 // One operation of the mix. p < 50: read; p < 80: write `a`; else compare-and-set `a` -> `b`.
 // Values are the JSON texts raftkv stores; etcd gets the same bytes, base64-encoded.
-HttpResponse DoOp(HttpConn& conn, Protocol proto, int p, const std::string& key, int a, int b) {
+HttpResponse DoOp(HttpConnection& conn, Protocol proto, int p, const std::string& key, int a,
+                  int b) {
   if (proto == Protocol::kRaftkv) {
     const std::string path = "/kv/" + key;
     if (p < 50) return conn.Request("GET", path);
@@ -438,7 +141,7 @@ HttpResponse DoOp(HttpConn& conn, Protocol proto, int p, const std::string& key,
 
 void Worker(Protocol proto, uint16_t port, Clock::time_point end, uint32_t seed,
             WorkerResult* out) {
-  HttpConn conn(port);
+  HttpConnection conn(port);
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> pct(0, 99);
   std::uniform_int_distribution<int> key(0, 99);
@@ -464,7 +167,7 @@ void Worker(Protocol proto, uint16_t port, Clock::time_point end, uint32_t seed,
       if (r.status == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
-  out->connects = conn.connects;
+  out->connects = conn.connects();
 }
 
 double Percentile(std::vector<double>& v, double q) {
@@ -517,15 +220,16 @@ PointResult RunPoint(Protocol proto, int nodes, int clients, uint16_t port, int 
 }
 
 // SIGKILLs the leader while one client writes; returns 0 on success.
-int Failover(Cluster& cluster, int leader, int nodes) {
+int Failover(RaftkvCluster& cluster, int leader, int nodes) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> writes{0};
-  const uint16_t old_port = cluster.nodes()[static_cast<size_t>(leader)].client_port;
+  const uint16_t old_port = cluster.client_port(leader);
   std::thread writer([&] {
-    HttpConn conn(old_port, 2);
+    HttpConnection conn(old_port, milliseconds(2000));
     uint64_t i = 0;
     while (!stop.load()) {
-      const HttpResponse r = conn.Request("PUT", "/kv/fo", "{\"value\":" + std::to_string(i++) + "}");
+      const HttpResponse r =
+          conn.Request("PUT", "/kv/fo", "{\"value\":" + std::to_string(i++) + "}");
       if (r.status == 200) {
         writes.fetch_add(1);
       } else {
@@ -535,8 +239,8 @@ int Failover(Cluster& cluster, int leader, int nodes) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const uint64_t before = writes.load();
-  const std::string old_id = cluster.nodes()[static_cast<size_t>(leader)].id;
-  Cluster::Kill(cluster.nodes()[static_cast<size_t>(leader)]);
+  const std::string old_id = cluster.id(leader);
+  (void)cluster.Kill(leader);
   const auto kill_time = Clock::now();
 
   // Poll the survivors until one leads, then PUT until one commits.
@@ -547,14 +251,14 @@ int Failover(Cluster& cluster, int leader, int nodes) {
   std::string new_id;
   while (Clock::now() < deadline && commit_ms < 0) {
     const int l = cluster.WaitForLeader(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()), 5);
+        std::chrono::duration_cast<milliseconds>(deadline - Clock::now()), milliseconds(5));
     if (l < 0) break;
     if (l != new_leader) {
       new_leader = l;
-      new_id = cluster.nodes()[static_cast<size_t>(l)].id;
+      new_id = cluster.id(l);
       leader_ms = std::chrono::duration<double, std::milli>(Clock::now() - kill_time).count();
     }
-    HttpConn conn(cluster.nodes()[static_cast<size_t>(l)].client_port, 3);
+    HttpConnection conn(cluster.client_port(l), milliseconds(3000));
     for (int attempt = 0; attempt < 200 && Clock::now() < deadline; ++attempt) {
       const HttpResponse r = conn.Request("PUT", "/kv/fo", "{\"value\":-1}");
       if (r.status == 200) {
@@ -585,33 +289,45 @@ int Failover(Cluster& cluster, int leader, int nodes) {
 int RunCluster(int nodes, int seconds, std::vector<PointResult>* points) {
   const std::filesystem::path dir = g_root / ("c" + std::to_string(nodes));
   std::filesystem::create_directories(dir);
-  Cluster cluster(nodes, dir);
-  cluster.StartAll();
+  RaftkvClusterOptions options;
+  options.nodes = nodes;
+  options.root = dir.string();
+  RaftkvCluster cluster(options);
+  if (const auto started = cluster.Start(std::chrono::seconds(15)); !started.ok()) {
+    std::fprintf(stderr, "raftkv_bench: %s\n", started.message().c_str());
+    return 1;
+  }
   const int leader = cluster.WaitForLeader(std::chrono::seconds(15));
   if (leader < 0) {
     std::fprintf(stderr, "raftkv_bench: no leader among %d nodes within 15 s\n", nodes);
     return 1;
   }
-  const uint16_t port = cluster.nodes()[static_cast<size_t>(leader)].client_port;
+  const uint16_t port = cluster.client_port(leader);
   // Wait until the leader serves writes (its no-op has committed).
   const auto ready_deadline = Clock::now() + std::chrono::seconds(10);
-  while (Http(port, "PUT", "/kv/warmup", "{\"value\":0}").status != 200) {
+  while (Http(port, "PUT", "/kv/warmup", "{\"value\":0}", milliseconds(2000)).status != 200) {
     if (Clock::now() > ready_deadline) {
       std::fprintf(stderr, "raftkv_bench: leader does not accept writes\n");
       return 1;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  const std::string term_before = JsonField(Http(port, "GET", "/status").body, "term");
+  // The term as text ("" when the leader does not answer), for the line below.
+  auto term_and_role = [&cluster, leader] {
+    const auto st = cluster.StatusOf(leader, milliseconds(2000));
+    return st ? std::make_pair(std::to_string(st->term), st->role)
+              : std::make_pair(std::string(), std::string());
+  };
+  const std::string term_before = term_and_role().first;
   for (const int clients : {1, 16, 64}) {
     points->push_back(RunPoint(Protocol::kRaftkv, nodes, clients, port, seconds));
   }
   // A spurious election under load (a follower timing out while the leader is busy) shows as a
   // new term; the election timeout must leave room for the loaded loop (flags.h).
-  const HttpResponse st = Http(port, "GET", "/status");
+  const auto [term_after, role_after] = term_and_role();
   std::printf("nodes=%d term before load %s, after %s (%s)\n", nodes, term_before.c_str(),
-              JsonField(st.body, "term").c_str(),
-              JsonField(st.body, "term") == term_before && JsonField(st.body, "role") == "\"leader\""
+              term_after.c_str(),
+              term_after == term_before && role_after == "leader"
                   ? "no election under load"
                   : "LEADERSHIP CHANGED under load");
   return Failover(cluster, leader, nodes);
@@ -623,19 +339,49 @@ constexpr const char* kEtcdBinary = "/usr/bin/etcd";
 
 class EtcdCluster {
  public:
-  EtcdCluster(int n, const std::filesystem::path& root) : root_(root) {
-    std::vector<uint16_t> used;
+  struct Node {
+    std::string id;
+    ReservedPort client_port;  // held while the node runs: etcd (Go) listens with SO_REUSEADDR
+    ReservedPort peer_port;
+    std::unique_ptr<faultline::harness::NodeProcess> process;
+  };
+
+  EtcdCluster(int n, const std::filesystem::path& root) {
     for (int i = 1; i <= n; ++i) {
-      NodeProc node;
+      Node node;
       node.id = "e" + std::to_string(i);
-      node.client_port = UniquePort(&used);
-      node.peer_port = UniquePort(&used);
-      node.data_dir = (root / node.id).string();
-      nodes_.push_back(node);
+      node.client_port = ReservedPort::Reserve();
+      node.peer_port = ReservedPort::Reserve();
+      for (const ReservedPort* p : {&node.client_port, &node.peer_port}) {
+        if (p->port() == 0) throw std::runtime_error("no free port: " + p->error());
+      }
+      nodes_.push_back(std::move(node));
     }
-    for (const NodeProc& node : nodes_) {
-      if (!initial_cluster_.empty()) initial_cluster_ += ",";
-      initial_cluster_ += node.id + "=http://127.0.0.1:" + std::to_string(node.peer_port);
+    std::string initial_cluster;
+    for (const Node& node : nodes_) {
+      if (!initial_cluster.empty()) initial_cluster += ",";
+      initial_cluster += node.id + "=http://127.0.0.1:" + std::to_string(node.peer_port.port());
+    }
+    for (Node& node : nodes_) {
+      const std::filesystem::path dir = root / node.id;
+      std::filesystem::create_directories(dir);
+      const std::string client = "http://127.0.0.1:" + std::to_string(node.client_port.port());
+      const std::string peer = "http://127.0.0.1:" + std::to_string(node.peer_port.port());
+      std::vector<std::string> args = {kEtcdBinary,
+                                       "--name", node.id,
+                                       "--data-dir", (dir / "data").string(),
+                                       "--listen-client-urls", client,
+                                       "--advertise-client-urls", client,
+                                       "--listen-peer-urls", peer,
+                                       "--initial-advertise-peer-urls", peer,
+                                       "--initial-cluster", initial_cluster,
+                                       "--initial-cluster-state", "new",
+                                       "--initial-cluster-token",
+                                       "raftkv-bench-" + std::to_string(::getpid()),
+                                       "--logger", "zap",
+                                       "--log-level", "error"};
+      node.process =
+          std::make_unique<faultline::harness::NodeProcess>(node.id, std::move(args), dir.string());
     }
   }
   ~EtcdCluster() { StopAll(); }
@@ -643,89 +389,44 @@ class EtcdCluster {
   EtcdCluster& operator=(const EtcdCluster&) = delete;
 
   void StartAll() {
-    for (NodeProc& n : nodes_) Start(n);
+    for (Node& n : nodes_) {
+      if (const auto s = n.process->Start(); !s.ok()) throw std::runtime_error(s.message());
+    }
   }
 
-  // SIGTERM every node, wait up to 5 s each, then SIGKILL; all reaped.
+  // SIGTERM each node, wait up to 5 s, then SIGKILL; all reaped.
   void StopAll() {
-    for (NodeProc& n : nodes_) {
-      if (n.pid > 0) ::kill(n.pid, SIGTERM);
-    }
-    for (NodeProc& n : nodes_) {
-      TerminateChild(n.pid, std::chrono::seconds(5));  // SIGTERM again is harmless
-      n.pid = -1;
-    }
+    for (Node& n : nodes_) (void)n.process->Stop(std::chrono::seconds(5));
   }
 
   // The index of the node that reports itself as the leader, or -1 once `timeout` passes.
-  int WaitForLeader(std::chrono::milliseconds timeout) {
+  int WaitForLeader(milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     while (Clock::now() < deadline) {
       for (size_t i = 0; i < nodes_.size(); ++i) {
-        const HttpResponse r = Http(nodes_[i].client_port, "POST", "/v3/maintenance/status", "{}", 1);
+        const HttpResponse r =
+            Http(client_port(static_cast<int>(i)), "POST", "/v3/maintenance/status", "{}",
+                 milliseconds(1000));
         if (r.status != 200) continue;
-        const std::string leader = JsonField(r.body, "leader");
-        if (!leader.empty() && leader == JsonField(r.body, "member_id")) return static_cast<int>(i);
+        // {"header":{"member_id":"...",...},"leader":"...",...}: 64-bit ids as JSON strings.
+        const auto status = faultline::checker::ParseJson(r.body);
+        if (!status.ok()) continue;
+        const auto* leader = status->find("leader");
+        const auto* header = status->find("header");
+        const auto* member = header != nullptr ? header->find("member_id") : nullptr;
+        if (leader != nullptr && member != nullptr && !leader->is_null() && *leader == *member) {
+          return static_cast<int>(i);
+        }
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(milliseconds(50));
     }
     return -1;
   }
 
-  std::vector<NodeProc>& nodes() { return nodes_; }
+  uint16_t client_port(int i) const { return nodes_[static_cast<size_t>(i)].client_port.port(); }
 
  private:
-  static uint16_t UniquePort(std::vector<uint16_t>* used) {
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      const uint16_t p = FreePort();
-      if (p != 0 && std::find(used->begin(), used->end(), p) == used->end()) {
-        used->push_back(p);
-        return p;
-      }
-    }
-    throw std::runtime_error("no free port");
-  }
-
-  void Start(NodeProc& n) {
-    const std::string client = "http://127.0.0.1:" + std::to_string(n.client_port);
-    const std::string peer = "http://127.0.0.1:" + std::to_string(n.peer_port);
-    std::vector<std::string> args = {kEtcdBinary,
-                                     "--name", n.id,
-                                     "--data-dir", n.data_dir,
-                                     "--listen-client-urls", client,
-                                     "--advertise-client-urls", client,
-                                     "--listen-peer-urls", peer,
-                                     "--initial-advertise-peer-urls", peer,
-                                     "--initial-cluster", initial_cluster_,
-                                     "--initial-cluster-state", "new",
-                                     "--initial-cluster-token",
-                                     "raftkv-bench-" + std::to_string(::getpid()),
-                                     "--logger", "zap",
-                                     "--log-level", "error"};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-      sigset_t none;
-      ::sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      const int devnull = ::open("/dev/null", O_WRONLY);
-      if (devnull >= 0) {
-        ::dup2(devnull, 1);
-        ::dup2(devnull, 2);
-      }
-      ::execv(kEtcdBinary, argv.data());
-      ::_exit(127);
-    }
-    n.pid = pid;
-    RegisterChild(pid);
-  }
-
-  std::filesystem::path root_;
-  std::vector<NodeProc> nodes_;
-  std::string initial_cluster_;
+  std::vector<Node> nodes_;
 };
 
 int RunEtcd(int seconds, std::vector<PointResult>* points) {
@@ -743,10 +444,10 @@ int RunEtcd(int seconds, std::vector<PointResult>* points) {
     std::fprintf(stderr, "raftkv_bench: no etcd leader within 20 s\n");
     return 1;
   }
-  const uint16_t port = cluster.nodes()[static_cast<size_t>(leader)].client_port;
+  const uint16_t port = cluster.client_port(leader);
   const auto ready_deadline = Clock::now() + std::chrono::seconds(10);
   const std::string warmup = "{\"key\":\"" + Base64("warmup") + "\",\"value\":\"" + Base64("0") + "\"}";
-  while (Http(port, "POST", "/v3/kv/put", warmup).status != 200) {
+  while (Http(port, "POST", "/v3/kv/put", warmup, milliseconds(2000)).status != 200) {
     if (Clock::now() > ready_deadline) {
       std::fprintf(stderr, "raftkv_bench: the etcd leader does not accept writes\n");
       return 1;
@@ -847,7 +548,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "raftkv_bench: error: %s\n", e.what());
     rc = 1;
   }
-  KillAllChildren();
+  faultline::harness::KillAllNodes();  // nodes still running after an exception
   std::error_code ec;
   if (!g_root.empty()) std::filesystem::remove_all(g_root, ec);
   return rc;

@@ -382,7 +382,7 @@ TEST(EdnTest, error_syntaxNamesLineAndColumn) {
 
 // The Knossos data/ corpus: every file parses, with Knossos's own index numbering.
 TEST(EdnTest, corpus_everyKnossosFileParses) {
-  const std::filesystem::path root = FAULTLINE_SOURCE_DIR "/../shared/histories/knossos";
+  const std::filesystem::path root = FAULTLINE_SOURCE_DIR "/tests/data/knossos";
   ASSERT_TRUE(std::filesystem::is_directory(root)) << root;
   int files = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
@@ -404,7 +404,7 @@ TEST(EdnTest, corpus_everyKnossosFileParses) {
 
 TEST(EdnTest, corpus_etcdMutexKeepsItsIndexes) {
   Result<History> h = LoadHistoryFile(
-      FAULTLINE_SOURCE_DIR "/../shared/histories/knossos/mutex/bad/etcd.edn", LoadOptions{});
+      FAULTLINE_SOURCE_DIR "/tests/data/knossos/mutex/bad/etcd.edn", LoadOptions{});
   ASSERT_TRUE(h.ok()) << h.status().message();
   ASSERT_EQ(h->events.size(), 1135u);
   EXPECT_EQ(h->events.back().index, 1134);
@@ -417,7 +417,7 @@ TEST(EdnTest, corpus_etcdMutexKeepsItsIndexes) {
 
 TEST(EdnTest, corpus_multiRegisterTransactions) {
   Result<History> h = LoadHistoryFile(
-      FAULTLINE_SOURCE_DIR "/../shared/histories/knossos/multi-register/good/multi-register.edn",
+      FAULTLINE_SOURCE_DIR "/tests/data/knossos/multi-register/good/multi-register.edn",
       LoadOptions{});
   ASSERT_TRUE(h.ok()) << h.status().message();
   const Event& first = h->events[0];

@@ -1,5 +1,5 @@
 // Every history of Knossos' data/ corpus gets Knossos' verdict, and for invalid ones the same
-// first operation that cannot be linearized (../shared/histories/knossos/expected.tsv).
+// first operation that cannot be linearized (tests/data/knossos/expected.tsv).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -16,7 +16,7 @@ namespace {
 using base::Result;
 using base::Status;
 
-const std::string kCorpus = FAULTLINE_SOURCE_DIR "/../shared/histories/knossos";
+const std::string kCorpus = FAULTLINE_SOURCE_DIR "/tests/data/knossos";
 
 struct Expected {
   std::string file, model, initial;

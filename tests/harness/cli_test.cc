@@ -19,7 +19,7 @@ using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 const std::string kBinary = FAULTLINE_BINARY_DIR "/bin/faultline";
-const std::string kCorpus = FAULTLINE_SOURCE_DIR "/../shared/histories/knossos";
+const std::string kCorpus = FAULTLINE_SOURCE_DIR "/tests/data/knossos";
 
 struct RunResult {
   int code;

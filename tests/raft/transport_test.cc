@@ -17,24 +17,22 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/kit/ports.h"
+
 namespace faultline::raft::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kDeliveryDeadline = std::chrono::seconds(10);
 
-// A port that was free a moment ago (the kernel hands out ephemeral ports round-robin, so it
-// is not reused at once).
+// A loopback port reserved for the rest of the test process (tests/kit/ports.h): never handed
+// out twice, and nobody else can take it. PeerTransport binds it with SO_REUSEADDR, which a held
+// reservation allows; a port whose node is never started refuses connections.
 uint16_t FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  static auto* held = new std::vector<testkit::ReservedPort>();
+  held->push_back(testkit::ReservedPort::Reserve());
+  EXPECT_NE(held->back().port(), 0) << held->back().error();
+  return held->back().port();
 }
 
 // Collects delivered messages; Wait() blocks until a predicate over them holds.

@@ -3,27 +3,28 @@
 // refused, a server that never answers, and libcurl's retry after a dead kept-alive connection
 // (the request may have been applied: never fail, never sent twice).
 //
-// Only processes this test forks are signalled, by PID, and each is reaped by the fixture on
-// every path; temp dirs are removed. All traffic goes to 127.0.0.1.
+// The raftkv node runs through the test kit's RaftkvCluster (tests/kit/), which signals only the
+// processes it started, reaps them on every path and removes its temp dirs. All traffic goes to
+// 127.0.0.1.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "targets/kv_http_client.h"
 #include "targets/target.h"
+#include "tests/kit/ports.h"
+#include "tests/kit/raftkv_cluster.h"
 
 namespace faultline::checker {
 // Readable gtest messages: "fail" rather than "1-byte object <02>".
@@ -67,11 +68,13 @@ int Listen(uint16_t* port, int backlog = 16) {
   return fd;
 }
 
-uint16_t FreePort() {
-  uint16_t port = 0;
-  const int fd = Listen(&port);
-  if (fd >= 0) ::close(fd);
-  return port;
+// A loopback port held for the rest of the test process (tests/kit/ports.h): bound and never
+// listened on, so a connection to it is refused and nobody else can take it meanwhile.
+uint16_t UnusedPort() {
+  static auto* held = new std::vector<testkit::ReservedPort>();
+  held->push_back(testkit::ReservedPort::Reserve());
+  EXPECT_NE(held->back().port(), 0) << held->back().error();
+  return held->back().port();
 }
 
 bool WaitReadable(int fd, milliseconds timeout) {
@@ -179,86 +182,28 @@ ClientOptions Options(milliseconds timeout, milliseconds connect_timeout = milli
   return o;
 }
 
-// One single-node raftkv cluster (it elects itself). The destructor SIGKILLs and reaps the
-// process and removes the data dir, whatever happened in the test.
-class RaftkvNode {
- public:
-  RaftkvNode() {
-    root_ = std::filesystem::temp_directory_path() /
-            ("kv_client_integration_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(root_);
-    std::filesystem::create_directories(root_);
-    address_ = base::NodeAddress{"n1", "127.0.0.1", FreePort(), FreePort()};
-  }
-  ~RaftkvNode() {
-    Kill();
-    std::error_code ec;
-    std::filesystem::remove_all(root_, ec);
-  }
-
-  const base::NodeAddress& address() const { return address_; }
-
-  // Starts raftkv with the argv the raft target builds (so that is exercised too).
-  void Start() {
-    auto target = MakeRaftTarget(FAULTLINE_BINARY_DIR "/bin/raftkv",
-                                 {"election-timeout-ms=300", "heartbeat-ms=50"});
-    ASSERT_TRUE(target->Check().ok()) << target->Check().message();
-    const PeerList peers = {{"n1", "127.0.0.1:" + std::to_string(address_.peer_port)}};
-    auto argv = target->NodeCommand(address_, peers, (root_ / "n1").string());
-    ASSERT_TRUE(argv.ok()) << argv.status().message();
-    std::vector<char*> args;
-    for (std::string& a : *argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    pid_ = pid;
-  }
-
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
-  // Polls /status until the node reports itself leader.
-  bool WaitForLeader(milliseconds timeout) {
-    auto client = MakeKvHttpClient(address_, Options(milliseconds(500)));
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      const auto s = client->Status();
-      if (s.has_value() && s->role == "leader") return true;
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    return false;
-  }
-
- private:
-  std::filesystem::path root_;
-  base::NodeAddress address_;
-  pid_t pid_ = -1;
-};
-
+// One single-node raftkv cluster (it elects itself), started through the test kit with the argv
+// the raft target builds (so that is exercised too). The cluster's destructor SIGKILLs and reaps
+// the process and removes the data dir, whatever happened in the test.
 class KvClientIntegrationTest : public ::testing::Test {
  protected:
   void StartLeader() {
-    ASSERT_NE(node_.address().client_port, 0);
-    ASSERT_NE(node_.address().peer_port, 0);
-    ASSERT_NO_FATAL_FAILURE(node_.Start());
-    ASSERT_TRUE(node_.WaitForLeader(std::chrono::seconds(15))) << "no leader within 15 s";
+    testkit::RaftkvClusterOptions o;
+    o.nodes = 1;
+    o.raft_opts = {"election-timeout-ms=300", "heartbeat-ms=50"};
+    cluster_ = std::make_unique<testkit::RaftkvCluster>(o);
+    const auto started = cluster_->Start(std::chrono::seconds(15));
+    ASSERT_TRUE(started.ok()) << started.message();
+    ASSERT_EQ(cluster_->WaitForLeader(std::chrono::seconds(15)), 0) << "no leader within 15 s";
   }
+  const base::NodeAddress& node() const { return cluster_->address(0); }
 
-  RaftkvNode node_;
+  std::unique_ptr<testkit::RaftkvCluster> cluster_;
 };
 
 TEST_F(KvClientIntegrationTest, everyCallAgainstRaftkv) {
   ASSERT_NO_FATAL_FAILURE(StartLeader());
-  auto client = MakeKvHttpClient(node_.address(), Options(milliseconds(3000)));
+  auto client = MakeKvHttpClient(node(), Options(milliseconds(3000)));
   EXPECT_EQ(client->node(), "n1");
 
   Completion c = client->Get("k");
@@ -313,7 +258,7 @@ TEST_F(KvClientIntegrationTest, everyCallAgainstRaftkv) {
 }
 
 TEST_F(KvClientIntegrationTest, nothingListeningIsFailConnectionRefused) {
-  auto client = MakeKvHttpClient(Local("n9", FreePort()), Options(milliseconds(1000)));
+  auto client = MakeKvHttpClient(Local("n9", UnusedPort()), Options(milliseconds(1000)));
   EXPECT_COMPLETION(client->Put("k", Value::Int(1)), EventType::kFail, "connection-refused");
   EXPECT_COMPLETION(client->Get("k"), EventType::kFail, "connection-refused");
   EXPECT_FALSE(client->Status().has_value());
@@ -374,9 +319,9 @@ TEST_F(KvClientIntegrationTest, retryTrapNoDuplicateOnReconnect) {
 // SIGKILLed, the next write must not be recorded as fail.
 TEST_F(KvClientIntegrationTest, writeAfterNodeKillIsNeverFail) {
   ASSERT_NO_FATAL_FAILURE(StartLeader());
-  auto client = MakeKvHttpClient(node_.address(), Options(milliseconds(2000)));
+  auto client = MakeKvHttpClient(node(), Options(milliseconds(2000)));
   EXPECT_COMPLETION(client->Put("k", Value::Int(1)), EventType::kOk, "");
-  node_.Kill();
+  ASSERT_TRUE(cluster_->Kill(0).ok());
   const Completion c = client->Put("k", Value::Int(2));
   EXPECT_EQ(c.type, EventType::kInfo) << Describe(c);
   // The handle now holds no connection: a further refusal is a certain "not sent".
@@ -437,7 +382,7 @@ TEST_F(KvClientIntegrationTest, notLeaderIsRetriedOnceAtTheLeaderItNames) {
   ASSERT_NO_FATAL_FAILURE(StartLeader());
   NotLeaderServer follower("n1");
   ClientOptions opts = Options(milliseconds(2000));
-  opts.cluster = {node_.address(), Local("n2", follower.port())};
+  opts.cluster = {node(), Local("n2", follower.port())};
   auto client = MakeKvHttpClient(Local("n2", follower.port()), opts);
   const Completion put = client->Put("redirected", Value::Int(5));
   EXPECT_EQ(put.type, checker::EventType::kOk) << put.error;
