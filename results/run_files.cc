@@ -82,9 +82,13 @@ Value RunStatsValue(const RunStats& r) {
   o.emplace_back("faults", Value::Int(r.faults));
   o.emplace_back("workload_s", Value::Double(r.workload_s));
   o.emplace_back("check_s", Value::Double(r.check_s));
-  Value::Object phases;
-  for (const auto& [phase, s] : r.phases_s) phases.emplace_back(phase, Value::Double(s));
-  o.emplace_back("phases_s", Value::MakeObject(std::move(phases)));
+  // [[phase, seconds], ...]: an array, because objects are written with sorted keys and the
+  // phases' order is the run's.
+  Value::Array phases;
+  for (const auto& [phase, s] : r.phases_s) {
+    phases.push_back(Value::MakeArray({Value::String(phase), Value::Double(s)}));
+  }
+  o.emplace_back("phases_s", Value::MakeArray(std::move(phases)));
   o.emplace_back("completed", Value::Bool(r.completed));
   o.emplace_back("nodes_exited", StringList(r.nodes_exited));
   if (!r.error.empty()) o.emplace_back("error", Value::String(r.error));
@@ -109,9 +113,13 @@ RunStats RunStatsFrom(const Value& o) {
   r.faults = static_cast<int>(GetInt(o, "faults"));
   r.workload_s = GetDouble(o, "workload_s");
   r.check_s = GetDouble(o, "check_s");
-  if (const Value* p = o.find("phases_s"); p != nullptr && p->is_object()) {
-    for (const auto& [phase, s] : p->as_object()) {
-      r.phases_s.emplace_back(phase, GetDouble(*p, phase));
+  if (const Value* p = o.find("phases_s"); p != nullptr && p->is_array()) {
+    for (const Value& pair : p->as_array()) {
+      if (!pair.is_array() || pair.as_array().size() != 2) continue;
+      const Value& phase = pair.as_array()[0];
+      const Value& s = pair.as_array()[1];
+      r.phases_s.emplace_back(phase.is_string() ? phase.as_string() : "",
+                              s.is_number() ? s.as_double() : 0);
     }
   }
   r.completed = GetBool(o, "completed");

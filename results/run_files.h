@@ -53,7 +53,7 @@ struct RunStats {
   int faults = 0;                          // faults the nemesis started
   double workload_s = 0;
   double check_s = 0;
-  std::vector<std::pair<std::string, double>> phases_s;  // each phase's seconds, in run order
+  std::vector<std::pair<std::string, double>> phases_s;  // [[phase, seconds], ...] in run order
   bool completed = false;                 // the workload ran for its whole time limit
   std::vector<std::string> nodes_exited;  // nodes that exited although nobody stopped them
   std::string error;                      // what kept the run from completing; "" if nothing
