@@ -193,6 +193,20 @@ Status TestRun::MakeTarget() {
 // ---- Prepare: the run folder, the log, signals, the network, the nodes' commands, test.json ---
 
 std::optional<int> TestRun::Prepare() {
+  if (std::optional<int> code = OpenRunFolder()) return code;
+  test_record_.config = TestConfigValue(options_, name_, seed_, concurrency_);
+  test_record_.rerun = rerun_;
+  test_record_.faultline_version = "0.1.0";
+  test_record_.started_at = results::RunTimestamp(std::chrono::system_clock::now());
+  test_record_.run_id = MakeRunId(seed_);  // prefixes namespaces, links, rules
+  if (std::optional<int> code = MakeNetwork()) return code;
+  PrepareNodes();
+  (void)results::WriteTestJson(run_dir_, test_record_);
+  return std::nullopt;
+}
+
+// The run folder and its log; from here on Ctrl-C wraps the run up.
+std::optional<int> TestRun::OpenRunFolder() {
   Result<std::string> dir =
       results::CreateRunDir(options_.results_dir, name_, std::chrono::system_clock::now());
   if (!dir.ok()) {
@@ -209,12 +223,12 @@ std::optional<int> TestRun::Prepare() {
   (void)results::UpdateLatest(options_.results_dir, run_dir_);
   log_.Say("run folder " + run_dir_);
   log_.Info("rerun: " + rerun_);
+  return std::nullopt;
+}
 
-  test_record_.config = TestConfigValue(options_, name_, seed_, concurrency_);
-  test_record_.rerun = rerun_;
-  test_record_.faultline_version = "0.1.0";
-  test_record_.started_at = results::RunTimestamp(std::chrono::system_clock::now());
-  test_record_.run_id = MakeRunId(seed_);  // prefixes namespaces, links, rules
+// A backend that cannot be made here ends the run before any node exists: 254 when --net named
+// it, 2 under --net auto (then the machine is at fault, not the options).
+std::optional<int> TestRun::MakeNetwork() {
   std::string why;
   Result<std::unique_ptr<nemesis::NetBackend>> net =
       nemesis::MakeNetBackend(options_.net, nemesis::NetOptions{test_record_.run_id}, &why);
@@ -225,8 +239,6 @@ std::optional<int> TestRun::Prepare() {
   net_ = std::move(*net);
   log_.Say("network: " + why);
   log_.Info("run id " + test_record_.run_id);
-  PrepareNodes();
-  (void)results::WriteTestJson(run_dir_, test_record_);
   return std::nullopt;
 }
 

@@ -79,6 +79,8 @@ class TestRun {
 
   // Parts of the phases.
   checker::Status MakeTarget();
+  std::optional<int> OpenRunFolder();
+  std::optional<int> MakeNetwork();
   void PrepareNodes();
   bool OpenRecorder();
   std::vector<std::thread> StartWorkers(WorkerShared* shared);
