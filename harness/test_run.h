@@ -22,8 +22,8 @@
 // cluster, the cluster before the network, the log and the target).
 //
 // Thread safety: the phases run on one thread (the main thread: node processes are spawned
-// there); workers, final readers and the signal thread share only the recorder, the log and the
-// workload, which are thread-safe.
+// there). Workers, final readers and the signal thread share only the recorder, the log, the
+// workload and the target (read-only: it makes clients), all safe to share.
 #pragma once
 
 #include <atomic>
