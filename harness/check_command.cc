@@ -2,35 +2,24 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
 #include "checker/check.h"
 #include "checker/io/load.h"
 #include "checker/io/render.h"
-#include "harness/exit_codes.h"
+#include "results/exit_codes.h"
+#include "results/run_files.h"
 
 namespace faultline::harness {
 namespace {
 
 namespace ck = faultline::checker;
+using results::kExitBadInput;
+using results::kExitInternal;
+using results::kExitValid;
+using results::WorstExit;
 
 void Error(const std::string& msg) { std::fprintf(stderr, "faultline check: %s\n", msg.c_str()); }
-
-int ExitFor(ck::Verdict v) {
-  switch (v) {
-    case ck::Verdict::kValid: return kExitValid;
-    case ck::Verdict::kInvalid: return kExitInvalid;
-    case ck::Verdict::kUnknown: return kExitUnknown;
-  }
-  return kExitInternal;
-}
-
-bool WriteFile(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  return static_cast<bool>(out.flush());
-}
 
 }  // namespace
 
@@ -114,14 +103,12 @@ int RunCheckCommand(const CheckCommandOptions& options) {
     std::fflush(stdout);
     all_results.push_back(std::move(json));
     all_text += text;
-    code = WorstExit(code, ExitFor(result->verdict));
+    code = WorstExit(code, results::ExitCodeFor(result->verdict));
   }
   if (!options.report_dir.empty()) {
-    std::filesystem::path dir(options.report_dir);
-    ck::Value doc = ck::Value::MakeObject({{"files", ck::Value::MakeArray(std::move(all_results))}});
-    if (!WriteFile(dir / "results.json", doc.ToJson() + "\n") ||
-        !WriteFile(dir / "report.txt", all_text)) {
-      Error("--report " + options.report_dir + ": cannot write");
+    base::Status s = results::WriteCheckReport(options.report_dir, std::move(all_results), all_text);
+    if (!s.ok()) {
+      Error("--report " + options.report_dir + ": " + s.message());
       code = WorstExit(code, kExitBadInput);
     }
   }

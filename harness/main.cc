@@ -5,14 +5,16 @@
 
 #include "checker/check.h"
 #include "harness/check_command.h"
-#include "harness/exit_codes.h"
 #include "harness/sim_command.h"
 #include "harness/test_command.h"
 #include "targets/raft/core/unsafe_switches.h"
+#include "results/exit_codes.h"
 
 namespace {
 
 using namespace faultline::harness;
+using faultline::results::kExitBadInput;
+using faultline::results::kExitInternal;
 
 std::string ModelList() {
   std::string out;

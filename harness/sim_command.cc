@@ -3,26 +3,36 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <mutex>
 #include <thread>
 
-#include "harness/exit_codes.h"
-#include "targets/raft/sim/sim.h"
+#include "results/exit_codes.h"
+#include "results/store.h"
 #include "targets/raft/core/unsafe_switches.h"
+#include "targets/raft/sim/sim.h"
 
 namespace faultline::harness {
 namespace sim = ::faultline::raft::sim;
 namespace {
 
-int ExitFor(sim::SimOutcome o) {
+using results::kExitBadInput;
+using results::kExitValid;
+using results::WorstExit;
+
+// A seed that passes gave a valid history; a failed one found an anomaly.
+checker::Verdict VerdictOf(sim::SimOutcome o) {
   switch (o) {
-    case sim::SimOutcome::kPass: return kExitValid;
-    case sim::SimOutcome::kFail: return kExitInvalid;
-    case sim::SimOutcome::kUnknown: return kExitUnknown;
+    case sim::SimOutcome::kPass:
+      return checker::Verdict::kValid;
+    case sim::SimOutcome::kFail:
+      return checker::Verdict::kInvalid;
+    case sim::SimOutcome::kUnknown:
+      break;
   }
-  return kExitInternal;
+  return checker::Verdict::kUnknown;
 }
+
+int ExitFor(sim::SimOutcome o) { return results::ExitCodeFor(VerdictOf(o)); }
 
 }  // namespace
 
@@ -80,9 +90,8 @@ int RunSimCommand(const SimCommandOptions& options) {
     sim::SimResult r = sim::RunSim(o);
     std::printf("%s", sim::DescribeResult(r).c_str());
     if (!options.history_path.empty()) {
-      std::ofstream out(options.history_path, std::ios::binary | std::ios::trunc);
-      out << sim::HistoryToJsonl(r.history);
-      if (!out.flush()) {
+      // Through the results store's writer: a reader never sees half a history.
+      if (!results::WriteFileAtomic(options.history_path, sim::HistoryToJsonl(r.history)).ok()) {
         std::fprintf(stderr, "faultline sim: cannot write %s\n", options.history_path.c_str());
         return kExitBadInput;
       }

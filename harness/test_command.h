@@ -1,12 +1,17 @@
 // `faultline test`: one Jepsen-style run (DESIGN.md section 7). Phases: prepare nodes -> start
 // and wait healthy -> workload and nemesis for the time limit -> heal -> recovery wait -> final
 // reads -> stop nodes -> check -> report, everything written to results/<name>/<timestamp>/.
+// The phases are the methods of TestRun (harness/test_run.h); this header is the command's
+// options and the checks and texts that depend on the options alone.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "base/status.h"
+#include "checker/value.h"
 
 namespace faultline::harness {
 
@@ -36,5 +41,16 @@ struct TestCommandOptions {
 // Returns the exit code (DESIGN.md section 5): 0 valid, 1 invalid, 2 unknown or the test could
 // not run to the end, 254 bad options, 255 internal error.
 int RunTestCommand(const TestCommandOptions& options);
+
+// The option checks that need nothing but the options (one-line messages for exit 254).
+base::Status ValidateTestOptions(const TestCommandOptions& o);
+// test.json's `config`: every option, with the seed and the concurrency actually used.
+checker::Value TestConfigValue(const TestCommandOptions& o, const std::string& name, uint64_t seed,
+                               int concurrency);
+// The command line that reruns this test with the same seed.
+std::string RerunLine(const TestCommandOptions& o, const std::string& name, uint64_t seed,
+                      int concurrency);
+// `v` with `digits` decimals ("%.*f").
+std::string FormatFixed(double v, int digits);
 
 }  // namespace faultline::harness

@@ -1,5 +1,6 @@
 #include "results/store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,7 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
+#include <string_view>
 
 namespace faultline::results {
 
@@ -129,16 +130,30 @@ std::string JunitXml(const std::string& suite, const std::vector<JunitCase>& cas
 }
 
 Status WriteFileAtomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::IoError("cannot create " + tmp + ": " + std::strerror(errno));
-    out << text;
-    out.flush();
-    if (!out) return Status::IoError("cannot write " + tmp + ": " + std::strerror(errno));
+  // The temporary name carries the pid: two processes writing the same file (two `check
+  // --report` runs into one folder) must not write into each other's temporary file.
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IoError("cannot create " + tmp + ": " + std::strerror(errno));
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  // fsync before the rename: otherwise a machine crash can leave the new name on an empty file.
+  const bool written = rest.empty() && ::fsync(fd) == 0;
+  const std::string why = std::strerror(errno);
+  ::close(fd);
+  if (!written) {
+    ::unlink(tmp.c_str());
+    return Status::IoError("cannot write " + tmp + ": " + why);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::IoError("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
+    const std::string rename_why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return Status::IoError("cannot rename " + tmp + " to " + path + ": " + rename_why);
   }
   return Status::Ok();
 }

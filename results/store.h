@@ -1,6 +1,6 @@
 // The results store (DESIGN.md section 7): run folders under results/<test-name>/<timestamp>/,
 // the results/latest link, and the files that are the same whatever produced the run
-// (junit.xml). The harness decides what goes into test.json and results.json.
+// (junit.xml). test.json and results.json are written by results/run_files.h.
 #pragma once
 
 #include <chrono>
@@ -34,7 +34,8 @@ struct JunitCase {
 };
 std::string JunitXml(const std::string& suite, const std::vector<JunitCase>& cases, double seconds);
 
-// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half.
+// Writes `text` to `path` through a synced temporary file and a rename, so a reader never sees
+// half a file, and a machine crash leaves the old file or the new one.
 base::Status WriteFileAtomic(const std::string& path, const std::string& text);
 
 }  // namespace faultline::results
