@@ -98,14 +98,14 @@ void RunCorpus(const std::string& dir, bool per_file) {
   }
   const double total = Seconds(t0);
   std::sort(timings.begin(), timings.end(), [](auto& a, auto& b) { return a.s > b.s; });
-  std::printf("corpus: %zu files, %d verdicts as Knossos, %llu ops, %llu steps, wall %.3f s "
-              "(parse + check, one process, one thread)\n",
-              rows.size(), agree, static_cast<unsigned long long>(ops),
-              static_cast<unsigned long long>(steps), total);
+  std::printf(
+      "corpus: %zu files, %d verdicts as Knossos, %llu ops, %llu steps, wall %.3f s "
+      "(parse + check, one process, one thread)\n",
+      rows.size(), agree, static_cast<unsigned long long>(ops),
+      static_cast<unsigned long long>(steps), total);
   for (size_t i = 0; i < timings.size() && (per_file || i < 3); ++i) {
-    std::printf("corpus:   %3zu. %-50s %6llu ops %8.2f ms\n", i + 1,
-                timings[i].file.c_str(), static_cast<unsigned long long>(timings[i].ops),
-                timings[i].s * 1000);
+    std::printf("corpus:   %3zu. %-50s %6llu ops %8.2f ms\n", i + 1, timings[i].file.c_str(),
+                static_cast<unsigned long long>(timings[i].ops), timings[i].s * 1000);
   }
 }
 
@@ -244,14 +244,14 @@ void RunSynthetic(const Spec& spec, int threads) {
     search_s += k.ms / 1000;
     configs += k.cache_entries;
   }
-  std::printf("synthetic %-12s keys=%-5d conc=%-2d ops=%-7d info=%2.0f%% threads=%d: %s; "
-              "parse %.2f s + check %.2f s = %.2f s; %.0fk ops/s; %.1fM steps/s per core in the "
-              "search; %.1f configs/op; search peak %.0f MB; rss %ld MB\n",
-              spec.model.c_str(), spec.keys, spec.concurrency, spec.ops, spec.info * 100,
-              threads, ck::VerdictName(r->verdict), parse_s, check_s, total,
-              spec.ops / total / 1000, r->steps / search_s / 1e6,
-              static_cast<double>(configs) / spec.ops,
-              r->peak_memory_bytes / 1048576.0, MaxRssMb());
+  std::printf(
+      "synthetic %-12s keys=%-5d conc=%-2d ops=%-7d info=%2.0f%% threads=%d: %s; "
+      "parse %.2f s + check %.2f s = %.2f s; %.0fk ops/s; %.1fM steps/s per core in the "
+      "search; %.1f configs/op; search peak %.0f MB; rss %ld MB\n",
+      spec.model.c_str(), spec.keys, spec.concurrency, spec.ops, spec.info * 100, threads,
+      ck::VerdictName(r->verdict), parse_s, check_s, total, spec.ops / total / 1000,
+      r->steps / search_s / 1e6, static_cast<double>(configs) / spec.ops,
+      r->peak_memory_bytes / 1048576.0, MaxRssMb());
 }
 
 }  // namespace
@@ -272,7 +272,9 @@ int main(int argc, char** argv) {
     } else if (a == "--only" && i + 1 < argc) {
       only = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: checker_bench [--corpus DIR] [--quick] [--per-file] [--only corpus|steps|synthetic|big]\n");
+      std::fprintf(stderr,
+                   "usage: checker_bench [--corpus DIR] [--quick] [--per-file] [--only "
+                   "corpus|steps|synthetic|big]\n");
       return 254;
     }
   }

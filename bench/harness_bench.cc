@@ -42,9 +42,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace faultline;
+using base::Status;
 using checker::Completion;
 using checker::EventType;
-using base::Status;
 using checker::Value;
 using Clock = std::chrono::steady_clock;
 
@@ -52,12 +52,18 @@ using Clock = std::chrono::steady_clock;
 class NoopClient : public targets::Client {
  public:
   const std::string& node() const override { return node_; }
-  Completion Get(const std::string&) override { return Completion{EventType::kOk, Value(), "", node_}; }
-  Completion Put(const std::string&, const Value&) override { return Completion{EventType::kOk, Value(), "", node_}; }
+  Completion Get(const std::string&) override {
+    return Completion{EventType::kOk, Value(), "", node_};
+  }
+  Completion Put(const std::string&, const Value&) override {
+    return Completion{EventType::kOk, Value(), "", node_};
+  }
   Completion Cas(const std::string&, const Value&, const Value&) override {
     return Completion{EventType::kFail, Value(), "mismatch", node_};
   }
-  Completion Delete(const std::string&) override { return Completion{EventType::kOk, Value(), "", node_}; }
+  Completion Delete(const std::string&) override {
+    return Completion{EventType::kOk, Value(), "", node_};
+  }
   Completion Acquire(const std::string&, const std::string&, int64_t) override {
     return Completion{EventType::kOk, Value::Int(1), "", node_};
   }
@@ -135,7 +141,8 @@ Arm RunArm(int concurrency, double seconds, const std::string& history,
   shared.concurrency = concurrency;
   std::vector<int64_t> last(concurrency);
   std::vector<std::thread> threads;
-  for (int w = 0; w < concurrency; ++w) threads.emplace_back(harness::RunWorker, &shared, w, make_client(w), &last[w]);
+  for (int w = 0; w < concurrency; ++w)
+    threads.emplace_back(harness::RunWorker, &shared, w, make_client(w), &last[w]);
   // Skip the first tenth (connections, warm-up), then count.
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds * 0.1));
   const uint64_t before = shared.completed.load();
@@ -148,7 +155,8 @@ Arm RunArm(int concurrency, double seconds, const std::string& history,
   shared.stop = true;
   for (auto& t : threads) t.join();
   if (!history.empty()) fs::remove(history);
-  return Arm{(after - before) / dt, after - before, after > before ? 1e6 * cpu / (after - before) : 0};
+  return Arm{(after - before) / dt, after - before,
+             after > before ? 1e6 * cpu / (after - before) : 0};
 }
 
 void Noop(double seconds, const fs::path& tmp) {
@@ -157,8 +165,8 @@ void Noop(double seconds, const fs::path& tmp) {
     auto noop = [](int) { return std::make_unique<NoopClient>(); };
     const Arm rec = RunArm(concurrency, seconds, (tmp / "noop.jsonl").string(), noop);
     const Arm bare = RunArm(concurrency, seconds, "", noop);
-    std::printf("  %2d workers: recorded %9.0f ops/s   not recorded %9.0f ops/s\n", concurrency, rec.ops_per_s,
-                bare.ops_per_s);
+    std::printf("  %2d workers: recorded %9.0f ops/s   not recorded %9.0f ops/s\n", concurrency,
+                rec.ops_per_s, bare.ops_per_s);
     std::fflush(stdout);
   }
 }
@@ -221,17 +229,22 @@ int Raftkv(double seconds, const fs::path& tmp, const fs::path& history_dir) {
     }
     std::sort(costs.begin(), costs.end());
     std::string each;
-    for (double c : costs) each += (each.empty() ? "" : " ") + std::to_string(static_cast<int>(std::lround(c)));
-    std::printf("  %2d workers: recorded %7.0f ops/s   not recorded %7.0f ops/s   recorder cost %+.1f%% "
-                "(rounds, sorted: %s %%)\n",
-                concurrency, on_sum / kRounds, off_sum / kRounds, 100.0 * (off_sum - on_sum) / off_sum, each.c_str());
+    for (double c : costs)
+      each += (each.empty() ? "" : " ") + std::to_string(static_cast<int>(std::lround(c)));
+    std::printf(
+        "  %2d workers: recorded %7.0f ops/s   not recorded %7.0f ops/s   recorder cost %+.1f%% "
+        "(rounds, sorted: %s %%)\n",
+        concurrency, on_sum / kRounds, off_sum / kRounds, 100.0 * (off_sum - on_sum) / off_sum,
+        each.c_str());
     // The steadier figure: what recording costs in CPU per operation, as a share of all the CPU
     // the machine has per operation at the unrecorded rate (every core busy: clients + nodes).
     const double extra_us = (cpu_on - cpu_off) / kRounds;
     const double machine_us = 1e6 * std::thread::hardware_concurrency() / (off_sum / kRounds);
-    std::printf("              controller CPU per op: recorded %.1f us, not recorded %.1f us; the difference is "
-                "%.1f%% of the machine's %.0f us per op\n",
-                cpu_on / kRounds, cpu_off / kRounds, 100.0 * extra_us / machine_us, machine_us);
+    std::printf(
+        "              controller CPU per op: recorded %.1f us, not recorded %.1f us; the "
+        "difference is "
+        "%.1f%% of the machine's %.0f us per op\n",
+        cpu_on / kRounds, cpu_off / kRounds, 100.0 * extra_us / machine_us, machine_us);
     std::fflush(stdout);
   }
   cluster.StopAll(std::chrono::seconds(5));
@@ -263,7 +276,9 @@ int main(int argc, char** argv) {
         return 254;
       }
     } else {
-      std::fprintf(stderr, "harness_bench: unknown flag '%s' (--seconds N, --only noop|raftkv, --quick)\n", a.c_str());
+      std::fprintf(stderr,
+                   "harness_bench: unknown flag '%s' (--seconds N, --only noop|raftkv, --quick)\n",
+                   a.c_str());
       return 254;
     }
   }
@@ -271,7 +286,8 @@ int main(int argc, char** argv) {
   fs::create_directories(tmp);
   int rc = 0;
   if (only.empty() || only == "noop") Noop(seconds, tmp);
-  if (only.empty() || only == "raftkv") rc = Raftkv(seconds, tmp, history_dir.empty() ? tmp : fs::path(history_dir));
+  if (only.empty() || only == "raftkv")
+    rc = Raftkv(seconds, tmp, history_dir.empty() ? tmp : fs::path(history_dir));
   harness::KillAllNodes();
   fs::remove_all(tmp);
   return rc;

@@ -76,9 +76,9 @@ void SignalThread(sigset_t set) {
 // ---- Load. --------------------------------------------------------------------------------------
 
 struct WorkerResult {
-  uint64_t ok = 0;           // 200, or 412 mismatch on CAS: completed
+  uint64_t ok = 0;             // 200, or 412 mismatch on CAS: completed
   uint64_t definite_fail = 0;  // 503 / 4xx: definitely not applied
-  uint64_t other = 0;        // 0 (no answer), 504 timeout, 500 unknown: indeterminate
+  uint64_t other = 0;          // 0 (no answer), 504 timeout, 500 unknown: indeterminate
   uint64_t connects = 0;
   std::vector<double> latencies_ms;  // of completed operations
 };
@@ -87,8 +87,7 @@ struct WorkerResult {
 enum class Protocol { kRaftkv, kEtcd };
 
 std::string Base64(const std::string& in) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
@@ -208,7 +207,8 @@ PointResult RunPoint(Protocol proto, int nodes, int clients, uint16_t port, int 
   const double p99 = Percentile(total.latencies_ms, 0.99);
   const double rate = static_cast<double>(total.ok) / elapsed;
   std::printf(
-      "%snodes=%d clients=%-2d  %9.1f ops/s  p50=%7.2f ms  p99=%7.2f ms  ok=%llu definite-fail=%llu "
+      "%snodes=%d clients=%-2d  %9.1f ops/s  p50=%7.2f ms  p99=%7.2f ms  ok=%llu "
+      "definite-fail=%llu "
       "other=%llu  (tcp connects=%llu)\n",
       proto == Protocol::kEtcd ? "etcd " : "", nodes, clients, rate, p50, p99,
       static_cast<unsigned long long>(total.ok),
@@ -368,18 +368,28 @@ class EtcdCluster {
       const std::string client = "http://127.0.0.1:" + std::to_string(node.client_port.port());
       const std::string peer = "http://127.0.0.1:" + std::to_string(node.peer_port.port());
       std::vector<std::string> args = {kEtcdBinary,
-                                       "--name", node.id,
-                                       "--data-dir", (dir / "data").string(),
-                                       "--listen-client-urls", client,
-                                       "--advertise-client-urls", client,
-                                       "--listen-peer-urls", peer,
-                                       "--initial-advertise-peer-urls", peer,
-                                       "--initial-cluster", initial_cluster,
-                                       "--initial-cluster-state", "new",
+                                       "--name",
+                                       node.id,
+                                       "--data-dir",
+                                       (dir / "data").string(),
+                                       "--listen-client-urls",
+                                       client,
+                                       "--advertise-client-urls",
+                                       client,
+                                       "--listen-peer-urls",
+                                       peer,
+                                       "--initial-advertise-peer-urls",
+                                       peer,
+                                       "--initial-cluster",
+                                       initial_cluster,
+                                       "--initial-cluster-state",
+                                       "new",
                                        "--initial-cluster-token",
                                        "raftkv-bench-" + std::to_string(::getpid()),
-                                       "--logger", "zap",
-                                       "--log-level", "error"};
+                                       "--logger",
+                                       "zap",
+                                       "--log-level",
+                                       "error"};
       node.process =
           std::make_unique<faultline::harness::NodeProcess>(node.id, std::move(args), dir.string());
     }
@@ -404,9 +414,8 @@ class EtcdCluster {
     const auto deadline = Clock::now() + timeout;
     while (Clock::now() < deadline) {
       for (size_t i = 0; i < nodes_.size(); ++i) {
-        const HttpResponse r =
-            Http(client_port(static_cast<int>(i)), "POST", "/v3/maintenance/status", "{}",
-                 milliseconds(1000));
+        const HttpResponse r = Http(client_port(static_cast<int>(i)), "POST",
+                                    "/v3/maintenance/status", "{}", milliseconds(1000));
         if (r.status != 200) continue;
         // {"header":{"member_id":"...",...},"leader":"...",...}: 64-bit ids as JSON strings.
         const auto status = faultline::checker::ParseJson(r.body);
@@ -446,7 +455,8 @@ int RunEtcd(int seconds, std::vector<PointResult>* points) {
   }
   const uint16_t port = cluster.client_port(leader);
   const auto ready_deadline = Clock::now() + std::chrono::seconds(10);
-  const std::string warmup = "{\"key\":\"" + Base64("warmup") + "\",\"value\":\"" + Base64("0") + "\"}";
+  const std::string warmup =
+      "{\"key\":\"" + Base64("warmup") + "\",\"value\":\"" + Base64("0") + "\"}";
   while (Http(port, "POST", "/v3/kv/put", warmup, milliseconds(2000)).status != 200) {
     if (Clock::now() > ready_deadline) {
       std::fprintf(stderr, "raftkv_bench: the etcd leader does not accept writes\n");
@@ -466,16 +476,19 @@ void PrintSideBySide(const std::vector<PointResult>& raftkv, const std::vector<P
   for (size_t i = 0; i < raftkv.size() && i < etcd.size(); ++i) {
     const PointResult& r = raftkv[i];
     const PointResult& e = etcd[i];
-    std::printf("clients=%-2d                    %8.1f ops/s p50=%6.2f p99=%6.2f   "
-                "%8.1f ops/s p50=%6.2f p99=%6.2f\n",
-                r.clients, r.ops_per_s, r.p50_ms, r.p99_ms, e.ops_per_s, e.p50_ms, e.p99_ms);
+    std::printf(
+        "clients=%-2d                    %8.1f ops/s p50=%6.2f p99=%6.2f   "
+        "%8.1f ops/s p50=%6.2f p99=%6.2f\n",
+        r.clients, r.ops_per_s, r.p50_ms, r.p99_ms, e.ops_per_s, e.p50_ms, e.p99_ms);
   }
   std::fflush(stdout);
 }
 
 [[noreturn]] void BadFlag(const std::string& msg) {
-  std::fprintf(stderr, "raftkv_bench: %s (usage: raftkv_bench [--seconds N] [--nodes 3|5] "
-               "[--quick] [--etcd])\n", msg.c_str());
+  std::fprintf(stderr,
+               "raftkv_bench: %s (usage: raftkv_bench [--seconds N] [--nodes 3|5] "
+               "[--quick] [--etcd])\n",
+               msg.c_str());
   std::exit(254);
 }
 
@@ -526,8 +539,10 @@ int main(int argc, char** argv) {
   try {
     std::filesystem::remove_all(g_root);
     std::filesystem::create_directories(g_root);
-    std::printf("raftkv_bench: %d s per point, fsync on, workload 50%% GET / 30%% PUT / 20%% CAS "
-                "over k0..k99; latency over completed ops\n", seconds);
+    std::printf(
+        "raftkv_bench: %d s per point, fsync on, workload 50%% GET / 30%% PUT / 20%% CAS "
+        "over k0..k99; latency over completed ops\n",
+        seconds);
     std::fflush(stdout);
     std::vector<PointResult> raftkv3;
     for (const int n : sizes) {

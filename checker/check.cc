@@ -20,9 +20,12 @@ using base::Status;
 
 const char* VerdictName(Verdict v) {
   switch (v) {
-    case Verdict::kValid: return "valid";
-    case Verdict::kInvalid: return "invalid";
-    case Verdict::kUnknown: return "unknown";
+    case Verdict::kValid:
+      return "valid";
+    case Verdict::kInvalid:
+      return "invalid";
+    case Verdict::kUnknown:
+      return "unknown";
   }
   return "?";
 }
@@ -53,8 +56,7 @@ OpRef MakeRef(const Model& model, const Operation& op) {
   return r;
 }
 
-Counterexample BuildCounterexample(const Model& model, const Partition& p,
-                                   const SearchOutcome& s) {
+Counterexample BuildCounterexample(const Model& model, const Partition& p, const SearchOutcome& s) {
   Counterexample cx;
   const Operation& bad = *p.ops[s.failing_op];
   cx.op = MakeRef(model, bad);
@@ -129,9 +131,8 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
   // Largest partitions first, so one big key does not start last.
   std::vector<size_t> order(parts.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return parts[a].ops.size() > parts[b].ops.size();
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return parts[a].ops.size() > parts[b].ops.size(); });
   std::atomic<size_t> cursor{0};
   auto work = [&] {
     while (true) {
@@ -185,8 +186,9 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
       stop.store(static_cast<int>(StopCause::kTimeout));
     }
   };
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = options.threads > 0
+                    ? options.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::min<size_t>(threads, std::max<size_t>(1, parts.size())));
   std::condition_variable cv;
   int running = threads;

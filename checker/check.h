@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "checker/history.h"
 #include "base/status.h"
+#include "checker/history.h"
 #include "checker/value.h"
 
 namespace faultline::checker {
@@ -46,8 +46,8 @@ struct Counterexample {
   std::vector<OpRef> concurrent;    // operations whose intervals overlap op's
   std::vector<std::string> states;  // model states reachable just before op (rendered, capped)
   bool states_truncated = false;
-  std::vector<OpRef> prefix;        // the longest linearizable prefix, in linearization order
-  std::string reason;               // why the model rejects op in each of those states
+  std::vector<OpRef> prefix;  // the longest linearizable prefix, in linearization order
+  std::string reason;         // why the model rejects op in each of those states
 };
 
 struct KeyResult {

@@ -49,10 +49,10 @@ class PrefixSums {
 
   // Sums over the items whose position is < pos.
   std::pair<int64_t, int64_t> Before(size_t pos) const {
-    const size_t k = static_cast<size_t>(
-        std::lower_bound(items_.begin(), items_.end(), pos,
-                         [](const Item& i, size_t p) { return i.pos < p; }) -
-        items_.begin());
+    const size_t k =
+        static_cast<size_t>(std::lower_bound(items_.begin(), items_.end(), pos,
+                                             [](const Item& i, size_t p) { return i.pos < p; }) -
+                            items_.begin());
     return {plus_[k], minus_[k]};
   }
 
@@ -75,9 +75,12 @@ struct Counter {
 
 Value VerdictValue(Verdict v) {
   switch (v) {
-    case Verdict::kValid: return Value::Bool(true);
-    case Verdict::kInvalid: return Value::Bool(false);
-    case Verdict::kUnknown: return Value::String("unknown");
+    case Verdict::kValid:
+      return Value::Bool(true);
+    case Verdict::kInvalid:
+      return Value::Bool(false);
+    case Verdict::kUnknown:
+      return Value::String("unknown");
   }
   return Value::Null();
 }
@@ -104,8 +107,7 @@ Result<CounterCheckResult> CheckCounter(const History& history) {
       continue;
     }
     if (!op.value.is_int()) {
-      return Status::InvalidArgument(history.source + ": event " +
-                                     std::to_string(op.invoke_index) +
+      return Status::InvalidArgument(history.source + ": event " + std::to_string(op.invoke_index) +
                                      ": counter add of a non-integer " + op.value.ToJson());
     }
     c.possible.Add(op.invoke_pos, op.value.as_int());
@@ -127,11 +129,10 @@ Result<CounterCheckResult> CheckCounter(const History& history) {
       const auto [p_plus, p_minus] = c.possible.Before(read->complete_pos);
       const int64_t lower = SatAdd(d_plus, p_minus);
       const int64_t upper = SatAdd(p_plus, d_minus);
-      const bool in_bounds =
-          read->value.is_null()
-              ? lower <= 0 && 0 <= upper
-              : read->value.is_int() && lower <= read->value.as_int() &&
-                    read->value.as_int() <= upper;
+      const bool in_bounds = read->value.is_null()
+                                 ? lower <= 0 && 0 <= upper
+                                 : read->value.is_int() && lower <= read->value.as_int() &&
+                                       read->value.as_int() <= upper;
       if (in_bounds) continue;
       CounterViolation v;
       v.has_key = c.has_key;
@@ -152,8 +153,8 @@ Result<CounterCheckResult> CheckCounter(const History& history) {
     const CounterViolation& v = r.violations.front();
     r.summary = std::to_string(r.violations.size()) + " of " + std::to_string(r.reads_ok) +
                 " reads out of bounds; first: read " + v.value.ToJson() + " at event " +
-                std::to_string(v.complete_index) + ", expected " + std::to_string(v.lower) +
-                ".." + std::to_string(v.upper);
+                std::to_string(v.complete_index) + ", expected " + std::to_string(v.lower) + ".." +
+                std::to_string(v.upper);
   } else if (r.reads_ok == 0) {
     r.verdict = Verdict::kUnknown;
     r.summary = "no read succeeded";

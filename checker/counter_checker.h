@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "checker/check.h"
 #include "checker/history.h"
-#include "base/status.h"
 #include "checker/value.h"
 
 namespace faultline::checker {

@@ -17,7 +17,7 @@ struct Write {
 struct Resource {
   bool has_key = false;
   Value key;
-  std::vector<Write> accepted;  // ok writes
+  std::vector<Write> accepted;                  // ok writes
   std::map<int64_t, const Operation*> granted;  // token -> first ok acquire of it
 };
 
@@ -48,17 +48,19 @@ Value RefValue(const FencingOp& op) {
 
 Value VerdictValue(Verdict v) {
   switch (v) {
-    case Verdict::kValid: return Value::Bool(true);
-    case Verdict::kInvalid: return Value::Bool(false);
-    case Verdict::kUnknown: return Value::String("unknown");
+    case Verdict::kValid:
+      return Value::Bool(true);
+    case Verdict::kInvalid:
+      return Value::Bool(false);
+    case Verdict::kUnknown:
+      return Value::String("unknown");
   }
   return Value::Null();
 }
 
 Status NotAToken(const History& history, const Operation& op) {
   return Status::InvalidArgument(history.source + ": event " + std::to_string(op.complete_index) +
-                                 ": ok " + op.f + " with a non-integer token " +
-                                 op.value.ToJson());
+                                 ": ok " + op.f + " with a non-integer token " + op.value.ToJson());
 }
 
 }  // namespace
@@ -103,14 +105,12 @@ Result<FencingCheckResult> CheckFencing(const History& history) {
       return a.op->complete_pos < b.op->complete_pos;
     });
     std::vector<Write> by_invoke = res.accepted;
-    std::sort(by_invoke.begin(), by_invoke.end(), [](const Write& a, const Write& b) {
-      return a.op->invoke_pos < b.op->invoke_pos;
-    });
+    std::sort(by_invoke.begin(), by_invoke.end(),
+              [](const Write& a, const Write& b) { return a.op->invoke_pos < b.op->invoke_pos; });
     const Write* highest = nullptr;
     size_t next = 0;
     for (const Write& w : by_invoke) {
-      while (next < by_complete.size() &&
-             by_complete[next].op->complete_pos < w.op->invoke_pos) {
+      while (next < by_complete.size() && by_complete[next].op->complete_pos < w.op->invoke_pos) {
         if (!highest || by_complete[next].token > highest->token) highest = &by_complete[next];
         ++next;
       }
@@ -135,16 +135,15 @@ Result<FencingCheckResult> CheckFencing(const History& history) {
                       std::to_string(s.earlier.complete_index));
     }
     if (!r.duplicate_tokens.empty()) {
-      parts.push_back(std::to_string(r.duplicate_tokens.size()) +
-                      " tokens granted twice; first: " +
+      parts.push_back(std::to_string(r.duplicate_tokens.size()) + " tokens granted twice; first: " +
                       std::to_string(r.duplicate_tokens.front().token));
     }
     for (size_t i = 0; i < parts.size(); ++i) r.summary += (i ? "; " : "") + parts[i];
   } else {
     r.verdict = Verdict::kValid;
     r.summary = std::to_string(r.writes_accepted) + " accepted writes in token order (" +
-                std::to_string(r.writes_rejected) + " rejected, " +
-                std::to_string(r.acquires_ok) + " grants)";
+                std::to_string(r.writes_rejected) + " rejected, " + std::to_string(r.acquires_ok) +
+                " grants)";
   }
   return r;
 }

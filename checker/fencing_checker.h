@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "checker/check.h"
 #include "checker/history.h"
-#include "base/status.h"
 #include "checker/value.h"
 
 namespace faultline::checker {
@@ -55,13 +55,13 @@ struct DuplicateToken {
 
 struct FencingCheckResult {
   Verdict verdict = Verdict::kValid;
-  std::string summary;  // one line for people
+  std::string summary;          // one line for people
   int64_t writes = 0;           // write operations invoked
   int64_t writes_accepted = 0;  // ... completed ok
   int64_t writes_rejected = 0;  // ... completed fail
   int64_t acquires_ok = 0;
-  std::vector<StaleWrite> stale_writes;           // in history order of the stale write
-  std::vector<DuplicateToken> duplicate_tokens;   // in history order of the second grant
+  std::vector<StaleWrite> stale_writes;          // in history order of the stale write
+  std::vector<DuplicateToken> duplicate_tokens;  // in history order of the second grant
 };
 
 // Errors: operations that do not pair; an ok write or ok acquire whose value is not an integer.

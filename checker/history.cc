@@ -10,20 +10,28 @@ using base::Status;
 
 const char* EventTypeName(EventType t) {
   switch (t) {
-    case EventType::kInvoke: return "invoke";
-    case EventType::kOk: return "ok";
-    case EventType::kFail: return "fail";
-    case EventType::kInfo: return "info";
+    case EventType::kInvoke:
+      return "invoke";
+    case EventType::kOk:
+      return "ok";
+    case EventType::kFail:
+      return "fail";
+    case EventType::kInfo:
+      return "info";
   }
   return "?";
 }
 
 const char* OpStatusName(OpStatus s) {
   switch (s) {
-    case OpStatus::kOk: return "ok";
-    case OpStatus::kInfo: return "info";
-    case OpStatus::kMismatch: return "fail (mismatch)";
-    case OpStatus::kFail: return "fail";
+    case OpStatus::kOk:
+      return "ok";
+    case OpStatus::kInfo:
+      return "info";
+    case OpStatus::kMismatch:
+      return "fail (mismatch)";
+    case OpStatus::kFail:
+      return "fail";
   }
   return "?";
 }
@@ -50,7 +58,8 @@ Result<std::vector<Operation>> PairOperations(const History& history) {
       if (!inserted) {
         const Operation& prior = ops[it->second];
         return Status::Corruption(Where(history, e) + "process " + std::to_string(e.process) +
-                                  " invokes " + e.f + " while its " + prior.f + " invoked at line " +
+                                  " invokes " + e.f + " while its " + prior.f +
+                                  " invoked at line " +
                                   std::to_string(history.events[prior.invoke_pos].line) +
                                   " has not completed (a process has one operation at a time)");
       }

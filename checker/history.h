@@ -18,15 +18,15 @@ enum class EventType : uint8_t { kInvoke, kOk, kFail, kInfo };
 const char* EventTypeName(EventType t);
 
 struct Event {
-  int64_t index = 0;    // the event's `index` (its position in the file when the file has none)
-  int64_t time = -1;    // nanoseconds since the test started; -1 when unknown
-  int64_t process = 0;  // client process number; meaningless when nemesis is true
-  bool nemesis = false; // process was "nemesis" (or any non-integer process): not searched
+  int64_t index = 0;     // the event's `index` (its position in the file when the file has none)
+  int64_t time = -1;     // nanoseconds since the test started; -1 when unknown
+  int64_t process = 0;   // client process number; meaningless when nemesis is true
+  bool nemesis = false;  // process was "nemesis" (or any non-integer process): not searched
   EventType type = EventType::kInvoke;
   std::string f;
   bool has_key = false;
-  Value key;    // string or integer, when has_key
-  Value value;  // null when absent
+  Value key;          // string or integer, when has_key
+  Value value;        // null when absent
   std::string error;  // empty when absent; non-string errors are kept as their JSON text
   int64_t line = 0;   // 1-based line in the source file, for error messages
 };
@@ -55,10 +55,10 @@ struct Operation {
   Value value;
   OpStatus status = OpStatus::kInfo;
   std::string error;
-  size_t invoke_pos = 0;     // position of the invoke in History::events
+  size_t invoke_pos = 0;                // position of the invoke in History::events
   size_t complete_pos = kNoCompletion;  // position of the completion, kNoCompletion if none
-  int64_t invoke_index = 0;    // the invoke event's index field
-  int64_t complete_index = -1; // the completion's index field, -1 if none
+  int64_t invoke_index = 0;             // the invoke event's index field
+  int64_t complete_index = -1;          // the completion's index field, -1 if none
   int64_t invoke_time = -1;
   int64_t complete_time = -1;
 

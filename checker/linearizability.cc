@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <functional>
-#include <string_view>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "base/check.h"

@@ -55,8 +55,8 @@ struct SearchOutcome {
   uint64_t cache_entries = 0;
   uint64_t memory_bytes = 0;  // peak bytes this search charged
   // For kInvalid (positions in the `ops` given to SearchLinearization):
-  int failing_op = -1;      // the first completed operation that cannot be linearized
-  std::vector<int> prefix;  // the longest linearizable prefix, in linearization order
+  int failing_op = -1;        // the first completed operation that cannot be linearized
+  std::vector<int> prefix;    // the longest linearizable prefix, in linearization order
   std::vector<Value> states;  // model states reachable just before failing_op
   bool states_truncated = false;
 };

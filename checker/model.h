@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "checker/history.h"
 #include "base/status.h"
+#include "checker/history.h"
 #include "checker/value.h"
 
 namespace faultline::checker {

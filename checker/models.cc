@@ -65,8 +65,7 @@ class RegisterModel : public Model {
     return BadOp(name(), op, cas_ ? "read, write or cas" : "read or write");
   }
 
-  bool Step(const Value& state, const Operation& op, Value* next,
-            std::string* why) const override {
+  bool Step(const Value& state, const Operation& op, Value* next, std::string* why) const override {
     if (op.f == "read") {
       if (op.value.is_any() || op.value == state) {
         *next = state;
@@ -101,8 +100,8 @@ class RegisterModel : public Model {
 
   std::string DescribeOp(const Operation& op) const override {
     if (op.f == "cas" && IsPair(op.value)) {
-      std::string s = "cas " + op.value.as_array()[0].ToJson() + " -> " +
-                      op.value.as_array()[1].ToJson();
+      std::string s =
+          "cas " + op.value.as_array()[0].ToJson() + " -> " + op.value.as_array()[1].ToJson();
       if (op.status == OpStatus::kInfo) s += " (info)";
       if (op.status == OpStatus::kMismatch) s += " (failed: mismatch)";
       return s;
@@ -135,8 +134,10 @@ class MultiRegisterModel : public Model {
   Result<Value> Initial(const std::optional<Value>& initial) const override {
     if (!initial) return Value::MakeObject({});
     if (!initial->is_object()) {
-      return Status::InvalidArgument("model multi-register takes an --initial object such as "
-                                     "{\"x\":0}, not " + initial->ToJson());
+      return Status::InvalidArgument(
+          "model multi-register takes an --initial object such as "
+          "{\"x\":0}, not " +
+          initial->ToJson());
     }
     return Canonical(*initial);
   }
@@ -162,8 +163,7 @@ class MultiRegisterModel : public Model {
     return true;
   }
 
-  bool Step(const Value& state, const Operation& op, Value* next,
-            std::string* why) const override {
+  bool Step(const Value& state, const Operation& op, Value* next, std::string* why) const override {
     std::map<std::string, Value> regs;
     for (const auto& [k, v] : state.as_object()) regs[k] = v;
     for (const Value& micro : op.value.as_array()) {
@@ -226,8 +226,7 @@ class KvModel : public Model {
     return op.f == "get" && (op.status != OpStatus::kOk || op.value.is_any());
   }
 
-  bool Step(const Value& state, const Operation& op, Value* next,
-            std::string* why) const override {
+  bool Step(const Value& state, const Operation& op, Value* next, std::string* why) const override {
     if (op.f == "get") {
       // An absent key reads "" (DESIGN.md section 3); null is accepted as the same.
       const std::string got = op.value.is_string() ? op.value.as_string() : std::string();
@@ -267,8 +266,7 @@ class MutexModel : public Model {
 
   bool Irrelevant(const Operation&) const override { return false; }
 
-  bool Step(const Value& state, const Operation& op, Value* next,
-            std::string* why) const override {
+  bool Step(const Value& state, const Operation& op, Value* next, std::string* why) const override {
     const bool held = state.as_bool();
     const bool acquiring = op.f == "acquire";
     if (held == acquiring) {
@@ -316,8 +314,7 @@ class FencingLockModel : public Model {
 
   bool Irrelevant(const Operation&) const override { return false; }
 
-  bool Step(const Value& state, const Operation& op, Value* next,
-            std::string* why) const override {
+  bool Step(const Value& state, const Operation& op, Value* next, std::string* why) const override {
     const bool held = state.find("held")->as_bool();
     const Value& token = *state.find("token");
     if (op.f == "acquire") {
@@ -380,8 +377,7 @@ class SetModel : public Model {
     return BadOp(name(), op, "add x or read -> array");
   }
 
-  bool Step(const Value& state, const Operation& op, Value* next,
-            std::string* why) const override {
+  bool Step(const Value& state, const Operation& op, Value* next, std::string* why) const override {
     if (op.f == "add") {
       Value::Array elements = state.as_array();
       elements.push_back(op.value);
@@ -421,9 +417,8 @@ class QueueModel : public Model {
 
   bool Irrelevant(const Operation&) const override { return false; }
 
-  std::vector<Operation> Alternatives(const Operation& op,
-                                      const std::vector<const Operation*>& partition)
-      const override {
+  std::vector<Operation> Alternatives(
+      const Operation& op, const std::vector<const Operation*>& partition) const override {
     if (op.f != "dequeue" || op.status == OpStatus::kOk) return {};
     std::vector<Operation> out;
     std::set<std::string> seen;
@@ -437,8 +432,7 @@ class QueueModel : public Model {
     return out;
   }
 
-  bool Step(const Value& state, const Operation& op, Value* next,
-            std::string* why) const override {
+  bool Step(const Value& state, const Operation& op, Value* next, std::string* why) const override {
     Value::Array items = state.as_array();
     if (op.f == "enqueue") {
       items.push_back(op.value);
@@ -484,15 +478,13 @@ class CounterModel : public Model {
 
   Status Validate(const Operation& op) const override {
     if (op.f == "add" && op.value.is_int()) return Status::Ok();
-    if (op.f == "read" &&
-        (op.status != OpStatus::kOk || op.value.is_int() || op.value.is_any())) {
+    if (op.f == "read" && (op.status != OpStatus::kOk || op.value.is_int() || op.value.is_any())) {
       return Status::Ok();
     }
     return BadOp(name(), op, "add integer or read -> integer");
   }
 
-  bool Step(const Value& state, const Operation& op, Value* next,
-            std::string* why) const override {
+  bool Step(const Value& state, const Operation& op, Value* next, std::string* why) const override {
     if (op.f == "add") {
       int64_t sum;
       if (__builtin_add_overflow(state.as_int(), op.value.as_int(), &sum)) {
@@ -528,8 +520,8 @@ std::unique_ptr<Model> MakeModel(std::string_view name) {
 }
 
 std::vector<std::string> AllModelNames() {
-  return {"register", "cas-register", "multi-register", "kv", "mutex", "fencing-lock",
-          "set", "unordered-queue", "fifo-queue", "counter"};
+  return {"register",     "cas-register", "multi-register",  "kv",         "mutex",
+          "fencing-lock", "set",          "unordered-queue", "fifo-queue", "counter"};
 }
 
 }  // namespace faultline::checker

@@ -16,8 +16,8 @@ constexpr size_t kNotAcked = static_cast<size_t>(-1);
 // Everything known about one element of one key's set.
 struct Element {
   Value value;
-  size_t first_seen = 0;      // order of the first add mentioning it, for stable output
-  size_t ack_pos = kNotAcked; // position of the earliest ok completion of an add of it
+  size_t first_seen = 0;       // order of the first add mentioning it, for stable output
+  size_t ack_pos = kNotAcked;  // position of the earliest ok completion of an add of it
   int64_t ack_index = -1;
   bool indeterminate = false;  // some add of it is info or never completed
 };
@@ -39,9 +39,12 @@ struct KeySet {
 
 Value VerdictValue(Verdict v) {
   switch (v) {
-    case Verdict::kValid: return Value::Bool(true);
-    case Verdict::kInvalid: return Value::Bool(false);
-    case Verdict::kUnknown: return Value::String("unknown");
+    case Verdict::kValid:
+      return Value::Bool(true);
+    case Verdict::kInvalid:
+      return Value::Bool(false);
+    case Verdict::kUnknown:
+      return Value::String("unknown");
   }
   return Value::Null();
 }
@@ -198,8 +201,8 @@ Result<SetCheckResult> CheckSet(const History& history, const SetCheckOptions& o
     std::vector<std::string> parts;
     if (!r.lost.empty()) {
       parts.push_back("lost " + std::to_string(r.lost.size()) + " of " +
-                      std::to_string(r.acknowledged) + " acknowledged adds: " +
-                      ListText(lost_values, 10));
+                      std::to_string(r.acknowledged) +
+                      " acknowledged adds: " + ListText(lost_values, 10));
     }
     if (!r.unexpected.empty()) {
       parts.push_back(std::to_string(r.unexpected.size()) +
@@ -231,7 +234,8 @@ Result<SetCheckResult> CheckSet(const History& history, const SetCheckOptions& o
 
 Value SetCheckResultToValue(const SetCheckResult& r, size_t max_list) {
   auto values = [max_list](const std::vector<Value>& v) {
-    Value::Array a(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(std::min(v.size(), max_list)));
+    Value::Array a(v.begin(),
+                   v.begin() + static_cast<std::ptrdiff_t>(std::min(v.size(), max_list)));
     return Value::MakeArray(std::move(a));
   };
   auto ints = [max_list](const std::vector<int64_t>& v) {

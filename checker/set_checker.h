@@ -35,9 +35,9 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "checker/check.h"
 #include "checker/history.h"
-#include "base/status.h"
 #include "checker/value.h"
 
 namespace faultline::checker {
@@ -51,9 +51,9 @@ struct LostElement {
   bool has_key = false;
   Value key;
   Value element;
-  int64_t add_index = 0;                   // the first acknowledging completion's index
-  std::vector<int64_t> missing_from;       // invoke indices of the ok final reads without it
-  int64_t present_in = 0;                  // ok final reads (invoked after the ack) with it
+  int64_t add_index = 0;              // the first acknowledging completion's index
+  std::vector<int64_t> missing_from;  // invoke indices of the ok final reads without it
+  int64_t present_in = 0;             // ok final reads (invoked after the ack) with it
 };
 
 struct SetCheckResult {
@@ -74,8 +74,8 @@ struct SetCheckResult {
   std::vector<LostElement> lost;
   std::vector<Value> unexpected;
   std::vector<Value> recovered;
-  std::vector<Value> unchecked;      // acknowledged, but no ok final read came after the ack
-  std::vector<int64_t> malformed;    // completion indices of ok reads that are not arrays
+  std::vector<Value> unchecked;    // acknowledged, but no ok final read came after the ack
+  std::vector<int64_t> malformed;  // completion indices of ok reads that are not arrays
 };
 
 // Errors: a history whose operations do not pair (see PairOperations).

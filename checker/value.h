@@ -47,7 +47,9 @@ class Value {
   // REQUIRES: the matching is_*() is true.
   bool as_bool() const { return std::get<bool>(data_); }
   int64_t as_int() const { return std::get<int64_t>(data_); }
-  double as_double() const { return is_int() ? static_cast<double>(as_int()) : std::get<double>(data_); }
+  double as_double() const {
+    return is_int() ? static_cast<double>(as_int()) : std::get<double>(data_);
+  }
   const std::string& as_string() const { return std::get<std::string>(data_); }
   const Array& as_array() const { return std::get<Array>(data_); }
   Array& as_array() { return std::get<Array>(data_); }
@@ -69,7 +71,8 @@ class Value {
   struct AnyTag {
     bool operator==(const AnyTag&) const { return true; }
   };
-  using Storage = std::variant<std::monostate, bool, int64_t, double, std::string, Array, Object, AnyTag>;
+  using Storage =
+      std::variant<std::monostate, bool, int64_t, double, std::string, Array, Object, AnyTag>;
   explicit Value(Storage s) : data_(std::move(s)) {}
   Storage data_;
 };

@@ -106,7 +106,8 @@ int RunCheckCommand(const CheckCommandOptions& options) {
     code = WorstExit(code, results::ExitCodeFor(result->verdict));
   }
   if (!options.report_dir.empty()) {
-    base::Status s = results::WriteCheckReport(options.report_dir, std::move(all_results), all_text);
+    base::Status s =
+        results::WriteCheckReport(options.report_dir, std::move(all_results), all_text);
     if (!s.ok()) {
       Error("--report " + options.report_dir + ": " + s.message());
       code = WorstExit(code, kExitBadInput);

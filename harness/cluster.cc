@@ -9,7 +9,8 @@ namespace faultline::harness {
 namespace fs = std::filesystem;
 using base::Status;
 
-Cluster::Cluster(const targets::Target* target, nemesis::NetBackend* net, std::string run_dir, RunLog* log)
+Cluster::Cluster(const targets::Target* target, nemesis::NetBackend* net, std::string run_dir,
+                 RunLog* log)
     : target_(target), net_(net), run_dir_(std::move(run_dir)), log_(log) {}
 
 Cluster::~Cluster() {
@@ -20,12 +21,15 @@ Status Cluster::Prepare() {
   addresses_ = net_->nodes();
   for (const base::NodeAddress& self : addresses_) {
     targets::PeerList peers;
-    for (const base::NodeAddress& other : addresses_) peers.emplace_back(other.id, net_->PeerAddress(self.id, other.id));
+    for (const base::NodeAddress& other : addresses_)
+      peers.emplace_back(other.id, net_->PeerAddress(self.id, other.id));
     const fs::path dir = fs::path(run_dir_) / "nodes" / self.id;
     std::error_code ec;
     fs::create_directories(dir / "data", ec);
-    if (ec) return Status::IoError("cannot create " + (dir / "data").string() + ": " + ec.message());
-    base::Result<std::vector<std::string>> cmd = target_->NodeCommand(self, peers, fs::absolute(dir / "data").string());
+    if (ec)
+      return Status::IoError("cannot create " + (dir / "data").string() + ": " + ec.message());
+    base::Result<std::vector<std::string>> cmd =
+        target_->NodeCommand(self, peers, fs::absolute(dir / "data").string());
     if (!cmd.ok()) return cmd.status();
     std::vector<std::string> argv = net_->CommandPrefix(self.id);
     argv.insert(argv.end(), cmd->begin(), cmd->end());
@@ -45,8 +49,8 @@ Status Cluster::StartAll() {
   for (size_t i = 0; i < procs_.size(); ++i) {
     if (Status s = procs_[i]->Start(); !s.ok()) return s;
     expected_down_[i] = false;
-    log_->Info("started " + procs_[i]->id() + " (pid " + std::to_string(procs_[i]->pid()) + ") on " +
-               addresses_[i].host + ":" + std::to_string(addresses_[i].client_port));
+    log_->Info("started " + procs_[i]->id() + " (pid " + std::to_string(procs_[i]->pid()) +
+               ") on " + addresses_[i].host + ":" + std::to_string(addresses_[i].client_port));
   }
   return Status::Ok();
 }
@@ -59,7 +63,8 @@ bool Answers(targets::Client& client) {
   if (client.Status()) return true;
   const checker::Completion c = client.Get("faultline-probe");
   if (c.type == checker::EventType::kOk) return true;
-  for (const char* transport : {"connection-refused", "connect-timeout", "timeout", "connection-lost", "transport-error"}) {
+  for (const char* transport :
+       {"connection-refused", "connect-timeout", "timeout", "connection-lost", "transport-error"}) {
     if (c.error == transport) return false;
   }
   return true;
@@ -67,7 +72,8 @@ bool Answers(targets::Client& client) {
 
 }  // namespace
 
-Status Cluster::WaitHealthy(std::chrono::milliseconds timeout, const std::function<bool()>& cancelled) {
+Status Cluster::WaitHealthy(std::chrono::milliseconds timeout,
+                            const std::function<bool()>& cancelled) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   targets::ClientOptions opts;
   opts.timeout = std::chrono::milliseconds(1000);
@@ -77,25 +83,28 @@ Status Cluster::WaitHealthy(std::chrono::milliseconds timeout, const std::functi
   std::string missing;
   int64_t probe = 0;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (cancelled && cancelled()) return Status::IoError("interrupted while waiting for the cluster");
+    if (cancelled && cancelled())
+      return Status::IoError("interrupted while waiting for the cluster");
     missing.clear();
     for (size_t i = 0; i < procs_.size(); ++i) {
       if (!procs_[i]->Alive()) {
-        return Status::IoError(procs_[i]->id() + " " + procs_[i]->exit_description() + " (see " + run_dir_ +
-                               "/nodes/" + procs_[i]->id() + "/stderr.log)");
+        return Status::IoError(procs_[i]->id() + " " + procs_[i]->exit_description() + " (see " +
+                               run_dir_ + "/nodes/" + procs_[i]->id() + "/stderr.log)");
       }
       if (!Answers(*clients[i])) missing += " " + addresses_[i].id;
     }
     if (missing.empty()) {
       // Every node answers; now a write must commit, through whichever node takes it.
       for (auto& c : clients) {
-        if (c->Put("faultline-probe", checker::Value::Int(++probe)).type == checker::EventType::kOk) return Status::Ok();
+        if (c->Put("faultline-probe", checker::Value::Int(++probe)).type == checker::EventType::kOk)
+          return Status::Ok();
       }
       missing = " (no node accepted a write)";
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return Status::IoError("cluster not healthy after " + std::to_string(timeout.count() / 1000) + " s: not answering:" + missing);
+  return Status::IoError("cluster not healthy after " + std::to_string(timeout.count() / 1000) +
+                         " s: not answering:" + missing);
 }
 
 void Cluster::StopAll(std::chrono::milliseconds grace) {
@@ -110,7 +119,8 @@ void Cluster::StopAll(std::chrono::milliseconds grace) {
 std::vector<std::string> Cluster::Unexpected() {
   std::vector<std::string> out;
   for (size_t i = 0; i < procs_.size(); ++i) {
-    if (!expected_down_[i] && !procs_[i]->Alive()) out.push_back(procs_[i]->id() + " " + procs_[i]->exit_description());
+    if (!expected_down_[i] && !procs_[i]->Alive())
+      out.push_back(procs_[i]->id() + " " + procs_[i]->exit_description());
   }
   return out;
 }

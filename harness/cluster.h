@@ -25,7 +25,8 @@ namespace faultline::harness {
 
 class Cluster : public nemesis::NodeControl {
  public:
-  Cluster(const targets::Target* target, nemesis::NetBackend* net, std::string run_dir, RunLog* log);
+  Cluster(const targets::Target* target, nemesis::NetBackend* net, std::string run_dir,
+          RunLog* log);
   ~Cluster() override;  // kills whatever still runs
 
   // Builds every node's command and folders. The net backend is already set up.
@@ -34,7 +35,8 @@ class Cluster : public nemesis::NodeControl {
   // Waits until every node answers and a write goes through (the target's /status when it has
   // one, then a probe write). On timeout the error names what was still missing. `cancelled`,
   // when given, is polled and ends the wait early (Ctrl-C).
-  base::Status WaitHealthy(std::chrono::milliseconds timeout, const std::function<bool()>& cancelled = {});
+  base::Status WaitHealthy(std::chrono::milliseconds timeout,
+                           const std::function<bool()>& cancelled = {});
   // SIGTERM to all, a bounded wait, SIGKILL for the rest; all reaped.
   void StopAll(std::chrono::milliseconds grace);
 

@@ -67,8 +67,8 @@ class RunLog {
 
   const std::chrono::steady_clock::time_point start_;
   std::mutex mu_;
-  std::FILE* file_ = nullptr;   // GUARDED_BY(mu_)
-  bool progress_shown_ = false; // GUARDED_BY(mu_)
+  std::FILE* file_ = nullptr;    // GUARDED_BY(mu_)
+  bool progress_shown_ = false;  // GUARDED_BY(mu_)
 };
 
 }  // namespace faultline::harness

@@ -7,8 +7,8 @@
 #include "harness/check_command.h"
 #include "harness/sim_command.h"
 #include "harness/test_command.h"
-#include "targets/raft/core/unsafe_switches.h"
 #include "results/exit_codes.h"
+#include "targets/raft/core/unsafe_switches.h"
 
 namespace {
 
@@ -18,7 +18,8 @@ using faultline::results::kExitInternal;
 
 std::string ModelList() {
   std::string out;
-  for (const std::string& n : faultline::checker::ModelNames()) out += (out.empty() ? "" : ", ") + n;
+  for (const std::string& n : faultline::checker::ModelNames())
+    out += (out.empty() ? "" : ", ") + n;
   return out;
 }
 
@@ -32,8 +33,7 @@ int Main(int argc, char** argv) {
       "check", "Check histories for linearizability (exit 0 valid, 1 invalid, 2 unknown)");
   check_cmd->add_option("files", check.files, "History files (JSON Lines, EDN or Jepsen log)")
       ->required();
-  check_cmd->add_option("--model", check.model, "Model: " + ModelList())
-      ->capture_default_str();
+  check_cmd->add_option("--model", check.model, "Model: " + ModelList())->capture_default_str();
   check_cmd->add_option("--initial", check.initial_json,
                         "Initial state as JSON (default: the model's own)");
   check_cmd->add_option("--format", check.format, "auto, jsonl, edn or jepsen-log")
@@ -42,8 +42,9 @@ int Main(int argc, char** argv) {
                       "EDN: split Jepsen independent [key value] tuples into key and value");
   check_cmd->add_option("--timeout", check.timeout_s, "Stop after SECONDS and answer unknown")
       ->check(CLI::NonNegativeNumber);
-  check_cmd->add_option("--memory-limit", check.memory_limit_mb,
-                        "Stop when the search needs more than MB and answer unknown")
+  check_cmd
+      ->add_option("--memory-limit", check.memory_limit_mb,
+                   "Stop when the search needs more than MB and answer unknown")
       ->check(CLI::NonNegativeNumber);
   check_cmd->add_option("--threads", check.threads, "Keys checked in parallel (default: cores)")
       ->check(CLI::NonNegativeNumber);
@@ -67,7 +68,8 @@ int Main(int argc, char** argv) {
   sim_cmd->add_flag("--no-faults", sim.no_faults, "A healthy network, no nemesis (baseline)");
   sim_cmd->add_flag("--no-invariants", sim.no_invariants,
                     "Do not assert Raft's safety properties; only the history can fail");
-  sim_cmd->add_option("--scenario", sim.scenario, "A scripted run instead of random faults: figure8");
+  sim_cmd->add_option("--scenario", sim.scenario,
+                      "A scripted run instead of random faults: figure8");
   sim_cmd->add_option("--history", sim.history_path, "Write the run's history (JSON Lines)");
   sim_cmd->add_option("--trace", sim.trace, "Print the last N simulation steps");
   sim_cmd->add_option("--check-timeout", sim.check_timeout_s, "Checker time limit per run")
@@ -83,25 +85,29 @@ int Main(int argc, char** argv) {
   test_cmd->add_option("--nodes", test.nodes, "Cluster size")->capture_default_str();
   test_cmd->add_option("--workload", test.workload, "register, set, counter or lock")
       ->capture_default_str();
-  test_cmd->add_option("--nemesis", test.nemesis,
-                       "none, all, or a comma list of partition, pause, kill")
+  test_cmd
+      ->add_option("--nemesis", test.nemesis,
+                   "none, all, or a comma list of partition, pause, kill")
       ->capture_default_str();
-  test_cmd->add_option("--nemesis-interval", test.nemesis_interval_s,
-                       "Seconds between starting a fault and stopping it, and between faults")
+  test_cmd
+      ->add_option("--nemesis-interval", test.nemesis_interval_s,
+                   "Seconds between starting a fault and stopping it, and between faults")
       ->capture_default_str();
   test_cmd->add_option("--time-limit", test.time_limit_s, "Seconds of workload")
       ->capture_default_str();
   test_cmd->add_option("--concurrency", test.concurrency, "Client workers (default: 2 per node)");
   test_cmd->add_option("--rate", test.rate, "Total operations per second (0: unlimited)")
       ->capture_default_str();
-  test_cmd->add_option("--ops-per-key", test.ops_per_key,
-                       "Operations on one key before a group of workers moves to a fresh key")
+  test_cmd
+      ->add_option("--ops-per-key", test.ops_per_key,
+                   "Operations on one key before a group of workers moves to a fresh key")
       ->capture_default_str();
   test_cmd->add_option("--seed", test_seed, "Replays the same operation and fault schedule");
   test_cmd->add_option("--results", test.results_dir, "Where run folders go")
       ->capture_default_str();
-  test_cmd->add_option("--net", test.net,
-                       "Partition backend: netns (root), proxy, or auto (netns when it can)")
+  test_cmd
+      ->add_option("--net", test.net,
+                   "Partition backend: netns (root), proxy, or auto (netns when it can)")
       ->capture_default_str();
   test_cmd->add_option("--node-cmd", test.node_cmd,
                        "--target process: the node command, with {id} {host} {client_port} "
@@ -109,9 +115,11 @@ int Main(int argc, char** argv) {
   test_cmd->add_option("--raft-opt", test.raft_opts,
                        "raftkv option, e.g. " + faultline::raft::UnsafeSwitchNames() +
                            ", election-timeout-ms=500 (repeatable)");
-  test_cmd->add_option("--name", test.name, "Test name: results/<name>/ (default: target-workload)");
-  test_cmd->add_option("--request-timeout", test.request_timeout_s,
-                       "Seconds before a request's outcome counts as unknown (info)")
+  test_cmd->add_option("--name", test.name,
+                       "Test name: results/<name>/ (default: target-workload)");
+  test_cmd
+      ->add_option("--request-timeout", test.request_timeout_s,
+                   "Seconds before a request's outcome counts as unknown (info)")
       ->capture_default_str();
   test_cmd->add_option("--check-timeout", test.check_timeout_s, "Checker time limit in seconds")
       ->capture_default_str();
@@ -121,8 +129,9 @@ int Main(int argc, char** argv) {
   test_cmd->add_flag("--no-redirect", no_redirect,
                      "Record a not-leader answer as it is instead of retrying once at the leader "
                      "it names");
-  test_cmd->add_option("--recovery", test.recovery_s,
-                       "Seconds to wait for the cluster to recover after healing")
+  test_cmd
+      ->add_option("--recovery", test.recovery_s,
+                   "Seconds to wait for the cluster to recover after healing")
       ->capture_default_str();
 
   // An unknown command gets a clear line rather than CLI11's "a subcommand is required".

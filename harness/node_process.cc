@@ -135,7 +135,8 @@ bool NodeProcess::Reap(bool block) {
     // Look without reaping (WNOWAIT): the zombie keeps the pid from being reused while it is
     // unregistered, so KillAllNodes, on another thread, never signals a stranger.
     siginfo_t info{};
-    const int r = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT | (block ? 0 : WNOHANG));
+    const int r =
+        ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT | (block ? 0 : WNOHANG));
     if (r < 0 && errno == EINTR) continue;
     if (r == 0 && info.si_pid == 0) return false;  // still running
     Unregister(pid);
@@ -159,14 +160,16 @@ bool NodeProcess::Alive() { return !Reap(false); }
 Status NodeProcess::Pause() {
   const int pid = pid_.load();
   if (pid <= 0 || !Alive()) return Status::InvalidArgument(id_ + " is not running");
-  if (SignalGroup(pid, SIGSTOP) != 0) return Status::IoError(id_ + ": SIGSTOP: " + std::strerror(errno));
+  if (SignalGroup(pid, SIGSTOP) != 0)
+    return Status::IoError(id_ + ": SIGSTOP: " + std::strerror(errno));
   return Status::Ok();
 }
 
 Status NodeProcess::Resume() {
   const int pid = pid_.load();
   if (pid <= 0 || !Alive()) return Status::Ok();  // nothing left to resume
-  if (SignalGroup(pid, SIGCONT) != 0) return Status::IoError(id_ + ": SIGCONT: " + std::strerror(errno));
+  if (SignalGroup(pid, SIGCONT) != 0)
+    return Status::IoError(id_ + ": SIGCONT: " + std::strerror(errno));
   return Status::Ok();
 }
 

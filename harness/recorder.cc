@@ -10,11 +10,11 @@
 
 namespace faultline::harness {
 
+using base::Result;
+using base::Status;
 using checker::Completion;
 using checker::EventType;
 using checker::Op;
-using base::Result;
-using base::Status;
 using checker::Value;
 
 namespace {
@@ -93,7 +93,9 @@ void HistoryRecorder::Flush() {
 }
 
 int64_t HistoryRecorder::Now() const {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                              start_)
+      .count();
 }
 
 void HistoryRecorder::Append(std::string_view body) {
@@ -120,7 +122,8 @@ int64_t HistoryRecorder::Invoke(int64_t process, const Op& op) {
   return t;
 }
 
-void HistoryRecorder::Complete(int64_t process, const Op& op, const Completion& c, int64_t invoke_time) {
+void HistoryRecorder::Complete(int64_t process, const Op& op, const Completion& c,
+                               int64_t invoke_time) {
   const char* type = c.type == EventType::kOk ? "ok" : c.type == EventType::kFail ? "fail" : "info";
   std::string body;
   body.reserve(128);
@@ -131,7 +134,10 @@ void HistoryRecorder::Complete(int64_t process, const Op& op, const Completion& 
   b.error = c.error;
   b.latency_ns = Now() - invoke_time;
   checker::io::AppendJsonlBody(b, &body);
-  (c.type == EventType::kOk ? ok_ : c.type == EventType::kFail ? fail_ : info_).fetch_add(1, std::memory_order_relaxed);
+  (c.type == EventType::kOk     ? ok_
+   : c.type == EventType::kFail ? fail_
+                                : info_)
+      .fetch_add(1, std::memory_order_relaxed);
   if (c.type != EventType::kOk) {
     std::lock_guard<std::mutex> lock(mu_);
     ++errors_[std::string(type) + " " + (c.error.empty() ? "unknown" : c.error)];

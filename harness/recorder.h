@@ -19,8 +19,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <map>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,7 +51,8 @@ class HistoryRecorder {
   // Records the invoke; returns its time.
   int64_t Invoke(int64_t process, const checker::Op& op);
   // Records the completion of `op`, invoked at `invoke_time` (for latency_ns).
-  void Complete(int64_t process, const checker::Op& op, const checker::Completion& c, int64_t invoke_time);
+  void Complete(int64_t process, const checker::Op& op, const checker::Completion& c,
+                int64_t invoke_time);
   // A nemesis event: process "nemesis", type info.
   void Nemesis(const std::string& f, const checker::Value& value);
 
@@ -78,11 +79,11 @@ class HistoryRecorder {
   mutable std::mutex mu_;
   std::condition_variable wake_;     // the writer: lines are waiting, or closing
   std::condition_variable written_;  // Flush: the writer went idle
-  int64_t next_index_ = 0;  // GUARDED_BY(mu_)
-  std::string error_;       // GUARDED_BY(mu_)
-  std::string pending_;     // GUARDED_BY(mu_): whole lines not yet written
-  bool writing_ = false;    // GUARDED_BY(mu_): the writer holds a batch outside the lock
-  bool closing_ = false;    // GUARDED_BY(mu_)
+  int64_t next_index_ = 0;           // GUARDED_BY(mu_)
+  std::string error_;                // GUARDED_BY(mu_)
+  std::string pending_;              // GUARDED_BY(mu_): whole lines not yet written
+  bool writing_ = false;             // GUARDED_BY(mu_): the writer holds a batch outside the lock
+  bool closing_ = false;             // GUARDED_BY(mu_)
   std::thread writer_;
   std::map<std::string, uint64_t> errors_;  // GUARDED_BY(mu_)
   std::atomic<uint64_t> invokes_{0}, ok_{0}, fail_{0}, info_{0}, nemesis_{0};

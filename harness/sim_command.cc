@@ -122,10 +122,9 @@ int RunSimCommand(const SimCommandOptions& options) {
         continue;
       }
       (r.outcome == sim::SimOutcome::kFail ? failed : unknown)++;
-      std::printf("seed %llu: %s (%s): %s\n  rerun: %s\n",
-                  static_cast<unsigned long long>(o.seed), sim::SimOutcomeName(r.outcome),
-                  r.failure.c_str(), r.detail.substr(0, r.detail.find('\n')).c_str(),
-                  sim::ReproduceLine(o).c_str());
+      std::printf("seed %llu: %s (%s): %s\n  rerun: %s\n", static_cast<unsigned long long>(o.seed),
+                  sim::SimOutcomeName(r.outcome), r.failure.c_str(),
+                  r.detail.substr(0, r.detail.find('\n')).c_str(), sim::ReproduceLine(o).c_str());
       std::fflush(stdout);
     }
   };

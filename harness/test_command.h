@@ -16,26 +16,26 @@
 namespace faultline::harness {
 
 struct TestCommandOptions {
-  std::string target = "raft";                // raft | process
+  std::string target = "raft";  // raft | process
   int nodes = 5;
-  std::string workload = "register";          // register | set | counter | lock
+  std::string workload = "register";             // register | set | counter | lock
   std::string nemesis = "partition,pause,kill";  // none | all | comma list
   double nemesis_interval_s = 5;
   double time_limit_s = 60;
-  int concurrency = 0;                        // 0: two workers per node
-  double rate = 500;                          // total operations per second; 0: as fast as possible
+  int concurrency = 0;  // 0: two workers per node
+  double rate = 500;    // total operations per second; 0: as fast as possible
   int ops_per_key = 200;
-  std::optional<uint64_t> seed;               // random (and recorded) when absent
+  std::optional<uint64_t> seed;  // random (and recorded) when absent
   std::string results_dir = "results";
-  std::string net = "auto";                   // auto | netns | proxy
-  std::string node_cmd;                       // --target process
-  std::vector<std::string> raft_opts;         // --target raft
-  std::string name;                           // default: <target>-<workload>
+  std::string net = "auto";            // auto | netns | proxy
+  std::string node_cmd;                // --target process
+  std::vector<std::string> raft_opts;  // --target raft
+  std::string name;                    // default: <target>-<workload>
   double request_timeout_s = 1;
   double check_timeout_s = 600;
   int64_t lease_ms = 1000;
-  double recovery_s = 30;                     // bound on the wait for health after healing
-  bool follow_leader = true;                  // retry a not-leader answer once at the leader it names
+  double recovery_s = 30;     // bound on the wait for health after healing
+  bool follow_leader = true;  // retry a not-leader answer once at the leader it names
 };
 
 // Returns the exit code (DESIGN.md section 5): 0 valid, 1 invalid, 2 unknown or the test could

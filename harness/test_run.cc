@@ -16,9 +16,9 @@
 namespace faultline::harness {
 
 namespace fs = std::filesystem;
-using checker::EventType;
 using base::Result;
 using base::Status;
+using checker::EventType;
 using checker::Verdict;
 using Clock = std::chrono::steady_clock;
 

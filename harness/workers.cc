@@ -10,7 +10,8 @@ namespace faultline::harness {
 
 using Clock = std::chrono::steady_clock;
 
-void RunWorker(WorkerShared* shared, int worker, std::unique_ptr<targets::Client> client, int64_t* last_process) {
+void RunWorker(WorkerShared* shared, int worker, std::unique_ptr<targets::Client> client,
+               int64_t* last_process) {
   int64_t process = worker;
   base::Rng rng(base::MixSeed(shared->seed, static_cast<uint64_t>(worker)));
   // Each worker takes rate/concurrency of the total, spaced with jitter so that workers do not
@@ -28,7 +29,8 @@ void RunWorker(WorkerShared* shared, int worker, std::unique_ptr<targets::Client
     if (interval_s > 0) {
       const auto now = Clock::now();
       if (due > now) {
-        std::this_thread::sleep_for(std::min<Clock::duration>(due - now, std::chrono::milliseconds(50)));
+        std::this_thread::sleep_for(
+            std::min<Clock::duration>(due - now, std::chrono::milliseconds(50)));
         continue;
       }
       due = std::max(due + seconds(interval_s * jitter()), now);

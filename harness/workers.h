@@ -24,6 +24,7 @@ struct WorkerShared {
 
 // Runs until shared->stop. After an info completion the process is retired and the worker goes
 // on as process + concurrency (DESIGN.md section 2). Stores the last process number it used.
-void RunWorker(WorkerShared* shared, int worker, std::unique_ptr<targets::Client> client, int64_t* last_process);
+void RunWorker(WorkerShared* shared, int worker, std::unique_ptr<targets::Client> client,
+               int64_t* last_process);
 
 }  // namespace faultline::harness

@@ -11,9 +11,12 @@ using base::Status;
 
 const char* FaultKindName(FaultKind kind) {
   switch (kind) {
-    case FaultKind::kPartition: return "partition";
-    case FaultKind::kPause: return "pause";
-    case FaultKind::kKill: return "kill";
+    case FaultKind::kPartition:
+      return "partition";
+    case FaultKind::kPause:
+      return "pause";
+    case FaultKind::kKill:
+      return "kill";
   }
   return "?";
 }
@@ -21,7 +24,8 @@ const char* FaultKindName(FaultKind kind) {
 Result<std::vector<FaultKind>> ParseFaultKinds(const std::string& spec) {
   std::vector<FaultKind> kinds;
   if (spec == "none" || spec.empty()) return kinds;
-  if (spec == "all") return std::vector<FaultKind>{FaultKind::kPartition, FaultKind::kPause, FaultKind::kKill};
+  if (spec == "all")
+    return std::vector<FaultKind>{FaultKind::kPartition, FaultKind::kPause, FaultKind::kKill};
   std::stringstream in(spec);
   std::string word;
   while (std::getline(in, word, ',')) {
@@ -33,8 +37,9 @@ Result<std::vector<FaultKind>> ParseFaultKinds(const std::string& spec) {
     } else if (word == "kill") {
       kind = FaultKind::kKill;
     } else {
-      return Status::InvalidArgument("unknown nemesis '" + word +
-                                     "' (use none, all, or a comma list of partition, pause, kill)");
+      return Status::InvalidArgument(
+          "unknown nemesis '" + word +
+          "' (use none, all, or a comma list of partition, pause, kill)");
     }
     if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.push_back(kind);
   }
@@ -60,8 +65,13 @@ std::string Join(const std::vector<std::string>& ids) {
 
 }  // namespace
 
-Nemesis::Nemesis(NodeControl* nodes, NetBackend* net, std::vector<FaultKind> kinds, uint64_t seed, EventSink sink)
-    : nodes_(nodes), net_(net), kinds_(std::move(kinds)), rng_(seed ^ 0x6e656d65736973ull), sink_(std::move(sink)) {
+Nemesis::Nemesis(NodeControl* nodes, NetBackend* net, std::vector<FaultKind> kinds, uint64_t seed,
+                 EventSink sink)
+    : nodes_(nodes),
+      net_(net),
+      kinds_(std::move(kinds)),
+      rng_(seed ^ 0x6e656d65736973ull),
+      sink_(std::move(sink)) {
   // Partitions need a net backend; without one they are simply never chosen.
   if (net_ == nullptr) std::erase(kinds_, FaultKind::kPartition);
 }

@@ -51,7 +51,8 @@ class Nemesis {
   using EventSink = std::function<void(const NemesisEvent&)>;
 
   // `net` may be null when no partition is asked for.
-  Nemesis(NodeControl* nodes, NetBackend* net, std::vector<FaultKind> kinds, uint64_t seed, EventSink sink);
+  Nemesis(NodeControl* nodes, NetBackend* net, std::vector<FaultKind> kinds, uint64_t seed,
+          EventSink sink);
 
   // Starts the next fault from the seeded schedule (ends the current one first, if any).
   // Reports the start event before acting: a fault is in the history before its effects.

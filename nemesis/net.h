@@ -61,7 +61,7 @@ class NetBackend {
 
 // kind: "auto" (netns when it can be used here, else proxy), "netns" or "proxy". `why` receives
 // a short explanation of the choice for the log ("netns: running as root", "proxy: not root").
-Result<std::unique_ptr<NetBackend>> MakeNetBackend(const std::string& kind, const NetOptions& options,
-                                                   std::string* why);
+Result<std::unique_ptr<NetBackend>> MakeNetBackend(const std::string& kind,
+                                                   const NetOptions& options, std::string* why);
 
 }  // namespace faultline::nemesis

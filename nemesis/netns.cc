@@ -474,7 +474,8 @@ void NetnsBackend::Teardown() {
     // Deleting a namespace removes its veth end and with it the pair; the host ends are deleted
     // as well in case a process still inside keeps a namespace alive. Errors are expected for
     // things already gone or never made, so none is fatal: the janitor is the backstop.
-    for (const base::NodeAddress& n : nodes_) (void)RunOk({ip_, "netns", "del", NamespaceName(n.id)});
+    for (const base::NodeAddress& n : nodes_)
+      (void)RunOk({ip_, "netns", "del", NamespaceName(n.id)});
     // Setup may have failed half-way, before nodes_ was filled: sweep by prefix as well.
     const CommandResult ns_list = Run({ip_, "netns", "list"});
     std::istringstream ns_lines(ns_list.out);

@@ -151,7 +151,7 @@ base::Result<PartitionShape> ParsePartitionShape(const std::string& name) {
     names += s.name;
   }
   return base::Status::InvalidArgument("unknown partition shape '" + name +
-                                          "' (expected one of: " + names + ")");
+                                       "' (expected one of: " + names + ")");
 }
 
 std::vector<PartitionShape> AllPartitionShapes() {
@@ -162,7 +162,8 @@ std::vector<PartitionShape> AllPartitionShapes() {
 
 Grudge MakeGrudge(PartitionShape shape, const std::vector<std::string>& nodes, base::Rng& rng,
                   const std::optional<std::string>& leader) {
-  FAULTLINE_CHECK(nodes.size() >= 2, "a partition needs two nodes, got " + std::to_string(nodes.size()));
+  FAULTLINE_CHECK(nodes.size() >= 2,
+                  "a partition needs two nodes, got " + std::to_string(nodes.size()));
   const size_t n = nodes.size();
   switch (shape) {
     case PartitionShape::kHalves:

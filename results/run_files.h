@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "checker/check.h"
 #include "base/status.h"
+#include "checker/check.h"
 #include "checker/value.h"
 
 namespace faultline::results {
@@ -93,6 +93,6 @@ base::Status WriteCheckPending(const std::string& run_dir, const std::string& hi
 // `faultline check --report DIR`: DIR/results.json ({"files": [one section 4 object per file]})
 // and DIR/report.txt (the text the command printed). DIR must exist.
 base::Status WriteCheckReport(const std::string& dir, std::vector<checker::Value> files,
-                                 const std::string& text);
+                              const std::string& text);
 
 }  // namespace faultline::results

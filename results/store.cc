@@ -20,12 +20,13 @@ using base::Status;
 
 std::string RunTimestamp(std::chrono::system_clock::time_point t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
   std::tm tm{};
   localtime_r(&secs, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
 }
 
@@ -36,24 +37,31 @@ Result<std::string> CreateRunDir(const std::string& base, const std::string& nam
   }
   for (char c : name) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-      return Status::InvalidArgument("test name '" + name + "' may only hold letters, digits, '-', '_' and '.'");
+      return Status::InvalidArgument("test name '" + name +
+                                     "' may only hold letters, digits, '-', '_' and '.'");
     }
   }
   std::error_code ec;
   fs::create_directories(fs::path(base) / name, ec);
-  if (ec) return Status::IoError("cannot create " + (fs::path(base) / name).string() + ": " + ec.message());
+  if (ec)
+    return Status::IoError("cannot create " + (fs::path(base) / name).string() + ": " +
+                           ec.message());
   for (int attempt = 0; attempt < 1000; ++attempt) {
-    const fs::path dir = fs::path(base) / name / RunTimestamp(t + std::chrono::milliseconds(attempt));
+    const fs::path dir =
+        fs::path(base) / name / RunTimestamp(t + std::chrono::milliseconds(attempt));
     // mkdir, not create_directories: it fails when the folder exists, which is how two runs
     // started in the same millisecond get different folders.
     if (::mkdir(dir.c_str(), 0755) == 0) {
       fs::create_directories(dir / "nodes", ec);
-      if (ec) return Status::IoError("cannot create " + (dir / "nodes").string() + ": " + ec.message());
+      if (ec)
+        return Status::IoError("cannot create " + (dir / "nodes").string() + ": " + ec.message());
       return dir.string();
     }
-    if (errno != EEXIST) return Status::IoError("cannot create " + dir.string() + ": " + std::strerror(errno));
+    if (errno != EEXIST)
+      return Status::IoError("cannot create " + dir.string() + ": " + std::strerror(errno));
   }
-  return Status::IoError("cannot find a free run folder name under " + (fs::path(base) / name).string());
+  return Status::IoError("cannot find a free run folder name under " +
+                         (fs::path(base) / name).string());
 }
 
 Status UpdateLatest(const std::string& base, const std::string& run_dir) {
@@ -79,11 +87,21 @@ std::string XmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // XML 1.0 cannot carry most control characters at all.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
@@ -104,26 +122,28 @@ std::string Seconds(double s) {
 
 }  // namespace
 
-std::string JunitXml(const std::string& suite, const std::vector<JunitCase>& cases, double seconds) {
+std::string JunitXml(const std::string& suite, const std::vector<JunitCase>& cases,
+                     double seconds) {
   int failures = 0, errors = 0;
   for (const JunitCase& c : cases) {
     failures += c.verdict == checker::Verdict::kInvalid;
     errors += c.verdict == checker::Verdict::kUnknown;
   }
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += "<testsuites>\n  <testsuite name=\"" + XmlEscape(suite) + "\" tests=\"" + std::to_string(cases.size()) +
-         "\" failures=\"" + std::to_string(failures) + "\" errors=\"" + std::to_string(errors) + "\" time=\"" +
-         Seconds(seconds) + "\">\n";
+  out += "<testsuites>\n  <testsuite name=\"" + XmlEscape(suite) + "\" tests=\"" +
+         std::to_string(cases.size()) + "\" failures=\"" + std::to_string(failures) +
+         "\" errors=\"" + std::to_string(errors) + "\" time=\"" + Seconds(seconds) + "\">\n";
   for (const JunitCase& c : cases) {
-    out += "    <testcase classname=\"" + XmlEscape(suite) + "\" name=\"" + XmlEscape(c.name) + "\" time=\"" +
-           Seconds(c.seconds) + "\"";
+    out += "    <testcase classname=\"" + XmlEscape(suite) + "\" name=\"" + XmlEscape(c.name) +
+           "\" time=\"" + Seconds(c.seconds) + "\"";
     if (c.verdict == checker::Verdict::kValid) {
       out += "/>\n";
       continue;
     }
     const char* tag = c.verdict == checker::Verdict::kInvalid ? "failure" : "error";
     out += ">\n      <" + std::string(tag) + " message=\"" + XmlEscape(c.message) + "\" type=\"" +
-           (c.verdict == checker::Verdict::kInvalid ? "invalid" : "unknown") + "\"/>\n    </testcase>\n";
+           (c.verdict == checker::Verdict::kInvalid ? "invalid" : "unknown") +
+           "\"/>\n    </testcase>\n";
   }
   out += "  </testsuite>\n</testsuites>\n";
   return out;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "checker/check.h"
 #include "base/status.h"
+#include "checker/check.h"
 
 namespace faultline::results {
 
@@ -19,7 +19,7 @@ std::string RunTimestamp(std::chrono::system_clock::time_point t);
 // took that millisecond, the next free millisecond is used. Returns the folder's path.
 // `name` must be a plain file name (letters, digits, '-', '_', '.').
 base::Result<std::string> CreateRunDir(const std::string& base, const std::string& name,
-                                          std::chrono::system_clock::time_point t);
+                                       std::chrono::system_clock::time_point t);
 
 // Points <base>/latest at `run_dir` (a relative symlink, replaced atomically).
 base::Status UpdateLatest(const std::string& base, const std::string& run_dir);

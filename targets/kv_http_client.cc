@@ -348,8 +348,10 @@ class KvHttpClient final : public Client {
     long status = 0;
     const Transport t = Perform(kind, key, method, body, &status);
     Completion c = MapResponse(kind, t, status, response_, node_);
-    if (c.type == checker::EventType::kFail && c.error == "not-leader" && !options_.cluster.empty()) {
-      if (KvHttpClient* leader = LeaderClient(response_)) return leader->Call(kind, key, method, std::move(body));
+    if (c.type == checker::EventType::kFail && c.error == "not-leader" &&
+        !options_.cluster.empty()) {
+      if (KvHttpClient* leader = LeaderClient(response_))
+        return leader->Call(kind, key, method, std::move(body));
     }
     return c;
   }
@@ -452,7 +454,8 @@ void GlobalInit() {
 
 }  // namespace
 
-std::unique_ptr<Client> MakeKvHttpClient(const base::NodeAddress& node, const ClientOptions& options) {
+std::unique_ptr<Client> MakeKvHttpClient(const base::NodeAddress& node,
+                                         const ClientOptions& options) {
   GlobalInit();
   return std::make_unique<KvHttpClient>(node, options);
 }

@@ -89,6 +89,7 @@ std::string BaseUrl(const std::string& host, int port);
 
 // A client for `node`'s client port. Completions carry node.id. Never returns nullptr; a
 // failure to set libcurl up shows as info "transport-error" on every call.
-std::unique_ptr<Client> MakeKvHttpClient(const base::NodeAddress& node, const ClientOptions& options);
+std::unique_ptr<Client> MakeKvHttpClient(const base::NodeAddress& node,
+                                         const ClientOptions& options);
 
 }  // namespace faultline::targets

@@ -195,7 +195,8 @@ class ProcessTarget final : public Target {
 }  // namespace
 
 Result<std::vector<std::string>> ExpandNodeCommand(const std::string& node_cmd,
-                                                   const base::NodeAddress& self, const PeerList& peers,
+                                                   const base::NodeAddress& self,
+                                                   const PeerList& peers,
                                                    const std::string& data_dir) {
   auto words = SplitWords(node_cmd);
   if (!words.ok()) return words.status();

@@ -45,10 +45,12 @@ class Target {
 
   // The argv that starts `self` (argv[0] a path or a name found on PATH). `data_dir` exists and
   // survives a kill and restart of the node.
-  virtual Result<std::vector<std::string>> NodeCommand(const base::NodeAddress& self, const PeerList& peers,
+  virtual Result<std::vector<std::string>> NodeCommand(const base::NodeAddress& self,
+                                                       const PeerList& peers,
                                                        const std::string& data_dir) const = 0;
 
-  virtual std::unique_ptr<Client> NewClient(const base::NodeAddress& node, const ClientOptions& options) const = 0;
+  virtual std::unique_ptr<Client> NewClient(const base::NodeAddress& node,
+                                            const ClientOptions& options) const = 0;
 
   // Whether lock operations and /status are offered (both optional for a bring-your-own target).
   virtual bool supports_locks() const { return true; }
@@ -67,7 +69,9 @@ std::unique_ptr<Target> MakeRaftTarget(std::string raftkv_path, std::vector<std:
 Result<std::unique_ptr<Target>> MakeProcessTarget(std::string node_cmd);
 
 // Expands a node command template (exposed for tests).
-Result<std::vector<std::string>> ExpandNodeCommand(const std::string& node_cmd, const base::NodeAddress& self,
-                                                   const PeerList& peers, const std::string& data_dir);
+Result<std::vector<std::string>> ExpandNodeCommand(const std::string& node_cmd,
+                                                   const base::NodeAddress& self,
+                                                   const PeerList& peers,
+                                                   const std::string& data_dir);
 
 }  // namespace faultline::targets

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,23 +58,25 @@ inline constexpr int kCasAttemptsMax = 10;
 // The completion is ok once a Cas succeeded, info as soon as one Cas is indeterminate (it may
 // have been applied, and retrying could not tell), fail otherwise ("retries-exhausted: <last
 // error>"); its value is `arg`, the operation's argument.
-using CasUpdate = std::function<std::optional<checker::Value>(const checker::Value& current, std::string* refusal)>;
-checker::Completion CasLoop(targets::Client& client, const std::string& key, const checker::Value& arg,
-                            const CasUpdate& update);
+using CasUpdate = std::function<std::optional<checker::Value>(const checker::Value& current,
+                                                              std::string* refusal)>;
+checker::Completion CasLoop(targets::Client& client, const std::string& key,
+                            const checker::Value& arg, const CasUpdate& update);
 
 // Runs the linearizability checker on `history` with `model` and wraps the result. Only events
 // whose f is in `fs` are kept (empty = all); an operation's invoke and completion share f, so
 // filtering keeps the pairing intact.
 base::Result<CheckerResult> CheckLinearizable(const checker::History& history,
-                                                 const std::string& model,
-                                                 const CheckSettings& settings,
-                                                 const std::vector<std::string>& fs = {});
+                                              const std::string& model,
+                                              const CheckSettings& settings,
+                                              const std::vector<std::string>& fs = {});
 
 // As CheckLinearizable, but a history the model cannot take (a read of the wrong shape, which
 // the workload's own checker already reports) gives an "unknown" result instead of an error,
 // so the other checkers' verdicts still stand.
 CheckerResult CheckLinearizableOrUnknown(const checker::History& history, const std::string& model,
-                                         const CheckSettings& settings, const std::vector<std::string>& fs = {});
+                                         const CheckSettings& settings,
+                                         const std::vector<std::string>& fs = {});
 
 std::unique_ptr<Workload> MakeRegisterWorkload(const WorkloadOptions& options);
 std::unique_ptr<Workload> MakeSetWorkload(const WorkloadOptions& options);

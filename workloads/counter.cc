@@ -28,7 +28,8 @@ class CounterWorkload : public Workload {
  public:
   explicit CounterWorkload(const WorkloadOptions& o)
       : schedule_(o.concurrency, o.group_size, o.ops_per_key) {
-    for (int w = 0; w < o.concurrency; ++w) workers_.push_back(Worker{base::Rng::ForStream(o.seed, w), 0});
+    for (int w = 0; w < o.concurrency; ++w)
+      workers_.push_back(Worker{base::Rng::ForStream(o.seed, w), 0});
   }
 
   std::string name() const override { return "counter"; }
@@ -64,7 +65,7 @@ class CounterWorkload : public Workload {
   }
 
   base::Result<std::vector<CheckerResult>> Check(const checker::History& history,
-                                                    const CheckSettings& settings) const override {
+                                                 const CheckSettings& settings) const override {
     base::Result<checker::CounterCheckResult> counter = checker::CheckCounter(history);
     if (!counter.ok()) return counter.status();
     std::vector<CheckerResult> out;
@@ -77,18 +78,19 @@ class CounterWorkload : public Workload {
  private:
   // Outcomes as CasLoop (common.h) says.
   static Completion Add(targets::Client& client, const std::string& key, const Value& n) {
-    return CasLoop(client, key, n, [&n](const Value& current, std::string* refusal) -> std::optional<Value> {
-      if (!current.is_int() && !current.is_null()) {
-        *refusal = "not-a-counter";
-        return std::nullopt;
-      }
-      int64_t sum;
-      if (__builtin_add_overflow(current.is_int() ? current.as_int() : 0, n.as_int(), &sum)) {
-        *refusal = "overflow";
-        return std::nullopt;
-      }
-      return Value::Int(sum);
-    });
+    return CasLoop(
+        client, key, n, [&n](const Value& current, std::string* refusal) -> std::optional<Value> {
+          if (!current.is_int() && !current.is_null()) {
+            *refusal = "not-a-counter";
+            return std::nullopt;
+          }
+          int64_t sum;
+          if (__builtin_add_overflow(current.is_int() ? current.as_int() : 0, n.as_int(), &sum)) {
+            *refusal = "overflow";
+            return std::nullopt;
+          }
+          return Value::Int(sum);
+        });
   }
 
   struct Worker {

@@ -108,11 +108,12 @@ class LockWorkload : public Workload {
   std::vector<Op> FinalReads() const override { return {}; }
 
   base::Result<std::vector<CheckerResult>> Check(const checker::History& history,
-                                                    const CheckSettings& settings) const override {
+                                                 const CheckSettings& settings) const override {
     base::Result<checker::FencingCheckResult> fencing = checker::CheckFencing(history);
     if (!fencing.ok()) return fencing.status();
     std::vector<CheckerResult> out;
-    out.push_back(CheckLinearizableOrUnknown(history, "fencing-lock", settings, {"acquire", "release"}));
+    out.push_back(
+        CheckLinearizableOrUnknown(history, "fencing-lock", settings, {"acquire", "release"}));
     out.push_back(CheckerResult{"fencing", fencing->verdict, fencing->summary,
                                 checker::FencingCheckResultToValue(*fencing)});
     return out;
@@ -134,21 +135,23 @@ class LockWorkload : public Workload {
   };
 
   // The resource turns away a token lower than the one it holds ("stale-token").
-  static Completion GuardedWrite(targets::Client& client, const std::string& key, const Value& token) {
-    return CasLoop(client, key, token, [&token](const Value& current, std::string* refusal) -> std::optional<Value> {
-      if (!current.is_null()) {
-        const Value* stored = current.find("token");
-        if (!stored || !stored->is_int()) {
-          *refusal = "bad-resource";
-          return std::nullopt;
-        }
-        if (stored->as_int() > token.as_int()) {
-          *refusal = "stale-token";
-          return std::nullopt;
-        }
-      }
-      return Value::MakeObject({{"token", token}});
-    });
+  static Completion GuardedWrite(targets::Client& client, const std::string& key,
+                                 const Value& token) {
+    return CasLoop(client, key, token,
+                   [&token](const Value& current, std::string* refusal) -> std::optional<Value> {
+                     if (!current.is_null()) {
+                       const Value* stored = current.find("token");
+                       if (!stored || !stored->is_int()) {
+                         *refusal = "bad-resource";
+                         return std::nullopt;
+                       }
+                       if (stored->as_int() > token.as_int()) {
+                         *refusal = "stale-token";
+                         return std::nullopt;
+                       }
+                     }
+                     return Value::MakeObject({{"token", token}});
+                   });
   }
 
   KeySchedule schedule_;

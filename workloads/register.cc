@@ -20,7 +20,8 @@ class RegisterWorkload : public Workload {
  public:
   explicit RegisterWorkload(const WorkloadOptions& o)
       : schedule_(o.concurrency, o.group_size, o.ops_per_key) {
-    for (int w = 0; w < o.concurrency; ++w) workers_.push_back(Worker{base::Rng::ForStream(o.seed, w), 0});
+    for (int w = 0; w < o.concurrency; ++w)
+      workers_.push_back(Worker{base::Rng::ForStream(o.seed, w), 0});
   }
 
   std::string name() const override { return "register"; }
@@ -61,7 +62,7 @@ class RegisterWorkload : public Workload {
   std::vector<Op> FinalReads() const override { return {}; }
 
   base::Result<std::vector<CheckerResult>> Check(const checker::History& history,
-                                                    const CheckSettings& settings) const override {
+                                                 const CheckSettings& settings) const override {
     base::Result<CheckerResult> lin = CheckLinearizable(history, "cas-register", settings);
     if (!lin.ok()) return lin.status();
     return std::vector<CheckerResult>{std::move(*lin)};

@@ -37,7 +37,8 @@ class SetWorkload : public Workload {
  public:
   explicit SetWorkload(const WorkloadOptions& o)
       : schedule_(o.concurrency, o.group_size, o.ops_per_key) {
-    for (int w = 0; w < o.concurrency; ++w) workers_.push_back(Worker{base::Rng::ForStream(o.seed, w), 0});
+    for (int w = 0; w < o.concurrency; ++w)
+      workers_.push_back(Worker{base::Rng::ForStream(o.seed, w), 0});
   }
 
   std::string name() const override { return "set"; }
@@ -72,12 +73,12 @@ class SetWorkload : public Workload {
   }
 
   base::Result<std::vector<CheckerResult>> Check(const checker::History& history,
-                                                    const CheckSettings& settings) const override {
+                                                 const CheckSettings& settings) const override {
     base::Result<checker::SetCheckResult> set = checker::CheckSet(history);
     if (!set.ok()) return set.status();
     std::vector<CheckerResult> out;
-    out.push_back(CheckerResult{"set", set->verdict, set->summary,
-                                checker::SetCheckResultToValue(*set)});
+    out.push_back(
+        CheckerResult{"set", set->verdict, set->summary, checker::SetCheckResultToValue(*set)});
     out.push_back(CheckLinearizableOrUnknown(history, "set", settings));
     return out;
   }
@@ -85,21 +86,22 @@ class SetWorkload : public Workload {
  private:
   // Outcomes as CasLoop (common.h) says.
   static Completion Add(targets::Client& client, const std::string& key, const Value& x) {
-    return CasLoop(client, key, x, [&x](const Value& current, std::string* refusal) -> std::optional<Value> {
-      if (!current.is_array() && !current.is_null()) {
-        *refusal = "not-a-set";
-        return std::nullopt;
-      }
-      Value::Array elements = current.is_array() ? current.as_array() : Value::Array{};
-      elements.push_back(x);
-      return Value::MakeArray(std::move(elements));
-    });
+    return CasLoop(
+        client, key, x, [&x](const Value& current, std::string* refusal) -> std::optional<Value> {
+          if (!current.is_array() && !current.is_null()) {
+            *refusal = "not-a-set";
+            return std::nullopt;
+          }
+          Value::Array elements = current.is_array() ? current.as_array() : Value::Array{};
+          elements.push_back(x);
+          return Value::MakeArray(std::move(elements));
+        });
   }
 
   struct Worker {
     base::Rng rng;
-    int64_t adds;    // elements generated so far
-    int64_t n = 0;   // operations generated so far (the key rotation)
+    int64_t adds;   // elements generated so far
+    int64_t n = 0;  // operations generated so far (the key rotation)
   };
   KeySchedule schedule_;
   std::vector<Worker> workers_;  // workers_[w] is touched only by worker w's thread

@@ -28,16 +28,18 @@ std::vector<int64_t> KeySchedule::KeysReached(const std::vector<int64_t>& ops_by
 }
 
 CheckerResult CheckLinearizableOrUnknown(const checker::History& history, const std::string& model,
-                                         const CheckSettings& settings, const std::vector<std::string>& fs) {
+                                         const CheckSettings& settings,
+                                         const std::vector<std::string>& fs) {
   base::Result<CheckerResult> lin = CheckLinearizable(history, model, settings, fs);
   if (lin.ok()) return std::move(*lin);
-  return CheckerResult{"linearizable", checker::Verdict::kUnknown, "not checked: " + lin.status().message(),
-                       checker::Value::MakeObject({{"valid", checker::Value::String("unknown")},
-                                                   {"cause", checker::Value::String(lin.status().message())}})};
+  return CheckerResult{
+      "linearizable", checker::Verdict::kUnknown, "not checked: " + lin.status().message(),
+      checker::Value::MakeObject({{"valid", checker::Value::String("unknown")},
+                                  {"cause", checker::Value::String(lin.status().message())}})};
 }
 
-checker::Completion CasLoop(targets::Client& client, const std::string& key, const checker::Value& arg,
-                            const CasUpdate& update) {
+checker::Completion CasLoop(targets::Client& client, const std::string& key,
+                            const checker::Value& arg, const CasUpdate& update) {
   auto done = [&arg](checker::EventType type, std::string error, const std::string& node) {
     checker::Completion c;
     c.type = type;
@@ -59,7 +61,8 @@ checker::Completion CasLoop(targets::Client& client, const std::string& key, con
     if (!next) return done(checker::EventType::kFail, std::move(refusal), got.node);
     checker::Completion cas = client.Cas(key, got.value, *next);
     if (cas.type == checker::EventType::kOk) return done(checker::EventType::kOk, "", cas.node);
-    if (cas.type == checker::EventType::kInfo) return done(checker::EventType::kInfo, cas.error, cas.node);
+    if (cas.type == checker::EventType::kInfo)
+      return done(checker::EventType::kInfo, cas.error, cas.node);
     last = std::move(cas);
   }
   return done(checker::EventType::kFail, "retries-exhausted: " + last.error, last.node);
@@ -79,9 +82,9 @@ checker::Op MakeOp(std::string f, int64_t key, checker::Value value) {
 }
 
 base::Result<CheckerResult> CheckLinearizable(const checker::History& history,
-                                                 const std::string& model,
-                                                 const CheckSettings& settings,
-                                                 const std::vector<std::string>& fs) {
+                                              const std::string& model,
+                                              const CheckSettings& settings,
+                                              const std::vector<std::string>& fs) {
   checker::History kept;
   const checker::History* input = &history;
   if (!fs.empty()) {
@@ -103,8 +106,8 @@ base::Result<CheckerResult> CheckLinearizable(const checker::History& history,
   out.name = "linearizable";
   out.verdict = r->verdict;
   out.detail = checker::io::ResultToValue(history.source, *r);
-  const std::string shape = model + ", " + std::to_string(r->ops) + " ops, " +
-                            std::to_string(r->keys.size()) + " keys";
+  const std::string shape =
+      model + ", " + std::to_string(r->ops) + " ops, " + std::to_string(r->keys.size()) + " keys";
   switch (r->verdict) {
     case checker::Verdict::kValid:
       out.summary = "linearizable (" + shape + ")";
@@ -122,7 +125,7 @@ base::Result<CheckerResult> CheckLinearizable(const checker::History& history,
 std::vector<std::string> WorkloadNames() { return {"register", "set", "counter", "lock"}; }
 
 base::Result<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
-                                                        const WorkloadOptions& options) {
+                                                     const WorkloadOptions& options) {
   using base::Status;
   if (options.concurrency < 1) {
     return Status::InvalidArgument("workload concurrency must be at least 1, not " +

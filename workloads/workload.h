@@ -18,19 +18,19 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "checker/check.h"
 #include "checker/history.h"
 #include "checker/op.h"
-#include "base/status.h"
 #include "checker/value.h"
 #include "targets/client.h"
 
 namespace faultline::workloads {
 
 struct WorkloadOptions {
-  int concurrency = 10;    // workers 0 .. concurrency-1
-  int group_size = 5;      // workers per key (clamped to [1, concurrency])
-  int ops_per_key = 200;   // a group moves to a fresh key after this many operations
+  int concurrency = 10;   // workers 0 .. concurrency-1
+  int group_size = 5;     // workers per key (clamped to [1, concurrency])
+  int ops_per_key = 200;  // a group moves to a fresh key after this many operations
   uint64_t seed = 0;
   int64_t lease_ms = 1000;  // lock: the lease asked for with each acquire
   // lock: how a holder imitating a GC pause sleeps (called from Execute on the worker's
@@ -48,8 +48,8 @@ struct CheckSettings {
 struct CheckerResult {
   std::string name;  // "linearizable", "set", "counter", "fencing", ...
   checker::Verdict verdict = checker::Verdict::kValid;
-  std::string summary;   // one line for people: "lost 2 of 480 acknowledged adds: 17, 40"
-  checker::Value detail; // a JSON object for results.json; for "linearizable" the section 4 object
+  std::string summary;    // one line for people: "lost 2 of 480 acknowledged adds: 17, 40"
+  checker::Value detail;  // a JSON object for results.json; for "linearizable" the section 4 object
 };
 
 class Workload {
@@ -63,7 +63,8 @@ class Workload {
 
   // Carries out `op` through `client` (it may take several requests: a CAS loop, a guarded
   // write, a sleep past a lease) and says how it ended. Never throws.
-  virtual checker::Completion Execute(targets::Client& client, int worker, const checker::Op& op) = 0;
+  virtual checker::Completion Execute(targets::Client& client, int worker,
+                                      const checker::Op& op) = 0;
 
   // Reads made once on every node at the end of a run, after healing (possibly none).
   virtual std::vector<checker::Op> FinalReads() const = 0;
@@ -71,12 +72,13 @@ class Workload {
   // Judges the whole history (nemesis events included; checkers ignore them). Errors are for a
   // history the workload cannot have produced.
   virtual base::Result<std::vector<CheckerResult>> Check(const checker::History& history,
-                                                            const CheckSettings& settings) const = 0;
+                                                         const CheckSettings& settings) const = 0;
 };
 
 std::vector<std::string> WorkloadNames();  // register, set, counter, lock
 
 // Errors: an unknown name (one line listing the known ones), options out of range.
-base::Result<std::unique_ptr<Workload>> MakeWorkload(const std::string& name, const WorkloadOptions& options);
+base::Result<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
+                                                     const WorkloadOptions& options);
 
 }  // namespace faultline::workloads

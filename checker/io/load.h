@@ -5,13 +5,13 @@
 #include <string>
 #include <string_view>
 
-#include "checker/history.h"
 #include "base/status.h"
+#include "checker/history.h"
 
 namespace faultline::checker::io {
 
 enum class Format { kAuto, kJsonl, kEdn, kJepsenLog };
-const char* FormatName(Format f);                   // "auto", "jsonl", "edn", "jepsen-log"
+const char* FormatName(Format f);  // "auto", "jsonl", "edn", "jepsen-log"
 base::Result<Format> ParseFormatName(std::string_view name);
 
 struct LoadOptions {
@@ -27,7 +27,7 @@ Format DetectFormat(std::string_view text);
 // Reads and parses a whole file. Errors are one line: "FILE:LINE: reason" (or "FILE: reason").
 base::Result<History> LoadHistoryFile(const std::string& path, const LoadOptions& options);
 base::Result<History> ParseHistory(std::string_view text, const std::string& source,
-                             const LoadOptions& options);
+                                   const LoadOptions& options);
 
 // The individual importers. `source` names the input in messages.
 base::Result<History> ParseJsonl(std::string_view text, const std::string& source);

@@ -30,9 +30,12 @@ std::string OpLine(const OpRef& op) {
 
 Value VerdictValue(Verdict v) {
   switch (v) {
-    case Verdict::kValid: return Value::Bool(true);
-    case Verdict::kInvalid: return Value::Bool(false);
-    case Verdict::kUnknown: return Value::String("unknown");
+    case Verdict::kValid:
+      return Value::Bool(true);
+    case Verdict::kInvalid:
+      return Value::Bool(false);
+    case Verdict::kUnknown:
+      return Value::String("unknown");
   }
   return Value::Null();
 }
@@ -48,9 +51,15 @@ std::string RenderText(const std::string& file, const CheckResult& r, size_t max
   const bool keyed = r.keys.size() > 1 || (r.keys.size() == 1 && r.keys[0].has_key);
   std::string out = file + ": ";
   switch (r.verdict) {
-    case Verdict::kValid: out += "VALID"; break;
-    case Verdict::kInvalid: out += "INVALID"; break;
-    case Verdict::kUnknown: out += "UNKNOWN"; break;
+    case Verdict::kValid:
+      out += "VALID";
+      break;
+    case Verdict::kInvalid:
+      out += "INVALID";
+      break;
+    case Verdict::kUnknown:
+      out += "UNKNOWN";
+      break;
   }
   out += " (" + r.model + ", " + std::to_string(r.ops) + " ops";
   if (keyed) out += ", " + std::to_string(r.keys.size()) + " keys";

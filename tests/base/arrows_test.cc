@@ -7,8 +7,8 @@
 // and prints the file, the line and the rule it breaks.
 //
 // Modules are top-level folders, except that targets/raft/{core,kv,storage,replica,server,sim},
-// and checker/io are modules of their own. tests/ and bench/ may include anything. A source folder with no rule fails the test, so a
-// new module gets its arrows when it is created.
+// and checker/io are modules of their own. tests/ and bench/ may include anything. A source folder
+// with no rule fails the test, so a new module gets its arrows when it is created.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -68,9 +68,13 @@ const std::map<std::string, std::set<std::string>>& Rules() {
 // The module a repository-relative path belongs to ("targets/raft/core/raft.h" ->
 // "targets/raft/core"); nullopt for a path in no module folder (a top-level file).
 std::optional<std::string> ModuleOf(const std::string& path) {
-  const std::vector<std::string> nested = {
-      "targets/raft/core/",   "targets/raft/kv/",  "targets/raft/storage/", "targets/raft/replica/",
-      "targets/raft/server/", "targets/raft/sim/", "checker/io/"};
+  const std::vector<std::string> nested = {"targets/raft/core/",
+                                           "targets/raft/kv/",
+                                           "targets/raft/storage/",
+                                           "targets/raft/replica/",
+                                           "targets/raft/server/",
+                                           "targets/raft/sim/",
+                                           "checker/io/"};
   for (const std::string& prefix : nested) {
     if (path.rfind(prefix, 0) == 0) return prefix.substr(0, prefix.size() - 1);
   }

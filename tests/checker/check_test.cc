@@ -12,10 +12,10 @@ namespace {
 using base::Result;
 using base::Status;
 
+using ::testing::HasSubstr;
 using testing::HistoryBuilder;
 using testing::I;
 using testing::Pair;
-using ::testing::HasSubstr;
 
 CheckResult Check(const History& h, const std::string& model = "cas-register",
                   std::optional<Value> initial = Value::Int(0)) {
@@ -40,7 +40,7 @@ TEST(Check, SequentialRegisterIsValid) {
 
 TEST(Check, StaleReadIsInvalidWithCounterexample) {
   History h = HistoryBuilder()
-                  .Op(0, "write", I(1), I(1))   // events 0, 1
+                  .Op(0, "write", I(1), I(1))    // events 0, 1
                   .Op(1, "read", Value(), I(0))  // events 2, 3: stale
                   .Build();
   CheckResult r = Check(h);
@@ -73,9 +73,9 @@ TEST(Check, CounterexampleListsConcurrentOpsAndStates) {
   // reads see 3 and 2, which nobody wrote.
   History h = HistoryBuilder()
                   .Op(0, "write", I(0), I(0))
-                  .Invoke(1, "write", I(1))   // never completes
+                  .Invoke(1, "write", I(1))  // never completes
                   .Invoke(2, "read")
-                  .Ok(2, "read", I(2))        // event 4
+                  .Ok(2, "read", I(2))  // event 4
                   .Build();
   CheckResult r = Check(h);
   ASSERT_EQ(r.verdict, Verdict::kInvalid);
@@ -298,11 +298,12 @@ TEST(Check, UnconstrainedReadNeverSharesAClassWithReadOfNull) {
     return A({A({S("write"), S("y"), I(1)}), A({S("read"), S("x"), std::move(read)})});
   };
   // x is 5 when the last txn reads it: a read of Any is fine, a read of null is not.
-  History h = HistoryBuilder()
-                  .Op(0, "txn", txn(Value()), txn(Value::Any()))
-                  .Op(0, "txn", A({A({S("write"), S("x"), I(5)})}), A({A({S("write"), S("x"), I(5)})}))
-                  .Op(0, "txn", txn(Value()), txn(Value()))
-                  .Build();
+  History h =
+      HistoryBuilder()
+          .Op(0, "txn", txn(Value()), txn(Value::Any()))
+          .Op(0, "txn", A({A({S("write"), S("x"), I(5)})}), A({A({S("write"), S("x"), I(5)})}))
+          .Op(0, "txn", txn(Value()), txn(Value()))
+          .Build();
   CheckResult r = Check(h, "multi-register", std::nullopt);
   EXPECT_EQ(r.verdict, Verdict::kInvalid);
   EXPECT_THAT(r.keys[0].counterexample->reason, HasSubstr("x holds 5"));
@@ -328,9 +329,8 @@ TEST(Check, HugeTimeoutMeansNoLimit) {
 }
 
 TEST(Check, InitialStateLargerThanTheMemoryLimitIsUnknown) {
-  History h = HistoryBuilder()
-                  .Op(0, "get", Value(), Value::String(std::string(2 << 20, 'a')))
-                  .Build();
+  History h =
+      HistoryBuilder().Op(0, "get", Value(), Value::String(std::string(2 << 20, 'a'))).Build();
   CheckOptions o;
   o.model = "kv";
   o.initial = Value::String(std::string(2 << 20, 'a'));

@@ -49,7 +49,7 @@ TEST(CounterChecker, concurrentAndIndeterminateAddsWidenTheUpperBound) {
   HistoryBuilder b;
   b.Op(0, "add", I(1), I(1));
   b.Invoke(1, "add", I(10)).Info(1, "add", I(10));  // may land any time
-  b.Invoke(2, "add", I(100));                        // never completes
+  b.Invoke(2, "add", I(100));                       // never completes
   b.Invoke(3, "read");
   b.Invoke(4, "add", I(1000));  // invoked before the read completes
   b.Ok(3, "read", I(1111));

@@ -403,8 +403,8 @@ TEST(EdnTest, corpus_everyKnossosFileParses) {
 }
 
 TEST(EdnTest, corpus_etcdMutexKeepsItsIndexes) {
-  Result<History> h = LoadHistoryFile(
-      FAULTLINE_SOURCE_DIR "/tests/data/knossos/mutex/bad/etcd.edn", LoadOptions{});
+  Result<History> h =
+      LoadHistoryFile(FAULTLINE_SOURCE_DIR "/tests/data/knossos/mutex/bad/etcd.edn", LoadOptions{});
   ASSERT_TRUE(h.ok()) << h.status().message();
   ASSERT_EQ(h->events.size(), 1135u);
   EXPECT_EQ(h->events.back().index, 1134);
@@ -416,9 +416,9 @@ TEST(EdnTest, corpus_etcdMutexKeepsItsIndexes) {
 }
 
 TEST(EdnTest, corpus_multiRegisterTransactions) {
-  Result<History> h = LoadHistoryFile(
-      FAULTLINE_SOURCE_DIR "/tests/data/knossos/multi-register/good/multi-register.edn",
-      LoadOptions{});
+  Result<History> h = LoadHistoryFile(FAULTLINE_SOURCE_DIR
+                                      "/tests/data/knossos/multi-register/good/multi-register.edn",
+                                      LoadOptions{});
   ASSERT_TRUE(h.ok()) << h.status().message();
   const Event& first = h->events[0];
   EXPECT_EQ(first.f, "txn");

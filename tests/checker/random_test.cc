@@ -58,8 +58,8 @@ std::vector<Reference> References() {
       if (k == 1) return {"write", I(Rand(rng, 0, 3))};
       return {"cas", A({I(Rand(rng, 0, 3)), I(Rand(rng, 0, 3))})};
     };
-    r.execute = [](Value& st, const std::string& f, const Value& in, Value* out,
-                   std::string* error, Rng&) {
+    r.execute = [](Value& st, const std::string& f, const Value& in, Value* out, std::string* error,
+                   Rng&) {
       if (f == "read") {
         *out = st;
       } else if (f == "write") {
@@ -88,8 +88,8 @@ std::vector<Reference> References() {
     if (Rand(rng, 0, 1) == 0) return {"read", Value()};
     return {"add", I(Rand(rng, 1, 3))};
   };
-  counter.execute = [](Value& st, const std::string& f, const Value& in, Value* out,
-                       std::string*, Rng&) {
+  counter.execute = [](Value& st, const std::string& f, const Value& in, Value* out, std::string*,
+                       Rng&) {
     if (f == "add") st = I(st.as_int() + in.as_int());
     *out = f == "add" ? in : st;
     return EventType::kOk;
@@ -131,8 +131,8 @@ std::vector<Reference> References() {
       if (Rand(rng, 0, 1) == 0) return {"dequeue", Value()};
       return {"enqueue", I(Rand(rng, 0, 5))};
     };
-    q.execute = [fifo](Value& st, const std::string& f, const Value& in, Value* out,
-                       std::string*, Rng& rng) {
+    q.execute = [fifo](Value& st, const std::string& f, const Value& in, Value* out, std::string*,
+                       Rng& rng) {
       Value::Array& items = st.as_array();
       if (f == "enqueue") {
         items.push_back(in);
@@ -156,8 +156,8 @@ std::vector<Reference> References() {
   mutex.generate = [](Rng& rng) -> std::pair<std::string, Value> {
     return {Rand(rng, 0, 1) ? "acquire" : "release", Value()};
   };
-  mutex.execute = [](Value& st, const std::string& f, const Value&, Value* out,
-                     std::string* error, Rng&) {
+  mutex.execute = [](Value& st, const std::string& f, const Value&, Value* out, std::string* error,
+                     Rng&) {
     bool acquire = f == "acquire";
     if (st.as_bool() == acquire) {
       *error = acquire ? "held" : "not-held";
@@ -403,8 +403,7 @@ TEST(Random, GeneratedHistoriesAreLinearizable) {
       const bool queue = ref.model.find("queue") != std::string::npos;
       History h = Generate(ref, queue ? 40 : 150, Rand(rng, 2, 6), rng, keys);
       CheckResult r = RunCheck(ref, h);
-      ASSERT_EQ(r.verdict, Verdict::kValid)
-          << ref.model << " seed " << seed << ": " << r.cause;
+      ASSERT_EQ(r.verdict, Verdict::kValid) << ref.model << " seed " << seed << ": " << r.cause;
     }
   }
 }

@@ -124,7 +124,7 @@ TEST(SetChecker, keysAreSeparateSets) {
 TEST(SetChecker, explicitFinalReads) {
   HistoryBuilder b;
   b.Op(0, "add", I(1), I(1));
-  b.Op(1, "read", Value(), A({}));  // invoke index 2: a stale read, but not named final
+  b.Op(1, "read", Value(), A({}));      // invoke index 2: a stale read, but not named final
   b.Op(1, "read", Value(), A({I(1)}));  // invoke index 4
   SetCheckOptions o;
   o.final_reads = std::set<int64_t>{4};

@@ -14,11 +14,10 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 else
   mapfile -t files < <(find . -path ./build -prune -o \( -name '*.h' -o -name '*.cc' \) -print | sort)
 fi
-bad=()
-for f in "${files[@]}"; do
-  [ -f "$f" ] || continue
-  if ! "$clang_format" --dry-run -Werror "$f" >/dev/null 2>&1; then bad+=("$f"); fi
-done
+# One clang-format process for every file (one per file took 17 s); it names each offending file
+# in its diagnostics ("FILE:LINE:COL: error: code should be clang-formatted").
+mapfile -t bad < <("$clang_format" --dry-run -Werror "${files[@]}" 2>&1 >/dev/null |
+  sed -n 's/^\(.*\):[0-9]*:[0-9]*: error: code should be clang-formatted.*/\1/p' | sort -u)
 if [ ${#bad[@]} -gt 0 ]; then
   printf 'not formatted: %s\n' "${bad[@]}" >&2
   echo "fix with: clang-format -i ${bad[*]}" >&2

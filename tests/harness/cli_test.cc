@@ -3,15 +3,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
-#include <algorithm>
-#include <unistd.h>
 
 namespace {
 
@@ -74,7 +74,8 @@ TEST_F(CheckCommand, JsonOutputIsOneObjectPerFile) {
   std::string good = Write("good.jsonl",
                            "{\"index\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"acquire\"}\n"
                            "{\"index\":1,\"process\":0,\"type\":\"ok\",\"f\":\"acquire\"}\n");
-  RunResult r = Faultline("check --json " + good + " " + kCorpus + "/mutex/bad/etcd.edn --model mutex");
+  RunResult r =
+      Faultline("check --json " + good + " " + kCorpus + "/mutex/bad/etcd.edn --model mutex");
   EXPECT_EQ(r.code, 1) << r.out;
   // Two lines, one per file; the worst verdict decides the exit code.
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;
@@ -108,10 +109,10 @@ TEST_F(CheckCommand, BadInputIsOneLineAndExit254) {
   std::string bad = Write("bad.jsonl",
                           "{\"index\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n"
                           "{\"index\":1,\"process\":0,\"type\":\"finished\",\"f\":\"read\"}\n");
-  for (const std::string& args : std::vector<std::string>
-       {"check " + bad, "check /nonexistent/history.jsonl", "check --model nope " + bad,
-        "check --initial '{bad' " + bad, "check --format xml " + bad, "check", "check --threads x " + bad,
-        "frobnicate"}) {
+  for (const std::string& args : std::vector<std::string>{
+           "check " + bad, "check /nonexistent/history.jsonl", "check --model nope " + bad,
+           "check --initial '{bad' " + bad, "check --format xml " + bad, "check",
+           "check --threads x " + bad, "frobnicate"}) {
     RunResult r = Faultline(args);
     EXPECT_EQ(r.code, 254) << args << ": " << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
@@ -120,8 +121,8 @@ TEST_F(CheckCommand, BadInputIsOneLineAndExit254) {
 }
 
 TEST_F(CheckCommand, ReportDirGetsResultsAndText) {
-  RunResult r = Faultline("check --initial 0 --report " + (dir_ / "report").string() + " " + kCorpus +
-                    "/cas-register/bad/immediate-failure.edn");
+  RunResult r = Faultline("check --initial 0 --report " + (dir_ / "report").string() + " " +
+                          kCorpus + "/cas-register/bad/immediate-failure.edn");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_TRUE(fs::exists(dir_ / "report" / "results.json"));
   EXPECT_TRUE(fs::exists(dir_ / "report" / "report.txt"));
@@ -147,7 +148,8 @@ TEST(SimCommand, SameSeedSameHistory) {
   ASSERT_EQ(Faultline("sim --seed 7 --ops 300 --history " + a).code, 0);
   ASSERT_EQ(Faultline("sim --seed 7 --ops 300 --history " + b).code, 0);
   std::ifstream fa(a), fb(b);
-  std::string ta((std::istreambuf_iterator<char>(fa)), {}), tb((std::istreambuf_iterator<char>(fb)), {});
+  std::string ta((std::istreambuf_iterator<char>(fa)), {}),
+      tb((std::istreambuf_iterator<char>(fb)), {});
   EXPECT_FALSE(ta.empty());
   EXPECT_EQ(ta, tb);
   // The history it writes is one `faultline check` accepts: its registers (keys "k..."; the
@@ -171,9 +173,9 @@ TEST(SimCommand, SameSeedSameHistory) {
 }
 
 TEST(SimCommand, BadOptionsExit254) {
-  for (const std::string& args : std::vector<std::string>{
-           "sim --raft-opt unsafe-everything", "sim --nodes 0", "sim --scenario nope",
-           "sim --seeds 2 --history /tmp/x.jsonl"}) {
+  for (const std::string& args :
+       std::vector<std::string>{"sim --raft-opt unsafe-everything", "sim --nodes 0",
+                                "sim --scenario nope", "sim --seeds 2 --history /tmp/x.jsonl"}) {
     RunResult r = Faultline(args);
     EXPECT_EQ(r.code, 254) << args << ": " << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;

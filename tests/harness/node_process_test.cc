@@ -17,8 +17,9 @@ namespace fs = std::filesystem;
 class NodeProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("fl-proc-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("fl-proc-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -42,7 +43,8 @@ TEST_F(NodeProcessTest, OutputIsAppendedAcrossRestarts) {
   NodeProcess p("n1", {"sh", "-c", "echo out; echo err >&2"}, dir_.string());
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(p.Start().ok());
-    for (int w = 0; w < 200 && p.Alive(); ++w) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int w = 0; w < 200 && p.Alive(); ++w)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_FALSE(p.Alive());
     EXPECT_EQ(p.exit_description(), "exited with status 0");
   }
@@ -58,10 +60,12 @@ TEST_F(NodeProcessTest, PauseResumeKill) {
   ASSERT_GT(pid, 0);
   EXPECT_EQ(::getpgid(pid), pid);  // its own process group: a terminal's Ctrl-C is not its
   ASSERT_TRUE(p.Pause().ok());
-  for (int w = 0; w < 100 && State(pid) != 'T'; ++w) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int w = 0; w < 100 && State(pid) != 'T'; ++w)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(State(pid), 'T');
   ASSERT_TRUE(p.Resume().ok());
-  for (int w = 0; w < 100 && State(pid) == 'T'; ++w) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int w = 0; w < 100 && State(pid) == 'T'; ++w)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_NE(State(pid), 'T');
   ASSERT_TRUE(p.Kill().ok());
   EXPECT_EQ(p.pid(), 0);
@@ -82,7 +86,8 @@ TEST_F(NodeProcessTest, FaultsReachEverythingAWrapperScriptStarted) {
   }
   ASSERT_GT(inner, 0);
   ASSERT_TRUE(p.Pause().ok());
-  for (int w = 0; w < 100 && State(inner) != 'T'; ++w) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int w = 0; w < 100 && State(inner) != 'T'; ++w)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(State(inner), 'T');
   ASSERT_TRUE(p.Kill().ok());
   // The orphan is reparented and reaped by init once it dies.
@@ -130,7 +135,8 @@ TEST_F(NodeProcessTest, KillAllNodesReachesEveryLiveChild) {
   ASSERT_TRUE(a.Start().ok());
   ASSERT_TRUE(b.Start().ok());
   KillAllNodes();
-  for (int w = 0; w < 200 && (a.Alive() || b.Alive()); ++w) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int w = 0; w < 200 && (a.Alive() || b.Alive()); ++w)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_FALSE(a.Alive());
   EXPECT_FALSE(b.Alive());
 }

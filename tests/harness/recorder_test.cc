@@ -18,7 +18,8 @@ using checker::Op;
 using checker::Value;
 
 std::string TempPath(const char* name) {
-  return (std::filesystem::temp_directory_path() / (std::string("fl-rec-") + std::to_string(::getpid()) + "-" + name))
+  return (std::filesystem::temp_directory_path() /
+          (std::string("fl-rec-") + std::to_string(::getpid()) + "-" + name))
       .string();
 }
 
@@ -38,7 +39,8 @@ TEST(RecorderTest, WritesTheDesignFormatReadableByTheChecker) {
     Op cas{"cas", true, Value::Int(7), Value::MakeArray({Value::Int(1), Value::Int(4)})};
     const int64_t t = (*rec)->Invoke(3, cas);
     (*rec)->Complete(3, cas, Completion{EventType::kFail, Value(), "mismatch", "n2"}, t);
-    (*rec)->Nemesis("start-partition", Value::MakeObject({{"n1", Value::MakeArray({Value::String("n2")})}}));
+    (*rec)->Nemesis("start-partition",
+                    Value::MakeObject({{"n1", Value::MakeArray({Value::String("n2")})}}));
     Op read{"read", true, Value::String("k"), Value()};
     const int64_t t2 = (*rec)->Invoke(4, read);
     (*rec)->Complete(4, read, Completion{EventType::kOk, Value::Int(9), "", "n1"}, t2);
@@ -50,10 +52,12 @@ TEST(RecorderTest, WritesTheDesignFormatReadableByTheChecker) {
   }
   const checker::History h = Load(path);
   ASSERT_EQ(h.events.size(), 5u);
-  for (size_t i = 0; i < h.events.size(); ++i) EXPECT_EQ(h.events[i].index, static_cast<int64_t>(i));
+  for (size_t i = 0; i < h.events.size(); ++i)
+    EXPECT_EQ(h.events[i].index, static_cast<int64_t>(i));
   EXPECT_EQ(h.events[1].type, EventType::kFail);
   EXPECT_EQ(h.events[1].error, "mismatch");
-  EXPECT_EQ(h.events[1].value, Value::MakeArray({Value::Int(1), Value::Int(4)}));  // fail repeats the argument
+  EXPECT_EQ(h.events[1].value,
+            Value::MakeArray({Value::Int(1), Value::Int(4)}));  // fail repeats the argument
   EXPECT_TRUE(h.events[2].nemesis);
   EXPECT_EQ(h.events[4].value, Value::Int(9));
   for (size_t i = 1; i < h.events.size(); ++i) EXPECT_LE(h.events[i - 1].time, h.events[i].time);
@@ -72,7 +76,9 @@ TEST(RecorderTest, ConcurrentWritersNeverInterleaveLines) {
         for (int i = 0; i < kOps; ++i) {
           Op w{"write", true, Value::Int(p), Value::String(std::string(50 + i % 100, 'x'))};
           const int64_t t = (*rec)->Invoke(p, w);
-          (*rec)->Complete(p, w, Completion{i % 7 == 0 ? EventType::kInfo : EventType::kOk, Value(), "", "n1"}, t);
+          (*rec)->Complete(
+              p, w, Completion{i % 7 == 0 ? EventType::kInfo : EventType::kOk, Value(), "", "n1"},
+              t);
         }
       });
     }

@@ -56,8 +56,9 @@ std::string Namespaces(const std::string& prefix) {
 class TestRun : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("fl-testrun-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("fl-testrun-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -67,7 +68,8 @@ class TestRun : public ::testing::Test {
       ::waitpid(pid_, nullptr, 0);
     }
     // Node processes the run started must all be gone, whatever happened.
-    for (int pid : NodePids()) EXPECT_NE(::kill(pid, 0), 0) << "node pid " << pid << " still running";
+    for (int pid : NodePids())
+      EXPECT_NE(::kill(pid, 0), 0) << "node pid " << pid << " still running";
     EXPECT_EQ(RunNamespaces(), "") << "network namespaces left behind";
     fs::remove_all(dir_);
   }
@@ -139,7 +141,8 @@ class TestRun : public ::testing::Test {
     if (dir.empty()) return pids;
     const std::string log = ReadFile(dir / "faultline.log");
     static const std::regex re("started n[0-9]+ \\(pid ([0-9]+)\\)");
-    for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator();
+         ++it) {
       pids.push_back(std::stoi((*it)[1]));
     }
     return pids;
@@ -165,16 +168,19 @@ class TestRun : public ::testing::Test {
 };
 
 TEST_F(TestRun, CleanRaftkvUnderPartitionPauseAndKillIsValid) {
-  const int code = Run({"--time-limit", "16", "--nemesis-interval", "2", "--seed", "11", "--name", "clean"},
-                       std::chrono::seconds(150));
+  const int code =
+      Run({"--time-limit", "16", "--nemesis-interval", "2", "--seed", "11", "--name", "clean"},
+          std::chrono::seconds(150));
   EXPECT_EQ(code, 0) << Output();
   EXPECT_THAT(Output(), HasSubstr("VALID"));
   const fs::path dir = RunDir();
   ASSERT_FALSE(dir.empty()) << Output();
-  for (const char* f : {"test.json", "history.jsonl", "results.json", "junit.xml", "faultline.log"}) {
+  for (const char* f :
+       {"test.json", "history.jsonl", "results.json", "junit.xml", "faultline.log"}) {
     EXPECT_TRUE(fs::exists(dir / f)) << f;
   }
-  for (int i = 1; i <= 5; ++i) EXPECT_TRUE(fs::exists(dir / "nodes" / ("n" + std::to_string(i)) / "stderr.log"));
+  for (int i = 1; i <= 5; ++i)
+    EXPECT_TRUE(fs::exists(dir / "nodes" / ("n" + std::to_string(i)) / "stderr.log"));
   const faultline::checker::Value r = Results();
   ASSERT_NE(r.find("valid"), nullptr);
   EXPECT_EQ(*r.find("valid"), faultline::checker::Value::Bool(true));
@@ -187,9 +193,10 @@ TEST_F(TestRun, CleanRaftkvUnderPartitionPauseAndKillIsValid) {
 }
 
 TEST_F(TestRun, StaleReadsUnderPartitionAreInvalid) {
-  const int code = Run({"--time-limit", "12", "--nemesis", "partition", "--nemesis-interval", "2", "--seed", "3",
-                        "--raft-opt", "unsafe-stale-reads", "--name", "stale", "--net", "proxy"},
-                       std::chrono::seconds(150));
+  const int code =
+      Run({"--time-limit", "12", "--nemesis", "partition", "--nemesis-interval", "2", "--seed", "3",
+           "--raft-opt", "unsafe-stale-reads", "--name", "stale", "--net", "proxy"},
+          std::chrono::seconds(150));
   EXPECT_EQ(code, 1) << Output();
   EXPECT_THAT(Output(), HasSubstr("INVALID"));
   const faultline::checker::Value r = Results();
@@ -202,12 +209,14 @@ TEST_F(TestRun, StaleReadsUnderPartitionAreInvalid) {
 
 TEST_F(TestRun, BringYourOwnBinaryThroughANodeCommandTemplate) {
   // raftkv itself, started as an outside binary would be: the template is all the harness knows.
-  const std::string cmd = std::string(FAULTLINE_BINARY_DIR) +
-                          "/bin/raftkv --id {id} --host {host} --client-port {client_port} --peer-port {peer_port}"
-                          " --peers {peers} --data {data_dir}";
-  const int code = Run({"--target", "process", "--node-cmd", cmd, "--nodes", "3", "--workload", "counter",
-                        "--time-limit", "6", "--nemesis", "pause", "--nemesis-interval", "1.5", "--name", "byo"},
-                       std::chrono::seconds(120));
+  const std::string cmd =
+      std::string(FAULTLINE_BINARY_DIR) +
+      "/bin/raftkv --id {id} --host {host} --client-port {client_port} --peer-port {peer_port}"
+      " --peers {peers} --data {data_dir}";
+  const int code =
+      Run({"--target", "process", "--node-cmd", cmd, "--nodes", "3", "--workload", "counter",
+           "--time-limit", "6", "--nemesis", "pause", "--nemesis-interval", "1.5", "--name", "byo"},
+          std::chrono::seconds(120));
   EXPECT_EQ(code, 0) << Output();
   EXPECT_THAT(ReadFile(RunDir() / "nodes" / "n2" / "command.txt"), HasSubstr("--id n2"));
   const faultline::checker::Value r = Results();
@@ -221,9 +230,10 @@ TEST_F(TestRun, NoFsyncUnderKillLosesAcknowledgedWrites) {
   // find the acknowledged adds missing. Seed 11's schedule kills all five nodes at 1.5 s and
   // again at 4.5 s (the nemesis schedule is a function of the seed; base::Rng's since issue 11,
   // seed 6 under the std::mt19937_64 before).
-  const int code = Run({"--workload", "set", "--time-limit", "14", "--nemesis", "kill", "--nemesis-interval", "1.5",
-                        "--seed", "11", "--raft-opt", "unsafe-no-fsync", "--name", "nofsync"},
-                       std::chrono::seconds(150));
+  const int code =
+      Run({"--workload", "set", "--time-limit", "14", "--nemesis", "kill", "--nemesis-interval",
+           "1.5", "--seed", "11", "--raft-opt", "unsafe-no-fsync", "--name", "nofsync"},
+          std::chrono::seconds(150));
   EXPECT_EQ(code, 1) << Output();
   EXPECT_THAT(Output(), HasSubstr("INVALID"));
 }
@@ -234,7 +244,9 @@ TEST_F(TestRun, CtrlCLeavesNothingRunningAndAReadableHistory) {
   const auto deadline = Clock::now() + std::chrono::seconds(40);
   while (Clock::now() < deadline) {
     const fs::path dir = RunDir();
-    if (!dir.empty() && fs::exists(dir / "history.jsonl") && fs::file_size(dir / "history.jsonl") > 20000) break;
+    if (!dir.empty() && fs::exists(dir / "history.jsonl") &&
+        fs::file_size(dir / "history.jsonl") > 20000)
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_FALSE(RunDir().empty()) << Output();
@@ -247,11 +259,14 @@ TEST_F(TestRun, CtrlCLeavesNothingRunningAndAReadableHistory) {
 }
 
 TEST_F(TestRun, SecondCtrlCStopsAtOnceAndStillCleansUp) {
-  Start({"--time-limit", "60", "--nemesis", "partition", "--nemesis-interval", "1", "--name", "twice"});
+  Start({"--time-limit", "60", "--nemesis", "partition", "--nemesis-interval", "1", "--name",
+         "twice"});
   const auto deadline = Clock::now() + std::chrono::seconds(40);
   while (Clock::now() < deadline) {
     const fs::path dir = RunDir();
-    if (!dir.empty() && fs::exists(dir / "history.jsonl") && fs::file_size(dir / "history.jsonl") > 20000) break;
+    if (!dir.empty() && fs::exists(dir / "history.jsonl") &&
+        fs::file_size(dir / "history.jsonl") > 20000)
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ::kill(pid_, SIGINT);
@@ -266,16 +281,20 @@ TEST_F(TestRun, SecondCtrlCStopsAtOnceAndStillCleansUp) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (int pid : NodePids()) {
-    for (int w = 0; w < 100 && ::kill(pid, 0) == 0; ++w) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (int w = 0; w < 100 && ::kill(pid, 0) == 0; ++w)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
 
 TEST_F(TestRun, AKilledControllerTakesItsNodesAndNamespacesWithIt) {
-  Start({"--time-limit", "60", "--nemesis", "partition", "--nemesis-interval", "1", "--name", "crash"});
+  Start({"--time-limit", "60", "--nemesis", "partition", "--nemesis-interval", "1", "--name",
+         "crash"});
   const auto deadline = Clock::now() + std::chrono::seconds(40);
   while (Clock::now() < deadline) {
     const fs::path dir = RunDir();
-    if (!dir.empty() && fs::exists(dir / "history.jsonl") && fs::file_size(dir / "history.jsonl") > 20000) break;
+    if (!dir.empty() && fs::exists(dir / "history.jsonl") &&
+        fs::file_size(dir / "history.jsonl") > 20000)
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_FALSE(NodePids().empty()) << Output();
@@ -290,7 +309,8 @@ TEST_F(TestRun, AKilledControllerTakesItsNodesAndNamespacesWithIt) {
     }
     return !RunNamespaces().empty();
   };
-  while (Clock::now() < until && anything_left()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  while (Clock::now() < until && anything_left())
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(anything_left());
   // Every line on disk is whole: the history reads back.
   EXPECT_FALSE(History().events.empty());

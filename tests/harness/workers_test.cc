@@ -51,7 +51,8 @@ RunResult RunFor(int concurrency, double rate, std::chrono::milliseconds duratio
   auto workload = workloads::MakeWorkload("register", wo);
   EXPECT_TRUE(workload.ok());
   const std::string path = (std::filesystem::temp_directory_path() /
-                            ("fl-workers-" + std::to_string(::getpid()) + ".jsonl")).string();
+                            ("fl-workers-" + std::to_string(::getpid()) + ".jsonl"))
+                               .string();
   auto recorder = HistoryRecorder::Open(path);
   EXPECT_TRUE(recorder.ok());
   WorkerShared shared;
@@ -63,7 +64,8 @@ RunResult RunFor(int concurrency, double rate, std::chrono::milliseconds duratio
   run.last_process.resize(concurrency);
   std::vector<std::thread> threads;
   for (int w = 0; w < concurrency; ++w) {
-    threads.emplace_back(RunWorker, &shared, w, std::make_unique<FlakyClient>(), &run.last_process[w]);
+    threads.emplace_back(RunWorker, &shared, w, std::make_unique<FlakyClient>(),
+                         &run.last_process[w]);
   }
   std::this_thread::sleep_for(duration);
   shared.stop = true;

@@ -67,7 +67,7 @@ Status RaftkvCluster::Layout() {
       if (p->port() == 0) return Status::IoError("no loopback port: " + p->error());
     }
     n.address = base::NodeAddress{"n" + std::to_string(i + 1), "127.0.0.1", n.client_port.port(),
-                                     n.peer_port.port()};
+                                  n.peer_port.port()};
     peers.emplace_back(n.address.id, "127.0.0.1:" + std::to_string(n.peer_port.port()));
   }
   for (int i = 0; i < size(); ++i) {

@@ -1,7 +1,5 @@
 // Tests of raftkv's peer wire format (targets/raft/server/codec.h): round trips of every message
 // type, frame layout, and strict rejection of truncated, trailing, corrupt and oversized input.
-#include "targets/raft/server/codec.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -15,6 +13,7 @@
 
 #include "targets/raft/core/types.h"
 #include "targets/raft/kv/command.h"
+#include "targets/raft/server/codec.h"
 
 namespace faultline::raft::server {
 namespace {
@@ -22,10 +21,10 @@ namespace {
 constexpr uint64_t kMax64 = std::numeric_limits<uint64_t>::max();
 
 constexpr MessageType kAllTypes[] = {
-    MessageType::kPreVote,          MessageType::kPreVoteResponse,
-    MessageType::kRequestVote,      MessageType::kRequestVoteResponse,
-    MessageType::kAppendEntries,    MessageType::kAppendEntriesResponse,
-    MessageType::kHeartbeat,        MessageType::kHeartbeatResponse,
+    MessageType::kPreVote,         MessageType::kPreVoteResponse,
+    MessageType::kRequestVote,     MessageType::kRequestVoteResponse,
+    MessageType::kAppendEntries,   MessageType::kAppendEntriesResponse,
+    MessageType::kHeartbeat,       MessageType::kHeartbeatResponse,
     MessageType::kInstallSnapshot,
 };
 
@@ -42,13 +41,14 @@ Message FullMessage(MessageType type) {
   m.from = 3;
   m.to = kMax64;
   m.term = 1ull << 63;
-  m.index = 127;  // largest one-byte varint
+  m.index = 127;     // largest one-byte varint
   m.log_term = 128;  // smallest two-byte varint
   m.commit = kMax64 - 1;
   m.reject = true;
   m.reject_hint = 0x123456789abcdefull;
   m.context = 42;
-  m.entries.push_back(Entry{.term = 7, .index = 8, .type = EntryType::kNormal, .data = BinaryData()});
+  m.entries.push_back(
+      Entry{.term = 7, .index = 8, .type = EntryType::kNormal, .data = BinaryData()});
   m.entries.push_back(Entry{.term = kMax64, .index = kMax64, .type = EntryType::kNoop, .data = ""});
   m.entries.push_back(
       Entry{.term = 0, .index = 0, .type = EntryType::kNormal, .data = std::string(1000, '\0')});
@@ -149,7 +149,9 @@ TEST(CodecTest, LargeSnapshotAndManyEntriesRoundTrip) {
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131);
   m.snapshot = Snapshot{.index = 1000, .term = 9, .data = std::make_shared<const std::string>(big)};
   for (uint64_t i = 1; i <= 5000; ++i) {
-    m.entries.push_back(Entry{.term = i / 100, .index = i, .type = EntryType::kNormal,
+    m.entries.push_back(Entry{.term = i / 100,
+                              .index = i,
+                              .type = EntryType::kNormal,
                               .data = std::string(i % 17, static_cast<char>(i))});
   }
   ExpectSameMessage(m, RoundTrip(m));
@@ -167,7 +169,8 @@ TEST(CodecTest, AppendFrameWritesLittleEndianLengthThenPayload) {
   for (size_t frame = 0; frame < 2; ++frame) {
     const size_t at = 6 + frame * (4 + payload.size());
     uint32_t n = 0;
-    for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(static_cast<uint8_t>(out[at + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      n |= static_cast<uint32_t>(static_cast<uint8_t>(out[at + i])) << (8 * i);
     EXPECT_EQ(n, payload.size());
     EXPECT_EQ(out.substr(at + 4, n), payload);
     ASSERT_TRUE(DecodeMessage(std::string_view(out).substr(at + 4, n)).has_value());

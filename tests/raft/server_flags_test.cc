@@ -1,17 +1,21 @@
 // Tests of raftkv's command line (targets/raft/server/flags.h).
-#include "targets/raft/server/flags.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
+#include "targets/raft/server/flags.h"
+
 namespace faultline::raft::server {
 namespace {
 
 std::vector<std::string> Valid() {
-  return {"--id", "n2", "--host", "127.0.0.1", "--client-port", "8002", "--peer-port", "9002",
-          "--peers", "n1=127.0.0.1:9001,n2=127.0.0.1:9002,n3=localhost:9003", "--data", "/tmp/d2"};
+  return {"--id",          "n2",
+          "--host",        "127.0.0.1",
+          "--client-port", "8002",
+          "--peer-port",   "9002",
+          "--peers",       "n1=127.0.0.1:9001,n2=127.0.0.1:9002,n3=localhost:9003",
+          "--data",        "/tmp/d2"};
 }
 
 // Parses `args`; expects failure with a non-empty one-line message containing `want`.
@@ -50,9 +54,9 @@ std::vector<std::string> Without(std::vector<std::string> args, const std::strin
 
 TEST(FlagsTest, ParsesFullCommandLine) {
   std::vector<std::string> args = Valid();
-  for (const char* a : {"--election-timeout-ms", "1500", "--heartbeat-ms", "50",
-                        "--snapshot-threshold", "123", "--unsafe-stale-reads", "--unsafe-no-fsync",
-                        "--unsafe-commit-old-terms"}) {
+  for (const char* a :
+       {"--election-timeout-ms", "1500", "--heartbeat-ms", "50", "--snapshot-threshold", "123",
+        "--unsafe-stale-reads", "--unsafe-no-fsync", "--unsafe-commit-old-terms"}) {
     args.push_back(a);
   }
   ServerOptions o;
@@ -131,12 +135,13 @@ TEST(FlagsTest, RejectsMissingValue) {
 }
 
 TEST(FlagsTest, RejectsValueOnBooleanFlag) {
-  ExpectRejected([] {
-    auto a = Valid();
-    a.push_back("--unsafe-no-fsync=1");
-    return a;
-  }(),
-                 "--unsafe-no-fsync takes no value");
+  ExpectRejected(
+      [] {
+        auto a = Valid();
+        a.push_back("--unsafe-no-fsync=1");
+        return a;
+      }(),
+      "--unsafe-no-fsync takes no value");
 }
 
 TEST(FlagsTest, RejectsBadId) {
@@ -148,8 +153,8 @@ TEST(FlagsTest, RejectsBadId) {
 
 TEST(FlagsTest, RejectsBadPorts) {
   for (const char* flag : {"--client-port", "--peer-port"}) {
-    for (const char* port : {"", "abc", "80a", "-1", "+80", " 80", "65536", "99999999999999999999",
-                             "1e3", "0x50"}) {
+    for (const char* port :
+         {"", "abc", "80a", "-1", "+80", " 80", "65536", "99999999999999999999", "1e3", "0x50"}) {
       SCOPED_TRACE(std::string(flag) + "=" + port);
       ExpectRejected(With(Valid(), flag, port), std::string("bad port for ") + flag);
     }
@@ -158,19 +163,19 @@ TEST(FlagsTest, RejectsBadPorts) {
 
 TEST(FlagsTest, RejectsMalformedPeers) {
   for (const char* peers : {
-           "n2",                          // no address
-           "n2=",                         // empty address
-           "n2=h",                        // no port
-           "n2=h:",                       // empty port
-           "n2=:9002",                    // empty host
-           "n2=h:0",                      // port 0
-           "n2=h:65536",                  // port out of range
-           "n2=h:x",                      // non-numeric port
-           "2=h:9002",                    // bad name
-           "=h:9002",                     // no name
-           "n0=h:9002,n2=h:9002",         // node 0 is "nobody"
-           "n2=h:9002,,n1=h:9001",        // empty item
-           ",n2=h:9002",                  // leading empty item
+           "n2",                    // no address
+           "n2=",                   // empty address
+           "n2=h",                  // no port
+           "n2=h:",                 // empty port
+           "n2=:9002",              // empty host
+           "n2=h:0",                // port 0
+           "n2=h:65536",            // port out of range
+           "n2=h:x",                // non-numeric port
+           "2=h:9002",              // bad name
+           "=h:9002",               // no name
+           "n0=h:9002,n2=h:9002",   // node 0 is "nobody"
+           "n2=h:9002,,n1=h:9001",  // empty item
+           ",n2=h:9002",            // leading empty item
        }) {
     SCOPED_TRACE(peers);
     ExpectRejected(With(Valid(), "--peers", peers), "bad --peers item");
@@ -210,8 +215,8 @@ TEST(FlagsTest, RejectsBadTuning) {
                  "at least twice --heartbeat-ms");
   ServerOptions o;
   std::string error;
-  EXPECT_TRUE(ParseFlags(With(With(Valid(), "--heartbeat-ms", "100"), "--election-timeout-ms", "200"),
-                         &o, &error))
+  EXPECT_TRUE(ParseFlags(
+      With(With(Valid(), "--heartbeat-ms", "100"), "--election-timeout-ms", "200"), &o, &error))
       << error;
 }
 
@@ -233,7 +238,8 @@ TEST(FlagsTest, NodeNames) {
   EXPECT_EQ(ParseNodeName("N1"), kNoNode);
   EXPECT_EQ(ParseNodeName(""), kNoNode);
   EXPECT_EQ(NodeName(3), "n3");
-  for (NodeId id : {NodeId{1}, NodeId{42}, NodeId{1} << 20}) EXPECT_EQ(ParseNodeName(NodeName(id)), id);
+  for (NodeId id : {NodeId{1}, NodeId{42}, NodeId{1} << 20})
+    EXPECT_EQ(ParseNodeName(NodeName(id)), id);
 }
 
 }  // namespace

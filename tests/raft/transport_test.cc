@@ -4,6 +4,7 @@
 #include "targets/raft/server/transport.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,8 +15,6 @@
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "tests/kit/ports.h"
 
@@ -54,9 +53,8 @@ class Inbox {
   // Waits for a message whose context is at least `context`.
   bool WaitForContext(uint64_t context, std::chrono::milliseconds timeout = kDeliveryDeadline) {
     std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] {
-      return !messages_.empty() && messages_.back().context >= context;
-    });
+    return cv_.wait_for(lock, timeout,
+                        [&] { return !messages_.empty() && messages_.back().context >= context; });
   }
   std::vector<Message> Snapshot() {
     std::lock_guard<std::mutex> lock(mu_);

@@ -15,8 +15,9 @@ namespace fs = std::filesystem;
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = fs::temp_directory_path() / ("fl-store-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    base_ = fs::temp_directory_path() /
+            ("fl-store-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(base_);
   }
   void TearDown() override { fs::remove_all(base_); }
@@ -59,14 +60,20 @@ TEST_F(StoreTest, LatestPointsAtTheNewestRunAndIsReplaced) {
 }
 
 TEST_F(StoreTest, JunitHasOneCasePerCheckerWithFailuresAndErrors) {
-  const std::string xml = JunitXml("raft-register",
-                                   {{"linearizable", checker::Verdict::kInvalid, "read 2 <but> \"1\"", 1.5},
-                                    {"set", checker::Verdict::kValid, "", 0.1},
-                                    {"counter", checker::Verdict::kUnknown, "timeout", 0}},
-                                   12.25);
-  EXPECT_NE(xml.find("tests=\"3\" failures=\"1\" errors=\"1\" time=\"12.250\""), std::string::npos) << xml;
-  EXPECT_NE(xml.find("<failure message=\"read 2 &lt;but&gt; &quot;1&quot;\" type=\"invalid\"/>"), std::string::npos) << xml;
-  EXPECT_NE(xml.find("<testcase classname=\"raft-register\" name=\"set\" time=\"0.100\"/>"), std::string::npos) << xml;
+  const std::string xml =
+      JunitXml("raft-register",
+               {{"linearizable", checker::Verdict::kInvalid, "read 2 <but> \"1\"", 1.5},
+                {"set", checker::Verdict::kValid, "", 0.1},
+                {"counter", checker::Verdict::kUnknown, "timeout", 0}},
+               12.25);
+  EXPECT_NE(xml.find("tests=\"3\" failures=\"1\" errors=\"1\" time=\"12.250\""), std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<failure message=\"read 2 &lt;but&gt; &quot;1&quot;\" type=\"invalid\"/>"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<testcase classname=\"raft-register\" name=\"set\" time=\"0.100\"/>"),
+            std::string::npos)
+      << xml;
   EXPECT_NE(xml.find("<error message=\"timeout\" type=\"unknown\"/>"), std::string::npos) << xml;
 }
 

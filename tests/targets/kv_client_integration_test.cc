@@ -363,8 +363,10 @@ class NotLeaderServer {
         if (!complete) break;
         ++requests_;
         const std::string body = "{\"error\":\"not-leader\",\"leader\":\"" + leader_ + "\"}";
-        const std::string answer = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                                   "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+        const std::string answer =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            "Content-Length: " +
+            std::to_string(body.size()) + "\r\n\r\n" + body;
         ::send(conn, answer.data(), answer.size(), MSG_NOSIGNAL);
       }
       ::close(conn);

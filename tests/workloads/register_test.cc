@@ -58,8 +58,8 @@ TEST(RegisterWorkload, executeMapsToGetPutCas) {
   EXPECT_EQ(c.value, Pair(3, 4));
   c = wl->Execute(client, 0, MakeOp("read", 7, Value()));
   EXPECT_EQ(c.value, I(4));
-  EXPECT_EQ(store.calls, (std::vector<std::string>{"get r7", "put r7", "cas r7", "cas r7",
-                                                   "get r7"}));
+  EXPECT_EQ(store.calls,
+            (std::vector<std::string>{"get r7", "put r7", "cas r7", "cas r7", "get r7"}));
 }
 
 TEST(RegisterWorkload, faultsPassThrough) {

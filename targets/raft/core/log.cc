@@ -25,8 +25,8 @@ std::optional<uint64_t> RaftLog::TermAt(uint64_t index) const {
 
 const Entry& RaftLog::At(uint64_t index) const {
   FAULTLINE_CHECK(index >= offset_ && index <= last_index(),
-                       "entry " + std::to_string(index) + " outside [" + std::to_string(offset_) +
-                           ", " + std::to_string(last_index()) + "]");
+                  "entry " + std::to_string(index) + " outside [" + std::to_string(offset_) + ", " +
+                      std::to_string(last_index()) + "]");
   return entries_[index - offset_];
 }
 
@@ -59,8 +59,8 @@ void RaftLog::TruncateAndAppend(std::vector<Entry> entries) {
   FAULTLINE_CHECK(!entries.empty(), "nothing to append");
   const uint64_t from = entries.front().index;
   FAULTLINE_CHECK(from >= offset_ && from <= last_index() + 1,
-                       "append at " + std::to_string(from) + " outside [" +
-                           std::to_string(offset_) + ", " + std::to_string(last_index() + 1) + "]");
+                  "append at " + std::to_string(from) + " outside [" + std::to_string(offset_) +
+                      ", " + std::to_string(last_index() + 1) + "]");
   entries_.resize(from - offset_);
   // A truncated suffix must be rewritten to disk: everything from `from` on is unstable again.
   stable_index_ = std::min(stable_index_, from - 1);
@@ -84,7 +84,7 @@ void RaftLog::Restore(Snapshot snapshot) {
 
 void RaftLog::Compact(Snapshot snapshot, uint64_t compact_to) {
   FAULTLINE_CHECK(snapshot.index > snapshot_.index && compact_to <= snapshot.index,
-                       "compaction must move forward");
+                  "compaction must move forward");
   FAULTLINE_CHECK(TermAt(snapshot.index) == snapshot.term, "snapshot term mismatch");
   compact_to = std::max(compact_to, offset_ - 1);
   entries_.erase(entries_.begin(),

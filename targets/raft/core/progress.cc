@@ -9,7 +9,7 @@ namespace faultline::raft {
 void Inflights::Add(uint64_t last_index) {
   FAULTLINE_CHECK(!Full(), "inflight window overflow");
   FAULTLINE_CHECK(in_flight_.empty() || last_index > in_flight_.back(),
-                       "inflight indexes must increase");
+                  "inflight indexes must increase");
   in_flight_.push_back(last_index);
 }
 

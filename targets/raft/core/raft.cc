@@ -293,8 +293,8 @@ bool Raft::QuorumActive() {
 
 void Raft::Step(const Message& m) {
   if (!fatal_error_.empty()) return;
-  FAULTLINE_CHECK(m.to == config_.id, "message for " + std::to_string(m.to) +
-                                               " delivered to " + std::to_string(config_.id));
+  FAULTLINE_CHECK(m.to == config_.id, "message for " + std::to_string(m.to) + " delivered to " +
+                                          std::to_string(config_.id));
   if (m.from == config_.id || !IsVoter(m.from)) return;  // not a member: ignore
 
   if (m.term > term_) {
@@ -870,7 +870,7 @@ void Raft::Compact(uint64_t index, std::shared_ptr<const std::string> data,
   FAULTLINE_CHECK(!ready_in_flight_, "Compact between GetReady and Advance");
   if (index <= log_.snapshot().index) return;
   FAULTLINE_CHECK(index <= applied_index_,
-                       "snapshot of an unapplied index " + std::to_string(index));
+                  "snapshot of an unapplied index " + std::to_string(index));
   FAULTLINE_CHECK(data != nullptr, "snapshot without data");
   const std::optional<uint64_t> term = log_.TermAt(index);
   FAULTLINE_CHECK(term.has_value(), "snapshot index not in the log");

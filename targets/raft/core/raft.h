@@ -30,9 +30,9 @@
 #include <string>
 #include <vector>
 
+#include "base/rand.h"
 #include "targets/raft/core/log.h"
 #include "targets/raft/core/progress.h"
-#include "base/rand.h"
 #include "targets/raft/core/types.h"
 
 namespace faultline::raft {

@@ -75,15 +75,15 @@ Replica::Replica(const Options& options, Clock* clock, SendFn send, Observer* ob
     : options_(options), clock_(clock), send_(std::move(send)), observer_(observer) {}
 
 base::Result<std::unique_ptr<Replica>> Replica::Open(const Options& options, storage::Env* env,
-                                                        Clock* clock, SendFn send,
-                                                        Observer* observer) {
+                                                     Clock* clock, SendFn send,
+                                                     Observer* observer) {
   std::unique_ptr<Replica> r(new Replica(options, clock, std::move(send), observer));
   storage::Options so;
   so.buffered = options.unsafe_no_fsync;
   auto opened = storage::DiskStorage::Open(env, options.data_dir, so);
   if (!opened.ok()) {
     return base::Status::IoError("cannot open data dir " + options.data_dir + ": " +
-                                    opened.status().ToString());
+                                 opened.status().ToString());
   }
   r->storage_ = std::move(opened).value();
   const StorageView& view = r->storage_->recovered();
@@ -195,10 +195,10 @@ void Replica::HandleOneReady(Ready rd) {
   // this Ready changes them (then we keep the plain persist-then-send order). A leader that
   // crashes before its fsync merely loses an unacknowledged suffix that followers may hold;
   // Raft treats that like entries that reached only some followers.
-  const bool send_first =
-      (leader || options_.mutation_send_first_any_role) && !rd.snapshot && !rd.reset &&
-      (!hard_state_changes || options_.mutation_send_first_ignores_hard_state ||
-       (!leader && options_.mutation_send_first_any_role));
+  const bool send_first = (leader || options_.mutation_send_first_any_role) && !rd.snapshot &&
+                          !rd.reset &&
+                          (!hard_state_changes || options_.mutation_send_first_ignores_hard_state ||
+                           (!leader && options_.mutation_send_first_any_role));
   if (send_first && !rd.messages.empty()) {
     ++stats_.sent_first;
     for (Message& m : rd.messages) send_(std::move(m));

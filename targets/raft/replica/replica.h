@@ -151,8 +151,8 @@ class Replica {
   // Opens (recovers) the storage in options.data_dir through `env` and builds the core.
   // `env`, `clock` and `observer` (may be null) must outlive the replica.
   static base::Result<std::unique_ptr<Replica>> Open(const Options& options, storage::Env* env,
-                                                        Clock* clock, SendFn send,
-                                                        Observer* observer = nullptr);
+                                                     Clock* clock, SendFn send,
+                                                     Observer* observer = nullptr);
 
   // Inputs. None of them persists or sends anything by itself; call HandleReady() afterwards.
   // (Submit answers at once, through `reply`, what it can refuse without the core.)

@@ -35,18 +35,30 @@ constexpr size_t kMaxPendingOutputBytes = 1 << 20;  // per connection, see Proce
 
 const char* Reason(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 409:
+      return "Conflict";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Payload Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
   }
   return "Unknown";
 }
@@ -283,8 +295,8 @@ struct HttpApi::Impl {
   struct Conn {
     uint64_t id = 0;
     int fd = -1;
-    std::string in;          // received, not yet parsed
-    std::string out;         // to send, from out_sent on
+    std::string in;   // received, not yet parsed
+    std::string out;  // to send, from out_sent on
     size_t out_sent = 0;
     bool want_write = false;  // EPOLLOUT registered
     bool close_after_write = false;

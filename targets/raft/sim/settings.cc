@@ -102,9 +102,8 @@ SimResult RunSim(const SimOptions& options) {
   FAULTLINE_CHECK(
       options.clients >= 1 && options.keys >= 1 && options.ops >= 0 && options.lock_clients >= 0,
       "clients and keys must be positive");
-  FAULTLINE_CHECK(
-      options.scenario.empty() || (options.scenario == "figure8" && options.nodes == 5),
-      "unknown scenario (\"figure8\" needs 5 nodes): " + options.scenario);
+  FAULTLINE_CHECK(options.scenario.empty() || (options.scenario == "figure8" && options.nodes == 5),
+                  "unknown scenario (\"figure8\" needs 5 nodes): " + options.scenario);
   Simulation sim(options);
   return sim.Run();
 }
@@ -114,9 +113,11 @@ std::string ReproduceLine(const SimOptions& o) {
                      std::to_string(o.nodes) + " --ops " + std::to_string(o.ops) + " --clients " +
                      std::to_string(o.clients) + " --keys " + std::to_string(o.keys);
   const std::string raft_opt = " --raft-opt ";
-  if (o.unsafe_stale_reads) line += raft_opt + std::string(UnsafeSwitchName(UnsafeSwitch::kStaleReads));
+  if (o.unsafe_stale_reads)
+    line += raft_opt + std::string(UnsafeSwitchName(UnsafeSwitch::kStaleReads));
   if (o.unsafe_no_fsync) line += raft_opt + std::string(UnsafeSwitchName(UnsafeSwitch::kNoFsync));
-  if (o.unsafe_commit_old_terms) line += raft_opt + std::string(UnsafeSwitchName(UnsafeSwitch::kCommitOldTerms));
+  if (o.unsafe_commit_old_terms)
+    line += raft_opt + std::string(UnsafeSwitchName(UnsafeSwitch::kCommitOldTerms));
   if (!o.faults) line += " --no-faults";
   if (!o.check_invariants) line += " --no-invariants";
   if (!o.scenario.empty()) line += " --scenario " + o.scenario;

@@ -12,7 +12,9 @@ namespace faultline::raft::sim {
 std::string NodeName(NodeId id) { return "n" + std::to_string(id); }
 
 Simulation::Simulation(const SimOptions& options)
-    : options_(options), faults_(DrawFaultSettings(options)), rng_(base::MixSeed(options.seed, 0x5eed)) {
+    : options_(options),
+      faults_(DrawFaultSettings(options)),
+      rng_(base::MixSeed(options.seed, 0x5eed)) {
   result_.seed = options.seed;
   result_.options = options;
   result_.faults = faults_;

@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
+#include "base/rand.h"
 #include "checker/value.h"
 #include "targets/raft/core/invariants.h"
-#include "base/rand.h"
 #include "targets/raft/replica/replica.h"
 #include "targets/raft/sim/event_queue.h"
 #include "targets/raft/sim/node.h"

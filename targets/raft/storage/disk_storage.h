@@ -36,9 +36,9 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "targets/raft/core/types.h"
 #include "targets/raft/storage/env.h"
-#include "base/status.h"
 
 namespace faultline::raft::storage {
 
