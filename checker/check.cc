@@ -18,6 +18,12 @@ namespace faultline::checker {
 using base::Result;
 using base::Status;
 
+Value VerdictValue(Verdict v) {
+  if (v == Verdict::kValid) return Value::Bool(true);
+  if (v == Verdict::kInvalid) return Value::Bool(false);
+  return Value::String("unknown");
+}
+
 const char* VerdictName(Verdict v) {
   switch (v) {
     case Verdict::kValid:
@@ -249,7 +255,7 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
   if (invalid > 0) {
     result.verdict = Verdict::kInvalid;
     result.cause = keyed ? std::to_string(invalid) + " of " + std::to_string(parts.size()) +
-                               " keys not linearizable"
+                               (parts.size() == 1 ? " key" : " keys") + " not linearizable"
                          : result.keys[0].cause;
   } else if (unknown > 0) {
     result.verdict = Verdict::kUnknown;

@@ -19,6 +19,7 @@ namespace faultline::checker {
 
 enum class Verdict { kValid, kInvalid, kUnknown };
 const char* VerdictName(Verdict v);  // "valid", "invalid", "unknown"
+Value VerdictValue(Verdict v);       // as JSON output writes it: true, false, "unknown"
 
 struct CheckOptions {
   std::string model = "cas-register";

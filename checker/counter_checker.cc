@@ -73,18 +73,6 @@ struct Counter {
   std::vector<const Operation*> reads;
 };
 
-Value VerdictValue(Verdict v) {
-  switch (v) {
-    case Verdict::kValid:
-      return Value::Bool(true);
-    case Verdict::kInvalid:
-      return Value::Bool(false);
-    case Verdict::kUnknown:
-      return Value::String("unknown");
-  }
-  return Value::Null();
-}
-
 }  // namespace
 
 Result<CounterCheckResult> CheckCounter(const History& history) {

@@ -46,18 +46,6 @@ Value RefValue(const FencingOp& op) {
                             {"token", Value::Int(op.token)}});
 }
 
-Value VerdictValue(Verdict v) {
-  switch (v) {
-    case Verdict::kValid:
-      return Value::Bool(true);
-    case Verdict::kInvalid:
-      return Value::Bool(false);
-    case Verdict::kUnknown:
-      return Value::String("unknown");
-  }
-  return Value::Null();
-}
-
 Status NotAToken(const History& history, const Operation& op) {
   return Status::InvalidArgument(history.source + ": event " + std::to_string(op.complete_index) +
                                  ": ok " + op.f + " with a non-integer token " + op.value.ToJson());

@@ -37,18 +37,6 @@ struct KeySet {
   std::vector<const Operation*> reads;  // every read of this key
 };
 
-Value VerdictValue(Verdict v) {
-  switch (v) {
-    case Verdict::kValid:
-      return Value::Bool(true);
-    case Verdict::kInvalid:
-      return Value::Bool(false);
-    case Verdict::kUnknown:
-      return Value::String("unknown");
-  }
-  return Value::Null();
-}
-
 std::string ListText(const std::vector<Value>& values, size_t max) {
   std::string out;
   for (size_t i = 0; i < values.size() && i < max; ++i) {

@@ -59,7 +59,9 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   sim_cmd->add_option("--seeds", sim.seeds, "How many seeds to run, from --seed on")
       ->capture_default_str();
-  sim_cmd->add_option("--nodes", sim.nodes, "Raft nodes (1..9)")->capture_default_str();
+  CLI::Option* sim_nodes =
+      sim_cmd->add_option("--nodes", sim.nodes, "Raft nodes (1..9; 5 with --scenario figure8)")
+          ->capture_default_str();
   sim_cmd->add_option("--ops", sim.ops, "Client operations per run")->capture_default_str();
   sim_cmd->add_option("--clients", sim.clients, "Concurrent clients")->capture_default_str();
   sim_cmd->add_option("--keys", sim.keys, "Independent registers")->capture_default_str();
@@ -69,7 +71,7 @@ int Main(int argc, char** argv) {
   sim_cmd->add_flag("--no-invariants", sim.no_invariants,
                     "Do not assert Raft's safety properties; only the history can fail");
   sim_cmd->add_option("--scenario", sim.scenario,
-                      "A scripted run instead of random faults: figure8");
+                      "A scripted run instead of random faults: figure8 (5 nodes)");
   sim_cmd->add_option("--history", sim.history_path, "Write the run's history (JSON Lines)");
   sim_cmd->add_option("--trace", sim.trace, "Print the last N simulation steps");
   sim_cmd->add_option("--check-timeout", sim.check_timeout_s, "Checker time limit per run")
@@ -163,7 +165,11 @@ int Main(int argc, char** argv) {
     return kExitBadInput;
   }
   if (check_cmd->parsed()) return RunCheckCommand(check);
-  if (sim_cmd->parsed()) return RunSimCommand(sim);
+  if (sim_cmd->parsed()) {
+    // The Figure 8 script needs the paper's five servers: the default follows the scenario.
+    if (sim.scenario == "figure8" && sim_nodes->count() == 0) sim.nodes = 5;
+    return RunSimCommand(sim);
+  }
   if (test_cmd->parsed()) {
     if (test_cmd->count("--seed") > 0) test.seed = test_seed;
     test.follow_leader = !no_redirect;

@@ -71,6 +71,12 @@ int RunSimCommand(const SimCommandOptions& options) {
                  options.scenario.c_str());
     return kExitBadInput;
   }
+  if (options.scenario == "figure8" && options.nodes != 5) {
+    std::fprintf(stderr,
+                 "faultline sim: --scenario figure8 needs --nodes 5 (the paper's five "
+                 "servers)\n");
+    return kExitBadInput;
+  }
   if (options.nodes < 1 || options.nodes > 9 || options.ops < 0 || options.clients < 1 ||
       options.keys < 1 || options.seeds < 1) {
     std::fprintf(stderr,

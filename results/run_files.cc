@@ -130,12 +130,6 @@ RunStats RunStatsFrom(const Value& o) {
 
 }  // namespace
 
-Value VerdictValue(Verdict v) {
-  if (v == Verdict::kValid) return Value::Bool(true);
-  if (v == Verdict::kInvalid) return Value::Bool(false);
-  return Value::String("unknown");
-}
-
 Value TestRecordValue(const TestRecord& test) {
   Value::Object o;
   o.emplace_back("config", test.config);

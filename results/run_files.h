@@ -73,8 +73,7 @@ struct RunResults {
   friend bool operator==(const RunResults&, const RunResults&) = default;
 };
 
-// true, false or "unknown", as DESIGN.md section 4's `valid`.
-checker::Value VerdictValue(checker::Verdict v);
+using checker::VerdictValue;  // true, false or "unknown", as DESIGN.md section 4's `valid`
 
 checker::Value TestRecordValue(const TestRecord& test);
 checker::Value RunResultsValue(const RunResults& results);

@@ -28,16 +28,9 @@ std::string OpLine(const OpRef& op) {
   return "process " + std::to_string(op.process) + " " + op.text + "  [" + Span(op) + "]";
 }
 
-Value VerdictValue(Verdict v) {
-  switch (v) {
-    case Verdict::kValid:
-      return Value::Bool(true);
-    case Verdict::kInvalid:
-      return Value::Bool(false);
-    case Verdict::kUnknown:
-      return Value::String("unknown");
-  }
-  return Value::Null();
+// "1 key", "3 keys".
+std::string Count(size_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
 
 }  // namespace
@@ -61,12 +54,12 @@ std::string RenderText(const std::string& file, const CheckResult& r, size_t max
       out += "UNKNOWN";
       break;
   }
-  out += " (" + r.model + ", " + std::to_string(r.ops) + " ops";
-  if (keyed) out += ", " + std::to_string(r.keys.size()) + " keys";
+  out += " (" + r.model + ", " + Count(r.ops, "op");
+  if (keyed) out += ", " + Count(r.keys.size(), "key");
   out += ", " + Ms(r.ms) + ")";
   if (r.verdict == Verdict::kInvalid && keyed) {
-    out += ": " + std::to_string(failing) + " of " + std::to_string(r.keys.size()) +
-           " keys not linearizable";
+    out +=
+        ": " + std::to_string(failing) + " of " + Count(r.keys.size(), "key") + " not linearizable";
   }
   if (r.verdict == Verdict::kUnknown) {
     out += ": analysis incomplete (" + r.cause + "), " + std::to_string(undecided) +
@@ -85,14 +78,16 @@ std::string RenderText(const std::string& file, const CheckResult& r, size_t max
     for (size_t i = 0; i < cx.states.size(); ++i) out += (i ? " | " : "") + cx.states[i];
     if (cx.states_truncated) out += " | ...";
     out += "\n";
-    out += "    concurrent with (" + std::to_string(cx.concurrent.size()) + "):\n";
+    out += cx.concurrent.empty()
+               ? "    concurrent with: nothing\n"
+               : "    concurrent with (" + std::to_string(cx.concurrent.size()) + "):\n";
     for (size_t i = 0; i < cx.concurrent.size() && i < max_list; ++i) {
       out += "      " + OpLine(cx.concurrent[i]) + "\n";
     }
     if (cx.concurrent.size() > max_list) {
       out += "      ... and " + std::to_string(cx.concurrent.size() - max_list) + " more\n";
     }
-    out += "    longest linearizable prefix (" + std::to_string(cx.prefix.size()) + " ops";
+    out += "    longest linearizable prefix (" + Count(cx.prefix.size(), "op");
     size_t from = cx.prefix.size() > max_list ? cx.prefix.size() - max_list : 0;
     out += from > 0 ? ", last " + std::to_string(max_list) + " shown):\n" : "):\n";
     for (size_t i = from; i < cx.prefix.size(); ++i) {
