@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <set>
 
+#include "harness/backoff.h"
+
 namespace faultline::harness {
 
 using checker::EventType;
@@ -30,7 +32,9 @@ std::vector<NodeAvailability> ComputeAvailability(const checker::History& histor
     }
     if (e.type == EventType::kInvoke || e.process < 0 || e.process > max_worker_process) continue;
     NodeAvailability& n = out[index[worker_nodes[e.process % concurrency]]];
-    const bool ok = e.type == EventType::kOk;
+    // Served: ok, or a definite answer of a serving node (a cas mismatch is the node working).
+    const bool ok = e.type == EventType::kOk ||
+                    (e.type == EventType::kFail && !NodeUnavailable(e.type, e.error));
     auto add = [ok](AvailabilityCount& c) {
       c.ok += ok;
       ++c.total;

@@ -1,5 +1,7 @@
 // Each node's availability during a test run: the share of the operations sent to it that
-// succeeded, overall and during each kind of fault (and during no fault). Computed from the
+// succeeded, overall and during each kind of fault (and during no fault). Succeeded: ok, or a
+// definite answer of a serving node (a cas mismatch, a lock held); not a refused connection, a
+// 503 such as not-leader (harness/backoff.h) or an unknown outcome (info). Computed from the
 // recorded history after the run: client process p is worker p mod concurrency (DESIGN.md
 // section 2: a retired process goes on as p + concurrency), and worker w talks to node
 // w mod nodes; an operation counts under the faults active when it completed.
@@ -18,7 +20,7 @@
 namespace faultline::harness {
 
 struct AvailabilityCount {
-  uint64_t ok = 0;
+  uint64_t ok = 0;  // succeeded (served)
   uint64_t total = 0;
   double share() const { return total == 0 ? 0 : static_cast<double>(ok) / total; }
   friend bool operator==(const AvailabilityCount&, const AvailabilityCount&) = default;

@@ -35,32 +35,39 @@ class Backoff {
 };
 
 // A fail's error without the CAS loop's "retries-exhausted: " (then: its last request's error).
-inline std::string_view LastError(const checker::Completion& c) {
+inline std::string_view LastError(std::string_view error) {
   constexpr std::string_view kLoop = "retries-exhausted: ";
-  std::string_view e = c.error;
-  if (e.starts_with(kLoop)) e.remove_prefix(kLoop.size());
-  return e;
+  if (error.starts_with(kLoop)) error.remove_prefix(kLoop.size());
+  return error;
 }
 
-// Whether the operation's request certainly never reached the node: the connection was refused
-// before anything was sent (a fail; a CAS loop whose last request was refused the same way).
-// Such an operation is tried again and does not count toward --ops-per-key.
-inline bool NeverReachedNode(const checker::Completion& c) {
-  return c.type == checker::EventType::kFail && LastError(c) == "connection-refused";
+// Whether an operation that ended `type` with `error` certainly never reached the node: the
+// connection was refused before anything was sent (a fail; or a CAS loop whose last request was
+// refused the same way). Such an operation is tried again and does not count toward
+// --ops-per-key.
+inline bool NeverReachedNode(checker::EventType type, std::string_view error) {
+  return type == checker::EventType::kFail && LastError(error) == "connection-refused";
 }
 
 // Whether the node could not serve the operation at all: it refused the connection, or it
 // answered 503 for a reason that is about it, not about the operation: not the leader (with no
 // leader to follow), busy, stopped. Any other answer, a definite one such as "mismatch"
 // included, is the node serving.
-inline bool NodeUnavailable(const checker::Completion& c) {
-  if (c.type != checker::EventType::kFail) return false;
-  const std::string_view e = LastError(c);
+inline bool NodeUnavailable(checker::EventType type, std::string_view error) {
+  if (type != checker::EventType::kFail) return false;
+  const std::string_view e = LastError(error);
   for (const std::string_view down : {"connection-refused", "not-leader", "no-leader", "busy",
                                       "stopped", "unavailable", "http-503"}) {
     if (e == down) return true;
   }
   return false;
+}
+
+inline bool NeverReachedNode(const checker::Completion& c) {
+  return NeverReachedNode(c.type, c.error);
+}
+inline bool NodeUnavailable(const checker::Completion& c) {
+  return NodeUnavailable(c.type, c.error);
 }
 
 }  // namespace faultline::harness

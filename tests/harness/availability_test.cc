@@ -85,17 +85,19 @@ TEST(Availability, SharePerNodeOverallAndPerFault) {
   // Two nodes, four workers: workers 0 and 2 talk to n1, 1 and 3 to n2. Process 4 is worker 0
   // again (retired after an info); process 9 is a final read and is left out.
   History h;
-  auto op = [&h](int64_t p, EventType t) {
+  auto op = [&h](int64_t p, EventType t, std::string error = "") {
     h.events.push_back(Op(p, EventType::kInvoke));
     h.events.push_back(Op(p, t));
+    h.events.back().error = std::move(error);
   };
   op(0, EventType::kOk);
   op(1, EventType::kOk);
-  op(2, EventType::kFail);  // no fault: n1 1 of 2, n2 1 of 1
+  op(2, EventType::kFail, "connection-refused");  // no fault: n1 1 of 2, n2 2 of 2
+  op(3, EventType::kFail, "mismatch");            // served: the node answered definitely
   h.events.push_back(Nemesis("start-kill"));
-  op(0, EventType::kInfo);  // n1, kill
-  op(4, EventType::kOk);    // worker 0 again: n1, kill
-  op(3, EventType::kFail);  // n2, kill
+  op(0, EventType::kInfo);                // n1, kill
+  op(4, EventType::kOk);                  // worker 0 again: n1, kill
+  op(3, EventType::kFail, "not-leader");  // n2, kill
   h.events.push_back(Nemesis("stop-kill"));
   h.events.push_back(Nemesis("start-partition"));
   op(1, EventType::kOk);  // n2, partition
@@ -109,15 +111,15 @@ TEST(Availability, SharePerNodeOverallAndPerFault) {
   EXPECT_EQ(a[0].during.at("kill"), (AvailabilityCount{1, 2}));
   EXPECT_EQ(a[0].during.count("partition"), 0u);
   EXPECT_EQ(a[1].node, "n2");
-  EXPECT_EQ(a[1].overall, (AvailabilityCount{2, 3}));
-  EXPECT_EQ(a[1].during.at("none"), (AvailabilityCount{1, 1}));
+  EXPECT_EQ(a[1].overall, (AvailabilityCount{3, 4}));
+  EXPECT_EQ(a[1].during.at("none"), (AvailabilityCount{2, 2}));
   EXPECT_EQ(a[1].during.at("kill"), (AvailabilityCount{0, 1}));
   EXPECT_EQ(a[1].during.at("partition"), (AvailabilityCount{1, 1}));
 
   const std::vector<std::string> lines = AvailabilityLines(a);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], "n1 50.0% of 4 ops (no fault 50.0%, kill 50.0%)");
-  EXPECT_EQ(lines[1], "n2 66.7% of 3 ops (no fault 100.0%, kill 0.0%, partition 100.0%)");
+  EXPECT_EQ(lines[1], "n2 75.0% of 4 ops (no fault 100.0%, kill 0.0%, partition 100.0%)");
   const std::string json = AvailabilityValue(a).ToJson();
   EXPECT_THAT(json, ::testing::HasSubstr("\"n2\":{\"during\":{"));
   EXPECT_THAT(json, ::testing::HasSubstr("\"kill\":{\"ok\":0,\"share\":0"));

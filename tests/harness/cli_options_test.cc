@@ -184,6 +184,15 @@ TEST(TestOptionTable, BadValuesAreOneLineWithASuggestion) {
   EXPECT_THAT(error({"--time-limit", "inf"}), HasSubstr("not a number"));
 }
 
+TEST(TestOptionTable, AnOptionGivenTwiceTakesTheLastValueAndARepeatableOneAll) {
+  faultline::base::Result<TestCommandOptions> r =
+      ParseTestArgs({"--nodes", "2", "--nodes=3", "--raft-opt", "unsafe-no-fsync", "--raft-opt",
+                     "heartbeat-ms=5"});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->nodes, 3);
+  EXPECT_EQ(r->raft_opts, (std::vector<std::string>{"unsafe-no-fsync", "heartbeat-ms=5"}));
+}
+
 TEST(TestOptionTable, ClosestMatchIsAnEditDistanceWithALimit) {
   EXPECT_EQ(EditDistance("nemsis", "nemesis"), 1u);
   EXPECT_EQ(EditDistance("nemeiss", "nemesis"), 1u);  // a swap of neighbours is one edit

@@ -158,4 +158,35 @@ TEST_F(Startup, ANodeThatExitsAtStartupShowsItsStatusAndStderr) {
   EXPECT_THAT(Output(), Not(HasSubstr("the check did not finish")));
 }
 
+TEST_F(Startup, OneNodeWithTheDefaultFaultsRunsPauseAndKill) {
+  const std::vector<std::string> args = {kBinary,
+                                         "test",
+                                         "--results",
+                                         (dir_ / "r").string(),
+                                         "--nodes",
+                                         "1",
+                                         "--time-limit",
+                                         "3",
+                                         "--nemesis-interval",
+                                         "0.5",
+                                         "--recovery",
+                                         "10",
+                                         "--net",
+                                         "proxy"};
+  std::string cmd;
+  for (const std::string& a : args) cmd += a + " ";
+  std::FILE* p = ::popen((cmd + "2>&1").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  EXPECT_THAT(out, HasSubstr("one node: partitions left out of the default faults"));
+  EXPECT_THAT(out, HasSubstr("nemesis pause,kill"));
+  EXPECT_THAT(out, Not(HasSubstr("partition needs")));
+  EXPECT_THAT(out, HasSubstr("availability n1 "));
+}
+
 }  // namespace
