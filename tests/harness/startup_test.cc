@@ -137,6 +137,12 @@ TEST_F(Startup, ANodeThatNeverOpensItsPortIsConnectionRefused) {
   EXPECT_THAT(Output(), HasSubstr("n2: connection refused"));
 }
 
+TEST_F(Startup, ANodeThatNeverAnswersIsARequestTimeout) {
+  EXPECT_EQ(Run("mute", 1), 2) << Output();
+  ExpectTestError();
+  EXPECT_THAT(Output(), HasSubstr("n1: no answer within 1 s (request timeout)"));
+}
+
 TEST_F(Startup, ANodeThatAnswersGarbageIsNotHttp) {
   EXPECT_EQ(Run("garbage"), 2) << Output();
   ExpectTestError();

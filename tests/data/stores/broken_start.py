@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""A node that never becomes ready, in one of four ways (tests/harness/startup_test.cc).
+"""A node that never becomes ready, in one of five ways (tests/harness/startup_test.cc).
 
   --mode silent    never opens its client port (sleeps until stopped)
+  --mode mute      accepts connections and never answers
   --mode garbage   accepts connections and answers bytes that are not HTTP
   --mode non-json  answers every request with HTTP 200 and a body that is not JSON
   --mode exit3     writes a line to stderr and exits with status 3 at startup
@@ -24,6 +25,13 @@ def serve(host, port, answer):
     while True:
         conn, _ = srv.accept()
         threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+
+HELD = []
+
+
+def mute(conn):
+    HELD.append(conn)  # kept open, never answered
 
 
 def garbage(conn):
@@ -50,7 +58,7 @@ def non_json(conn):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--mode", required=True, choices=["silent", "garbage", "non-json", "exit3"])
+    p.add_argument("--mode", required=True, choices=["silent", "mute", "garbage", "non-json", "exit3"])
     p.add_argument("--host", required=True)
     p.add_argument("--port", type=int, required=True)
     a = p.parse_args()
@@ -61,7 +69,7 @@ def main():
     if a.mode == "silent":
         while True:
             time.sleep(1)
-    serve(a.host, a.port, garbage if a.mode == "garbage" else non_json)
+    serve(a.host, a.port, {"mute": mute, "garbage": garbage, "non-json": non_json}[a.mode])
 
 
 if __name__ == "__main__":
