@@ -138,19 +138,20 @@ std::vector<TestOption> MakeTable() {
                         "none, all, or a comma list of partition, pause, kill");
     n.choices = {"none", "all", "partition", "pause", "kill"};
     n.comma_list = true;
+    // "none" and "all" stand alone; a list names fault kinds.
     n.set = [](TestCommandOptions* o, const std::string& v) {
-      size_t start = 0;
-      while (start <= v.size()) {
-        size_t end = v.find(',', start);
-        if (end == std::string::npos) end = v.size();
-        const std::string item = v.substr(start, end - start);
-        const std::vector<std::string> kinds = {"partition", "pause", "kill"};
-        const bool alone = v.find(',') == std::string::npos;
-        if (Status s = CheckChoice(
-                "--nemesis", item,
-                alone ? std::vector<std::string>{"none", "all", "partition", "pause", "kill"}
-                      : kinds,
-                "none, all, or a comma list of partition, pause, kill");
+      const std::string usage = "none, all, or a comma list of partition, pause, kill";
+      if (v.find(',') == std::string::npos) {
+        if (Status s =
+                CheckChoice("--nemesis", v, {"none", "all", "partition", "pause", "kill"}, usage);
+            !s.ok()) {
+          return s;
+        }
+      }
+      for (size_t start = 0; v.find(',') != std::string::npos && start <= v.size();) {
+        const size_t end = std::min(v.find(',', start), v.size());
+        if (Status s = CheckChoice("--nemesis", v.substr(start, end - start),
+                                   {"partition", "pause", "kill"}, usage);
             !s.ok()) {
           return s;
         }
