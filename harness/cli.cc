@@ -204,7 +204,17 @@ std::vector<TestOption> MakeTable() {
     r.help = "raftkv option, e.g. " + raft::UnsafeSwitchNames() +
              ", election-timeout-ms=500 (repeatable)";
     r.repeatable = true;
+    // raftkv's own check (targets/raft_target.cc) judges every value; a near miss of an unsafe
+    // switch is caught here to suggest the switch.
     r.set = [](TestCommandOptions* o, const std::string& v) {
+      std::vector<std::string> switches;
+      for (const raft::UnsafeSwitchInfo& u : raft::kUnsafeSwitches) switches.emplace_back(u.name);
+      if (v.find('=') == std::string::npos && !raft::FindUnsafeSwitch(v)) {
+        if (const std::string guess = ClosestMatch(v, switches); !guess.empty()) {
+          return Status::InvalidArgument("unknown --raft-opt '" + v + "' (did you mean " + guess +
+                                         "?)");
+        }
+      }
       o->raft_opts.push_back(v);
       return Status::Ok();
     };

@@ -179,6 +179,9 @@ TEST(TestOptionTable, BadValuesAreOneLineWithASuggestion) {
   EXPECT_THAT(error({"--nemesis", "partition,kil"}), HasSubstr("(did you mean kill?)"));
   EXPECT_THAT(error({"--workload", "regster"}), HasSubstr("(did you mean register?)"));
   EXPECT_THAT(error({"--net", "vpn"}), Not(HasSubstr("did you mean")));
+  EXPECT_THAT(
+      error({"--raft-opt", "unsafe-stale-read"}),
+      HasSubstr("unknown --raft-opt 'unsafe-stale-read' (did you mean unsafe-stale-reads?)"));
   EXPECT_THAT(error({"--nodes", "x"}), HasSubstr("--nodes: 'x' is not an integer"));
   EXPECT_THAT(error({"--rate", "fast"}), HasSubstr("--rate: 'fast' is not a number"));
   EXPECT_THAT(error({"--time-limit", "inf"}), HasSubstr("not a number"));
