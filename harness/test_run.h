@@ -37,6 +37,7 @@
 
 #include "base/status.h"
 #include "harness/cluster.h"
+#include "harness/liveness.h"
 #include "harness/log.h"
 #include "harness/recorder.h"
 #include "harness/test_command.h"
@@ -93,6 +94,9 @@ class TestRun {
   results::RunStats Stats() const;
   void PrintSummary(const results::RunStats& stats) const;
 
+  // Logs each node exit no fault caused, once, and keeps it for the node-exits checker.
+  void NoteExits();
+
   // Records the first thing that kept the run from completing, and logs every one.
   void Fail(const std::string& what);
 
@@ -118,7 +122,9 @@ class TestRun {
   std::vector<int64_t> last_process_;  // per worker: the last process number it used
   bool completed_workload_ = false;    // the workload ran its whole time limit
   bool liveness_phase_ = false;        // Recover ran, so FinalReads runs too
-  std::vector<std::string> crashed_;   // nodes that exited on their own (at Stop)
+  std::vector<std::string> crashed_;   // nodes that exited on their own ("n2 exited with ...")
+  std::vector<NodeExit> exits_;        // every exit no fault caused, in the order seen
+  RecoveryProbe recovery_;             // the liveness probe after healing
   double workload_s_ = 0;
   double check_s_ = 0;
   std::vector<std::pair<std::string, double>> phases_s_;
