@@ -7,6 +7,10 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+
+#include "harness/cluster.h"
+#include "nemesis/net.h"
 
 namespace faultline::harness {
 namespace {
@@ -177,6 +181,60 @@ TEST(TailLines, lastLinesOfAFileWithoutItsPartialFirstLine) {
   EXPECT_EQ(many.back(), "line 999");
   std::filesystem::remove(path);
   EXPECT_TRUE(TailLines(path, 3).empty());
+}
+
+// Real processes that exit on their own with status 3 after a line on stderr: each exit is
+// returned once by NewExits however often it is asked (the controller polls four times a
+// second), a restart that exits again is a new exit, and a killed node is not an exit at all.
+TEST(ClusterNewExits, eachExitOnceWithItsStatusAndStderr) {
+  const std::string dir = ::testing::TempDir() + "/newexits-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string why;
+  auto net = nemesis::MakeNetBackend(
+      "proxy", nemesis::NetOptions{"nx" + std::to_string(::getpid() % 1000)}, &why);
+  ASSERT_TRUE(net.ok()) << net.status().message();
+  ASSERT_TRUE((*net)->Setup({"n1", "n2"}).ok());
+  auto target = targets::MakeProcessTarget(
+      "sh -c 'echo starting {id} >&2; echo cannot start {id} >&2; exit 3'");
+  ASSERT_TRUE(target.ok()) << target.status().message();
+  RunLog log;
+  {
+    Cluster cluster(target->get(), net->get(), dir, &log);
+    ASSERT_TRUE(cluster.Prepare().ok());
+    ASSERT_TRUE(cluster.StartAll().ok());
+    std::vector<NodeExit> seen;
+    const auto until = Clock::now() + std::chrono::seconds(10);
+    while (seen.size() < 2 && Clock::now() < until) {
+      for (NodeExit& e : cluster.NewExits()) seen.push_back(std::move(e));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(seen.size(), 2u);
+    for (int i = 0; i < 5; ++i) EXPECT_TRUE(cluster.NewExits().empty());  // reported once
+    for (const NodeExit& e : seen) {
+      EXPECT_EQ(e.description, "exited with status 3");
+      EXPECT_EQ(e.start, 1);
+      EXPECT_EQ(e.stderr_tail,
+                (std::vector<std::string>{"starting " + e.id, "cannot start " + e.id}));
+    }
+    // The nemesis restarts n1: a second exit. n2 is killed first: expected, not an exit.
+    ASSERT_TRUE(cluster.Restart("n1").ok());
+    ASSERT_TRUE(cluster.Kill("n2").ok());
+    std::vector<NodeExit> again;
+    const auto until2 = Clock::now() + std::chrono::seconds(10);
+    while (again.empty() && Clock::now() < until2) {
+      for (NodeExit& e : cluster.NewExits()) again.push_back(std::move(e));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0].id, "n1");
+    EXPECT_EQ(again[0].start, 2);
+    EXPECT_EQ(again[0].stderr_tail.back(), "cannot start n1");  // the log is appended to
+    EXPECT_TRUE(cluster.NewExits().empty());
+    cluster.StopAll(std::chrono::milliseconds(500));
+  }
+  (*net)->Teardown();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
