@@ -26,7 +26,7 @@ namespace faultline::harness {
 struct RecoveryProbe {
   bool asked = false;  // false: never probed (the run did not get to its recovery phase)
   bool ok = false;     // a write and then a read of the same key succeeded through one node
-  double seconds = 0;  // from the start of the probe (the end of healing) to success or deadline
+  double seconds = 0;  // from the start of the probe to success or deadline (TestRun: the heal)
   std::string node;    // the node that took them
   int attempts = 0;
   std::string last_errors;  // per node, the last answer that was not ok: "n1 connection-refused"

@@ -6,10 +6,12 @@
 //   Start       the nodes started and waited for until healthy
 //   RunWorkload client workers and the nemesis for --time-limit (the safety phase)
 //   Heal        every fault stopped
-//   Recover     a bounded wait until the cluster is healthy again (the liveness phase)
+//   Recover     a bounded wait until the cluster is healthy again, then the liveness probe: a
+//               write and a read within --recovery s of the heal (harness/liveness.h)
 //   FinalReads  the workload's final reads on every node
 //   Stop        the nodes stopped, the network torn down, the history flushed
-//   Check       the history read back and judged by the workload's checkers
+//   Check       the history read back and judged by the workload's checkers, plus the run's
+//               own: liveness (the probe) and node-exits (nodes that exited on their own)
 //   Report      results.json, junit.xml, the summary on stdout; the exit code
 //
 // A phase that cannot do its work records why (Fail) and the later phases do what still makes
