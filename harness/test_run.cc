@@ -161,6 +161,14 @@ void TestRun::Fail(const std::string& what) {
   log_.Say("error: " + what);
 }
 
+void TestRun::NoteExits() {
+  if (!cluster_) return;
+  for (NodeExit& e : cluster_->NewExits()) {
+    log_.Say(NodeExitLine(e));
+    exits_.push_back(std::move(e));
+  }
+}
+
 // ---- Configure: the options resolved; every mistake is one line and exit 254 ----------------
 
 Status TestRun::Configure() {
@@ -322,7 +330,7 @@ void TestRun::RunWorkload() {
   shared.stop.store(true);
   log_.Info("stopping workers");
   for (std::thread& t : workers) t.join();
-  for (const std::string& u : cluster_->Unexpected()) log_.Say("node exited on its own: " + u);
+  NoteExits();
 }
 
 bool TestRun::OpenRecorder() {
@@ -376,9 +384,7 @@ void TestRun::DriveWorkload(Clock::time_point start) {
     }
     if (now >= next_progress) {
       progress.Show(now, recorder_->counts(), nemesis_->ActiveSummary());
-      for (const std::string& u : cluster_->Unexpected()) {
-        log_.Info("node exited unexpectedly: " + u);
-      }
+      NoteExits();
       next_progress = now + std::chrono::milliseconds(250);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -398,9 +404,20 @@ void TestRun::Recover() {
   if (!recorder_ || !completed_workload_ || Interrupted()) return;
   liveness_phase_ = true;
   log_.Say("waiting for the cluster to recover");
+  const auto healed = Clock::now();
+  const auto deadline = healed + Millis(options_.recovery_s);
   if (Status s = cluster_->WaitHealthy(Millis(options_.recovery_s), Interrupted); !s.ok()) {
     log_.Say("recovery: " + s.message() + "; final reads may fail");
   }
+  NoteExits();
+  // Liveness: a write and a read must go through again within --recovery s of the heal.
+  targets::ClientOptions lopts;
+  lopts.timeout = std::min(Millis(options_.recovery_s), std::chrono::milliseconds(2000));
+  lopts.connect_timeout = std::chrono::milliseconds(300);
+  if (options_.follow_leader) lopts.cluster = cluster_->addresses();
+  recovery_ = ProbeRecovery(*target_, cluster_->addresses(), lopts, deadline, Interrupted);
+  recovery_.seconds = SecondsSince(healed);  // the bound counts from the heal
+  log_.Say("liveness: " + LivenessResult(recovery_, options_.recovery_s).summary);
 }
 
 // ---- Final reads ------------------------------------------------------------------------------
@@ -453,7 +470,8 @@ void TestRun::ReadFinals(const base::NodeAddress& node, const std::vector<checke
 
 void TestRun::Stop() {
   if (cluster_) {
-    crashed_ = cluster_->Unexpected();
+    NoteExits();
+    for (const NodeExit& e : exits_) crashed_.push_back(e.id + " " + e.description);
     log_.Say("stopping nodes");
     cluster_->StopAll(std::chrono::seconds(5));
   }
@@ -504,6 +522,9 @@ void TestRun::Judge(const checker::History& history) {
     return;
   }
   checks_ = std::move(*checks);
+  // The run's own findings beside the workload's: the cluster came back, no node died alone.
+  if (completed_workload_) checks_.push_back(LivenessResult(recovery_, options_.recovery_s));
+  checks_.push_back(NodeExitsResult(exits_));
   verdict_ = checks_.empty() ? Verdict::kUnknown : Verdict::kValid;
   for (const workloads::CheckerResult& c : checks_) {
     verdict_ = results::WorseVerdict(verdict_, c.verdict);
@@ -601,7 +622,6 @@ void TestRun::PrintSummary(const results::RunStats& s) const {
     std::printf("  %-13s %-8s %s\n", c.name.c_str(), checker::VerdictName(c.verdict),
                 c.summary.c_str());
   }
-  for (const std::string& c : crashed_) std::printf("  node exited on its own: %s\n", c.c_str());
   std::printf("%s%s%s\n", results::VerdictWord(verdict_), cause_.empty() ? "" : ": ",
               cause_.c_str());
   for (const std::string& line : s.not_ready) std::printf("  %s\n", line.c_str());
