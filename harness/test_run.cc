@@ -12,6 +12,7 @@
 #include "harness/run_signals.h"
 #include "results/exit_codes.h"
 #include "results/store.h"
+#include "targets/protocol_probe.h"
 
 namespace faultline::harness {
 
@@ -259,8 +260,32 @@ void TestRun::Start() {
   log_.Say("starting " + std::to_string(options_.nodes) + " " + target_->name() + " nodes");
   if (Status s = cluster_->StartAll(); !s.ok()) return Fail(s.message());
   if (Status s = cluster_->WaitHealthy(std::chrono::seconds(30), Interrupted); !s.ok()) {
-    Fail(s.message());
+    return Fail(s.message());
   }
+  if (options_.target == "process") ProbeProtocol();
+}
+
+// A bring-your-own store must pass the protocol probe's required items (the lock items too for
+// the lock workload) before minutes are spent on it: a store that answers something else would
+// only give a run of info operations or a false anomaly. The table goes to stdout and probe.txt.
+void TestRun::ProbeProtocol() {
+  targets::ProbeOptions popts;
+  popts.required_only = true;
+  popts.locks_required = options_.workload == "lock";
+  popts.timeout = std::max(Millis(options_.request_timeout_s), std::chrono::milliseconds(1000));
+  const targets::ProbeReport report = targets::RunProtocolProbe(cluster_->addresses(), popts);
+  const std::string table = targets::FormatProbeReport(report);
+  (void)results::WriteFileAtomic(run_dir_ + "/probe.txt", table);
+  if (report.required_passed()) {
+    log_.Info("protocol probe: " + std::to_string(report.items.size()) + " required items passed");
+    return;
+  }
+  log_.Info("protocol probe:\n" + table);
+  std::printf("protocol probe (docs/PROTOCOL.md):\n%s\n", table.c_str());
+  std::fflush(stdout);
+  const int failed = report.failed(true);
+  Fail("test error: the store does not speak the protocol (" + std::to_string(failed) +
+       " required probe item" + (failed == 1 ? "" : "s") + " failed: " + run_dir_ + "/probe.txt)");
 }
 
 // ---- Run: the workload and the nemesis for the time limit ------------------------------------

@@ -82,6 +82,7 @@ class TestRun {
   std::optional<int> OpenRunFolder();
   std::optional<int> MakeNetwork();
   void PrepareNodes();
+  void ProbeProtocol();
   bool OpenRecorder();
   std::vector<std::thread> StartWorkers(WorkerShared* shared);
   void DriveWorkload(Clock::time_point start);
