@@ -513,6 +513,7 @@ int TestRun::Report() {
   }
   r.run = Stats();
   (void)results::WriteRunResults(run_dir_, r);
+  if (!checks_.empty()) (void)results::WriteFileAtomic(run_dir_ + "/report.txt", ReportText());
 
   std::vector<results::JunitCase> cases;
   for (const auto& c : checks_) cases.push_back({c.name, c.verdict, c.summary, check_s_});
@@ -526,6 +527,22 @@ int TestRun::Report() {
   log_.Info(std::string("verdict ") + results::VerdictWord(verdict_) +
             (cause_.empty() ? "" : ": " + cause_));
   return results::ExitCodeFor(verdict_);
+}
+
+// report.txt: the verdict, then every checker's verdict and summary with its full explanation
+// (for linearizability what `faultline check` prints for the history, nodes included).
+std::string TestRun::ReportText() const {
+  std::string out = name_ + ": " + results::VerdictWord(verdict_) +
+                    (cause_.empty() ? "" : ": " + cause_) + "\nhistory: " + HistoryPath() + "\n";
+  for (const workloads::CheckerResult& c : checks_) {
+    out += "\n== " + c.name + ": " + checker::VerdictName(c.verdict) + ": " + c.summary + "\n";
+    if (!c.report.empty()) {
+      out += c.report;
+    } else if (c.verdict != Verdict::kValid) {
+      out += c.detail.ToJson() + "\n";
+    }
+  }
+  return out;
 }
 
 std::string TestRun::HistoryPath() const { return run_dir_ + "/history.jsonl"; }
@@ -573,10 +590,24 @@ void TestRun::PrintSummary(const results::RunStats& s) const {
     std::printf("  %-13s %-8s %s\n", c.name.c_str(), checker::VerdictName(c.verdict),
                 c.summary.c_str());
   }
+  // The first counterexample of every failing checker (the full story is in report.txt).
+  for (const auto& c : checks_) {
+    if (c.verdict != Verdict::kInvalid || c.counterexample.empty()) continue;
+    std::printf("  first counterexample (%s, the node that served each operation after \"on\"):\n",
+                c.name.c_str());
+    size_t start = 0;
+    while (start < c.counterexample.size()) {
+      size_t end = c.counterexample.find('\n', start);
+      if (end == std::string::npos) end = c.counterexample.size();
+      std::printf("    %s\n", c.counterexample.substr(start, end - start).c_str());
+      start = end + 1;
+    }
+  }
   for (const std::string& c : crashed_) std::printf("  node exited on its own: %s\n", c.c_str());
   std::printf("%s%s%s\n", results::VerdictWord(verdict_), cause_.empty() ? "" : ": ",
               cause_.c_str());
   std::printf("results: %s\n", run_dir_.c_str());
+  if (verdict_ == Verdict::kInvalid) std::printf("explained in: %s/report.txt\n", run_dir_.c_str());
   if (verdict_ != Verdict::kValid) std::printf("rerun: %s\n", rerun_.c_str());
   std::fflush(stdout);
 }

@@ -91,6 +91,7 @@ class TestRun {
                   std::atomic<int64_t>* next_process);
   void Judge(const checker::History& history);
   std::string HistoryPath() const;
+  std::string ReportText() const;
   results::RunStats Stats() const;
   void PrintSummary(const results::RunStats& stats) const;
 

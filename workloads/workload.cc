@@ -33,9 +33,13 @@ CheckerResult CheckLinearizableOrUnknown(const checker::History& history, const 
   base::Result<CheckerResult> lin = CheckLinearizable(history, model, settings, fs);
   if (lin.ok()) return std::move(*lin);
   return CheckerResult{
-      "linearizable", checker::Verdict::kUnknown, "not checked: " + lin.status().message(),
+      "linearizable",
+      checker::Verdict::kUnknown,
+      "not checked: " + lin.status().message(),
       checker::Value::MakeObject({{"valid", checker::Value::String("unknown")},
-                                  {"cause", checker::Value::String(lin.status().message())}})};
+                                  {"cause", checker::Value::String(lin.status().message())}}),
+      "",
+      ""};
 }
 
 checker::Completion CasLoop(targets::Client& client, const std::string& key,
@@ -106,6 +110,10 @@ base::Result<CheckerResult> CheckLinearizable(const checker::History& history,
   out.name = "linearizable";
   out.verdict = r->verdict;
   out.detail = checker::io::ResultToValue(history.source, *r);
+  if (r->verdict != checker::Verdict::kValid) {
+    out.counterexample = checker::io::RenderFirstCounterexample(*r);
+    out.report = checker::io::RenderText(history.source, *r);
+  }
   const std::string shape =
       model + ", " + std::to_string(r->ops) + " ops, " + std::to_string(r->keys.size()) + " keys";
   switch (r->verdict) {

@@ -594,6 +594,7 @@ using internal::LineCounter;
 // The op map members the importer keeps (shared with the JSON Lines importer).
 using OpField = internal::EventField;
 using internal::kError;
+using internal::kNode;
 using internal::kF;
 using internal::kIndex;
 using internal::kKey;
@@ -825,6 +826,13 @@ Status EdnImporter::SetField(Event* e, OpField field, Value v) {
         e->error = v.as_string();
       } else if (!v.is_null()) {
         e->error = v.ToJson();
+      }
+      break;
+    case kNode:
+      if (v.is_string()) {
+        e->node = v.as_string();
+      } else if (!v.is_null()) {
+        e->node = v.ToJson();
       }
       break;
     case kOther:
