@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "checker/io/load.h"
+#include "harness/counterexample.h"
 #include "harness/run_signals.h"
 #include "results/exit_codes.h"
 #include "results/store.h"
@@ -488,6 +489,8 @@ void TestRun::Judge(const checker::History& history) {
     return;
   }
   checks_ = std::move(*checks);
+  // The first finding of each failing checker, nodes named, for the summary.
+  for (workloads::CheckerResult& c : checks_) c.counterexample = FirstFinding(c, history);
   verdict_ = checks_.empty() ? Verdict::kUnknown : Verdict::kValid;
   for (const workloads::CheckerResult& c : checks_) {
     verdict_ = results::WorseVerdict(verdict_, c.verdict);
