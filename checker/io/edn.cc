@@ -594,10 +594,10 @@ using internal::LineCounter;
 // The op map members the importer keeps (shared with the JSON Lines importer).
 using OpField = internal::EventField;
 using internal::kError;
-using internal::kNode;
 using internal::kF;
 using internal::kIndex;
 using internal::kKey;
+using internal::kNode;
 using internal::kOther;
 using internal::kProcess;
 using internal::kTime;
