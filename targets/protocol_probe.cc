@@ -181,8 +181,7 @@ class Prober {
   }
 
   void NoWritableNode(ProbeItem& it) {
-    Fail(it, first_, "200 {} from some node",
-         "no node accepted a write (PUT) after " + std::to_string(options_.retries_503) + " tries");
+    Fail(it, first_, "200 {} from some node", "no node accepted a write (PUT); the last answer:");
   }
 
   // PUT then GET of `v` on `key`: both must be ok, the GET giving `v` back.
@@ -469,19 +468,24 @@ class Prober {
     const std::string key = Key("start");
     const std::string body = Value::MakeObject({{"value", Value::Int(0)}}).ToJson();
     for (int attempt = 0; attempt <= options_.retries_503; ++attempt) {
+      bool worth_retrying = false;
       for (size_t i = 0; i < nodes_.size(); ++i) {
-        Exchange e = SendTo(i, RequestKind::kPut, key, body);
-        if (std::optional<size_t> to = RedirectTarget(e, i))
-          e = SendTo(i = *to, RequestKind::kPut, key, body);
+        size_t at = i;
+        Exchange e = SendTo(at, RequestKind::kPut, key, body);
+        if (std::optional<size_t> to = RedirectTarget(e, at)) {
+          at = *to;
+          e = SendTo(at, RequestKind::kPut, key, body);
+        }
         if (e.c.type == EventType::kOk) {
-          main_ = i;
+          main_ = at;
           return true;
         }
+        // Only a definite "not now" (503) or no answer yet is worth waiting for; a node that
+        // answers something else (404, 400, garbage) will not change its mind.
+        worth_retrying |= e.raw.transport != Transport::kResponse || e.raw.status == 503;
         first_ = std::move(e);
-        // Only a definite "not now" is worth waiting for; a node that answers something else
-        // (404, 400, garbage) will not change its mind.
-        if (first_.raw.transport == Transport::kResponse && first_.raw.status != 503) return false;
       }
+      if (!worth_retrying) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return false;
