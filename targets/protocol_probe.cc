@@ -543,12 +543,26 @@ std::string FormatProbeReport(const ProbeReport& report) {
     if (!it.note.empty()) out += "  " + it.note;
     out += "\n";
   }
+  // One block per distinct failure: items that failed on the same exchange (no writable node)
+  // share it.
+  std::vector<std::pair<std::string, const ProbeItem*>> blocks;  // names, the first item
   for (const ProbeItem& it : report.items) {
     if (it.result != ProbeResult::kFail) continue;
-    out += "\n" + it.name + ": " + it.note + "\n";
-    out += "  request:  " + it.request + "\n";
-    out += "  answer:   " + it.answer + "\n";
-    out += "  expected: " + it.expected + "\n";
+    auto same = std::find_if(blocks.begin(), blocks.end(), [&it](const auto& b) {
+      return b.second->request == it.request && b.second->answer == it.answer &&
+             b.second->expected == it.expected && b.second->note == it.note;
+    });
+    if (same != blocks.end()) {
+      same->first += ", " + it.name;
+    } else {
+      blocks.emplace_back(it.name, &it);
+    }
+  }
+  for (const auto& [names, it] : blocks) {
+    out += "\n" + names + ": " + it->note + "\n";
+    out += "  request:  " + it->request + "\n";
+    out += "  answer:   " + it->answer + "\n";
+    out += "  expected: " + it->expected + "\n";
   }
   const int req = report.failed(true);
   const int opt = report.failed(false);
