@@ -4,11 +4,16 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "checker/counter_checker.h"
 #include "checker/fencing_checker.h"
 #include "checker/io/load.h"
 #include "checker/set_checker.h"
+#include "harness/check_command.h"
 
 namespace faultline::harness {
 namespace {
@@ -76,6 +81,35 @@ TEST(FirstFinding, ValidOrLinearizableKeepWhatTheyHave) {
   workloads::CheckerResult lin{
       "linearizable", checker::Verdict::kInvalid, "x", checker::Value(), "key 1: ...\n", ""};
   EXPECT_EQ(FirstFinding(lin, h), "key 1: ...\n");
+}
+
+// `faultline check` on a history whose completions name their node (as `faultline test` records
+// them): the text names the node of every operation shown, --json gives it as "node".
+TEST(CheckCommandOutput, ShowsTheNodeOfEachOperation) {
+  const std::filesystem::path file = std::filesystem::temp_directory_path() /
+                                     ("faultline-nodes-" + std::to_string(::getpid()) + ".jsonl");
+  std::ofstream(file) << R"({"index":0,"process":0,"type":"invoke","f":"write","key":"r1","value":1}
+{"index":1,"process":0,"type":"ok","f":"write","key":"r1","value":1,"node":"n1"}
+{"index":2,"process":1,"type":"invoke","f":"write","key":"r1","value":2}
+{"index":3,"process":1,"type":"ok","f":"write","key":"r1","value":2,"node":"n1"}
+{"index":4,"process":2,"type":"invoke","f":"read","key":"r1","value":null}
+{"index":5,"process":2,"type":"ok","f":"read","key":"r1","value":1,"node":"n3"}
+)";
+  CheckCommandOptions o;
+  o.files = {file.string()};
+  o.initial_json = "0";
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(RunCheckCommand(o), 1);
+  const std::string text = ::testing::internal::GetCapturedStdout();
+  EXPECT_THAT(text, HasSubstr("key r1: operation 5 cannot be linearized"));
+  EXPECT_THAT(text, HasSubstr("op:        process 2 read -> 1 on n3  [events 4..5]"));
+  EXPECT_THAT(text, HasSubstr("process 1 write 2 on n1  [events 2..3]"));
+  o.json = true;
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(RunCheckCommand(o), 1);
+  const std::string json = ::testing::internal::GetCapturedStdout();
+  EXPECT_THAT(json, HasSubstr("\"node\":\"n3\""));
+  std::filesystem::remove(file);
 }
 
 }  // namespace
