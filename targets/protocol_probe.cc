@@ -114,6 +114,12 @@ class Prober {
     kv("put/get object", true, [&](ProbeItem& it) {
       PutGet(it, Key("object"), Json("{\"token\":7,\"list\":[1,2],\"inner\":{\"a\":null}}"));
     });
+    kv("percent-encoded key", false, [&](ProbeItem& it) {
+      // The workloads' keys are plain; a key with reserved characters checks the decoding.
+      const std::string k = Key("odd key/with?reserved%chars");
+      if (!PutGet(it, k, Value::Int(9))) return;
+      ExpectValue(it, Send(RequestKind::kGet, Key("odd key"), ""), Value());
+    });
     kv("get of an absent key", true, [&](ProbeItem& it) {
       ExpectValue(it, Send(RequestKind::kGet, Key("absent"), ""), Value());
     });

@@ -95,12 +95,26 @@ TEST(ProtocolProbe, RaftkvPassesEveryItem) {
   const ProbeReport r = RunProtocolProbe(cluster.addresses(), ProbeOptions{});
   const std::string table = FormatProbeReport(r);
   EXPECT_TRUE(r.required_passed()) << table;
-  for (const char* name :
-       {"put/get integer", "put/get string", "put/get float", "put/get boolean", "put/get array",
-        "put/get object", "get of an absent key", "delete", "delete of an absent key", "cas match",
-        "cas mismatch", "cas from null (absent key)", "cas on objects", "read on every node",
-        "not-leader answer", "/status", "lock acquire/release", "fencing tokens grow",
-        "lease expiry"}) {
+  for (const char* name : {"put/get integer",
+                           "put/get string",
+                           "put/get float",
+                           "put/get boolean",
+                           "put/get array",
+                           "put/get object",
+                           "percent-encoded key",
+                           "get of an absent key",
+                           "delete",
+                           "delete of an absent key",
+                           "cas match",
+                           "cas mismatch",
+                           "cas from null (absent key)",
+                           "cas on objects",
+                           "read on every node",
+                           "not-leader answer",
+                           "/status",
+                           "lock acquire/release",
+                           "fencing tokens grow",
+                           "lease expiry"}) {
     const ProbeItem* it = Find(r, name);
     ASSERT_NE(it, nullptr) << name << "\n" << table;
     EXPECT_EQ(it->result, ProbeResult::kPass) << name << "\n" << table;
