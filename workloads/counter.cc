@@ -70,7 +70,7 @@ class CounterWorkload : public Workload {
     if (!counter.ok()) return counter.status();
     std::vector<CheckerResult> out;
     out.push_back(CheckerResult{"counter", counter->verdict, counter->summary,
-                                checker::CounterCheckResultToValue(*counter), "", ""});
+                                checker::CounterCheckResultToValue(*counter)});
     out.push_back(CheckLinearizableOrUnknown(history, "counter", settings));
     return out;
   }

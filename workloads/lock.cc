@@ -115,7 +115,7 @@ class LockWorkload : public Workload {
     out.push_back(
         CheckLinearizableOrUnknown(history, "fencing-lock", settings, {"acquire", "release"}));
     out.push_back(CheckerResult{"fencing", fencing->verdict, fencing->summary,
-                                checker::FencingCheckResultToValue(*fencing), "", ""});
+                                checker::FencingCheckResultToValue(*fencing)});
     return out;
   }
 

@@ -77,8 +77,8 @@ class SetWorkload : public Workload {
     base::Result<checker::SetCheckResult> set = checker::CheckSet(history);
     if (!set.ok()) return set.status();
     std::vector<CheckerResult> out;
-    out.push_back(CheckerResult{"set", set->verdict, set->summary,
-                                checker::SetCheckResultToValue(*set), "", ""});
+    out.push_back(
+        CheckerResult{"set", set->verdict, set->summary, checker::SetCheckResultToValue(*set)});
     out.push_back(CheckLinearizableOrUnknown(history, "set", settings));
     return out;
   }

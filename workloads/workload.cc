@@ -33,13 +33,9 @@ CheckerResult CheckLinearizableOrUnknown(const checker::History& history, const 
   base::Result<CheckerResult> lin = CheckLinearizable(history, model, settings, fs);
   if (lin.ok()) return std::move(*lin);
   return CheckerResult{
-      "linearizable",
-      checker::Verdict::kUnknown,
-      "not checked: " + lin.status().message(),
+      "linearizable", checker::Verdict::kUnknown, "not checked: " + lin.status().message(),
       checker::Value::MakeObject({{"valid", checker::Value::String("unknown")},
-                                  {"cause", checker::Value::String(lin.status().message())}}),
-      "",
-      ""};
+                                  {"cause", checker::Value::String(lin.status().message())}})};
 }
 
 checker::Completion CasLoop(targets::Client& client, const std::string& key,

@@ -53,8 +53,10 @@ struct CheckerResult {
   // For people, when there is more to say than the summary (linearizable: "" when valid):
   // `counterexample`, the first one in a few lines for the run's summary; `report`, the full
   // explanation `faultline check` prints, for report.txt.
-  std::string counterexample;
-  std::string report;
+  // (Default member initializers: a CheckerResult{name, verdict, summary, detail} stays warning-
+  // free under -Wmissing-field-initializers.)
+  std::string counterexample{};
+  std::string report{};
 };
 
 class Workload {

@@ -76,7 +76,12 @@ TEST(FirstFinding, FencingNamesBothWritesWithTheirNodes) {
 
 TEST(FirstFinding, ValidOrLinearizableKeepWhatTheyHave) {
   const checker::History h;
-  workloads::CheckerResult valid{"set", checker::Verdict::kValid, "ok", checker::Value(), "", ""};
+  workloads::CheckerResult valid{
+      "set",
+      checker::Verdict::kValid,
+      "ok",
+      checker::Value(),
+  };
   EXPECT_EQ(FirstFinding(valid, h), "");
   workloads::CheckerResult lin{
       "linearizable", checker::Verdict::kInvalid, "x", checker::Value(), "key 1: ...\n", ""};
