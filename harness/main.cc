@@ -7,6 +7,7 @@
 #include "checker/check.h"
 #include "harness/check_command.h"
 #include "harness/cli.h"
+#include "harness/probe_command.h"
 #include "harness/sim_command.h"
 #include "harness/test_command.h"
 #include "results/exit_codes.h"
@@ -84,6 +85,29 @@ int Main(int argc, char** argv) {
       "test", "Run a fault-injection test against a cluster (exit 0 valid, 1 invalid, 2 unknown)");
   TestCli test(test_cmd);  // the options come from one table (harness/cli.h)
 
+  ProbeCommandOptions probe;
+  CLI::App* probe_cmd = app.add_subcommand(
+      "probe",
+      "Check that a store speaks the KV protocol of docs/PROTOCOL.md (exit 0 every required item "
+      "passed, 1 one failed, 2 could not start)");
+  probe_cmd->add_option("--node-cmd", probe.node_cmd,
+                        "Start the nodes as test --target process would: the node command, with "
+                        "{id} {host} {client_port} {peer_port} {peers} {data_dir}");
+  probe_cmd->add_option("--nodes", probe.nodes, "With --node-cmd: cluster size")
+      ->capture_default_str();
+  probe_cmd->add_option("--address", probe.address,
+                        "Probe running nodes instead: HOST:PORT[,HOST:PORT...] (ids n1, n2, ...)");
+  probe_cmd->add_option("--net", probe.net, "With --node-cmd: auto, netns or proxy")
+      ->capture_default_str();
+  probe_cmd->add_option("--results", probe.results_dir, "With --node-cmd: results/probe/<time>/")
+      ->capture_default_str();
+  probe_cmd->add_option("--request-timeout", probe.request_timeout_s, "Seconds per request")
+      ->capture_default_str();
+  probe_cmd
+      ->add_option("--start-timeout", probe.start_timeout_s,
+                   "With --node-cmd: seconds for the nodes to answer and take a write")
+      ->capture_default_str();
+
   // An unknown command gets a clear line rather than CLI11's "a subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {
     const std::string command = argv[1];
@@ -134,6 +158,7 @@ int Main(int argc, char** argv) {
     if (sim.scenario == "figure8" && sim_nodes->count() == 0) sim.nodes = 5;
     return RunSimCommand(sim);
   }
+  if (probe_cmd->parsed()) return RunProbeCommand(probe);
   if (test_cmd->parsed()) {
     faultline::base::Result<TestCommandOptions> options = test.Options();
     if (!options.ok()) {

@@ -10,9 +10,11 @@
 
 #include "checker/io/load.h"
 #include "harness/availability.h"
+#include "harness/counterexample.h"
 #include "harness/run_signals.h"
 #include "results/exit_codes.h"
 #include "results/store.h"
+#include "targets/protocol_probe.h"
 
 namespace faultline::harness {
 
@@ -298,7 +300,32 @@ void TestRun::Start() {
     Fail(s.message());
     for (const std::string& line : cluster_->NotReady()) log_.Say("  " + line);
     not_ready_ = cluster_->NotReady();
+    return;
   }
+  if (options_.target == "process") ProbeProtocol();
+}
+
+// A bring-your-own store must pass the protocol probe's required items (the lock items too for
+// the lock workload) before minutes are spent on it: a store that answers something else would
+// only give a run of info operations or a false anomaly. The table goes to stdout and probe.txt.
+void TestRun::ProbeProtocol() {
+  targets::ProbeOptions popts;
+  popts.required_only = true;
+  popts.locks_required = options_.workload == "lock";
+  popts.timeout = std::max(Millis(options_.request_timeout_s), std::chrono::milliseconds(1000));
+  const targets::ProbeReport report = targets::RunProtocolProbe(cluster_->addresses(), popts);
+  const std::string table = targets::FormatProbeReport(report);
+  (void)results::WriteFileAtomic(run_dir_ + "/probe.txt", table);
+  if (report.required_passed()) {
+    log_.Info("protocol probe: " + std::to_string(report.items.size()) + " required items passed");
+    return;
+  }
+  log_.Info("protocol probe:\n" + table);
+  std::printf("protocol probe (docs/PROTOCOL.md):\n%s\n", table.c_str());
+  std::fflush(stdout);
+  const int failed = report.failed(true);
+  Fail("the store does not speak the protocol (" + std::to_string(failed) +
+       " required probe item" + (failed == 1 ? "" : "s") + " failed: " + run_dir_ + "/probe.txt)");
 }
 
 // ---- Run: the workload and the nemesis for the time limit ------------------------------------
@@ -525,6 +552,8 @@ void TestRun::Judge(const checker::History& history) {
   // The run's own findings beside the workload's: the cluster came back, no node died alone.
   if (completed_workload_) checks_.push_back(LivenessResult(recovery_, options_.recovery_s));
   checks_.push_back(NodeExitsResult(exits_));
+  // The first finding of each failing checker, nodes named, for the summary.
+  for (workloads::CheckerResult& c : checks_) c.counterexample = FirstFinding(c, history);
   verdict_ = checks_.empty() ? Verdict::kUnknown : Verdict::kValid;
   for (const workloads::CheckerResult& c : checks_) {
     verdict_ = results::WorseVerdict(verdict_, c.verdict);
@@ -550,6 +579,7 @@ int TestRun::Report() {
   }
   r.run = Stats();
   (void)results::WriteRunResults(run_dir_, r);
+  if (!checks_.empty()) (void)results::WriteFileAtomic(run_dir_ + "/report.txt", ReportText());
 
   std::vector<results::JunitCase> cases;
   for (const auto& c : checks_) cases.push_back({c.name, c.verdict, c.summary, check_s_, ""});
@@ -570,6 +600,22 @@ int TestRun::Report() {
 
 std::string TestRun::TestErrorCause() const {
   return error_.empty() ? "" : "test error: " + error_;
+}
+
+// report.txt: the verdict, then every checker's verdict and summary with its full explanation
+// (for linearizability what `faultline check` prints for the history, nodes included).
+std::string TestRun::ReportText() const {
+  std::string out = name_ + ": " + results::VerdictWord(verdict_) +
+                    (cause_.empty() ? "" : ": " + cause_) + "\nhistory: " + HistoryPath() + "\n";
+  for (const workloads::CheckerResult& c : checks_) {
+    out += "\n== " + c.name + ": " + checker::VerdictName(c.verdict) + ": " + c.summary + "\n";
+    if (!c.report.empty()) {
+      out += c.report;
+    } else if (c.verdict != Verdict::kValid) {
+      out += c.detail.ToJson() + "\n";
+    }
+  }
+  return out;
 }
 
 std::string TestRun::HistoryPath() const { return run_dir_ + "/history.jsonl"; }
@@ -622,10 +668,24 @@ void TestRun::PrintSummary(const results::RunStats& s) const {
     std::printf("  %-13s %-8s %s\n", c.name.c_str(), checker::VerdictName(c.verdict),
                 c.summary.c_str());
   }
+  // The first counterexample of every failing checker (the full story is in report.txt).
+  for (const auto& c : checks_) {
+    if (c.verdict != Verdict::kInvalid || c.counterexample.empty()) continue;
+    std::printf("  first counterexample (%s, the node that served each operation after \"on\"):\n",
+                c.name.c_str());
+    size_t start = 0;
+    while (start < c.counterexample.size()) {
+      size_t end = c.counterexample.find('\n', start);
+      if (end == std::string::npos) end = c.counterexample.size();
+      std::printf("    %s\n", c.counterexample.substr(start, end - start).c_str());
+      start = end + 1;
+    }
+  }
   std::printf("%s%s%s\n", results::VerdictWord(verdict_), cause_.empty() ? "" : ": ",
               cause_.c_str());
   for (const std::string& line : s.not_ready) std::printf("  %s\n", line.c_str());
   std::printf("results: %s\n", run_dir_.c_str());
+  if (verdict_ == Verdict::kInvalid) std::printf("explained in: %s/report.txt\n", run_dir_.c_str());
   if (verdict_ != Verdict::kValid) std::printf("rerun: %s\n", rerun_.c_str());
   std::fflush(stdout);
 }

@@ -86,6 +86,7 @@ class TestRun {
   std::optional<int> OpenRunFolder();
   std::optional<int> MakeNetwork();
   void PrepareNodes();
+  void ProbeProtocol();
   bool OpenRecorder();
   std::vector<std::thread> StartWorkers(WorkerShared* shared);
   void DriveWorkload(Clock::time_point start);
@@ -97,6 +98,7 @@ class TestRun {
   std::string HistoryPath() const;
   // "test error: <error_>": the run went wrong (distinct from a checker's unknown); "" if not.
   std::string TestErrorCause() const;
+  std::string ReportText() const;
   results::RunStats Stats() const;
   void PrintSummary(const results::RunStats& stats) const;
 

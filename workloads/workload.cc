@@ -113,6 +113,10 @@ base::Result<CheckerResult> CheckLinearizable(const checker::History& history,
   out.name = "linearizable";
   out.verdict = r->verdict;
   out.detail = checker::io::ResultToValue(history.source, *r);
+  if (r->verdict != checker::Verdict::kValid) {
+    out.counterexample = checker::io::RenderFirstCounterexample(*r);
+    out.report = checker::io::RenderText(history.source, *r);
+  }
   const std::string shape =
       model + ", " + std::to_string(r->ops) + " ops, " + std::to_string(r->keys.size()) + " keys";
   switch (r->verdict) {
