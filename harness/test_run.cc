@@ -324,8 +324,8 @@ void TestRun::ProbeProtocol() {
   std::printf("protocol probe (docs/PROTOCOL.md):\n%s\n", table.c_str());
   std::fflush(stdout);
   const int failed = report.failed(true);
-  Fail("the store does not speak the protocol (" + std::to_string(failed) +
-       " required probe item" + (failed == 1 ? "" : "s") + " failed: " + run_dir_ + "/probe.txt)");
+  Fail("the store does not speak the protocol (" + std::to_string(failed) + " required probe item" +
+       (failed == 1 ? "" : "s") + " failed: " + run_dir_ + "/probe.txt)");
 }
 
 // ---- Run: the workload and the nemesis for the time limit ------------------------------------
