@@ -550,8 +550,11 @@ void TestRun::Judge(const checker::History& history) {
   }
   checks_ = std::move(*checks);
   // The run's own findings beside the workload's: the cluster came back, no node died alone.
-  if (completed_workload_) checks_.push_back(LivenessResult(recovery_, options_.recovery_s));
-  checks_.push_back(NodeExitsResult(exits_));
+  if (completed_workload_) {
+    checks_.push_back(
+        ApplyLivenessMode(LivenessResult(recovery_, options_.recovery_s), options_.liveness));
+  }
+  checks_.push_back(ApplyLivenessMode(NodeExitsResult(exits_), options_.liveness));
   // The first finding of each failing checker, nodes named, for the summary.
   for (workloads::CheckerResult& c : checks_) c.counterexample = FirstFinding(c, history);
   verdict_ = checks_.empty() ? Verdict::kUnknown : Verdict::kValid;
