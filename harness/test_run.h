@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "harness/availability.h"
 #include "harness/cluster.h"
 #include "harness/log.h"
 #include "harness/recorder.h"
@@ -90,8 +91,11 @@ class TestRun {
                   const targets::ClientOptions& client_options, Clock::time_point deadline,
                   std::atomic<int64_t>* next_process);
   void Judge(const checker::History& history);
+  void ComputeNodeAvailability(const checker::History& history);
   std::string HistoryPath() const;
   std::string ReportText() const;
+  // "test error: <error_>": the run went wrong (distinct from a checker's unknown); "" if not.
+  std::string TestErrorCause() const;
   results::RunStats Stats() const;
   void PrintSummary(const results::RunStats& stats) const;
 
@@ -105,6 +109,7 @@ class TestRun {
   std::string name_;
   std::string rerun_;
   std::vector<nemesis::FaultKind> kinds_;
+  std::string fitted_nemesis_;  // why the default faults were narrowed; "" when they were not
   std::unique_ptr<workloads::Workload> workload_;
   std::unique_ptr<targets::Target> target_;
   // Prepare.
@@ -117,10 +122,12 @@ class TestRun {
   std::unique_ptr<nemesis::Nemesis> nemesis_;
   // What happened.
   std::string error_;  // the first thing that kept the run from completing; "" if none
-  std::vector<int64_t> last_process_;  // per worker: the last process number it used
-  bool completed_workload_ = false;    // the workload ran its whole time limit
-  bool liveness_phase_ = false;        // Recover ran, so FinalReads runs too
-  std::vector<std::string> crashed_;   // nodes that exited on their own (at Stop)
+  std::vector<int64_t> last_process_;           // per worker: the last process number it used
+  bool completed_workload_ = false;             // the workload ran its whole time limit
+  bool liveness_phase_ = false;                 // Recover ran, so FinalReads runs too
+  std::vector<std::string> crashed_;            // nodes that exited on their own (at Stop)
+  std::vector<std::string> not_ready_;          // a failed start: why each node was not ready
+  std::vector<NodeAvailability> availability_;  // per node, from the history (Check)
   double workload_s_ = 0;
   double check_s_ = 0;
   std::vector<std::pair<std::string, double>> phases_s_;
