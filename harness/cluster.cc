@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "harness/readiness.h"
@@ -55,6 +56,7 @@ Status Cluster::Prepare() {
     commands_.push_back(argv);
     procs_.push_back(std::make_unique<NodeProcess>(self.id, argv, dir.string()));
     expected_down_.push_back(true);
+    reported_start_.push_back(0);
   }
   return Status::Ok();
 }
@@ -187,6 +189,42 @@ std::vector<std::string> Cluster::Unexpected() {
       out.push_back(procs_[i]->id() + " " + procs_[i]->exit_description());
   }
   return out;
+}
+
+std::vector<NodeExit> Cluster::NewExits() {
+  std::vector<NodeExit> out;
+  for (size_t i = 0; i < procs_.size(); ++i) {
+    NodeProcess& p = *procs_[i];
+    if (expected_down_[i] || p.Alive() || reported_start_[i] == p.starts()) continue;
+    reported_start_[i] = p.starts();
+    out.push_back(NodeExit{p.id(), p.exit_description(), p.starts(),
+                           TailLines(run_dir_ + "/nodes/" + p.id() + "/stderr.log", 5)});
+  }
+  return out;
+}
+
+std::vector<std::string> TailLines(const std::string& path, size_t lines) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  constexpr std::streamoff kTailBytes = 4096;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(size > kTailBytes ? size - kTailBytes : 0);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> all;
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(begin, end - begin);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) all.push_back(std::move(line));
+    begin = end + 1;
+  }
+  // The first line of a cut-off tail may be partial: drop it when the file was longer.
+  if (size > kTailBytes && !all.empty()) all.erase(all.begin());
+  if (all.size() > lines) all.erase(all.begin(), all.end() - static_cast<ptrdiff_t>(lines));
+  return all;
 }
 
 std::vector<std::string> Cluster::Nodes() const {

@@ -23,6 +23,14 @@
 
 namespace faultline::harness {
 
+// A node that ended although nobody stopped or killed it: one exit of one run of its process.
+struct NodeExit {
+  std::string id;
+  std::string description;               // "exited with status 3", "killed by signal 11"
+  int start = 0;                         // which start of the node this was (1 = the first)
+  std::vector<std::string> stderr_tail;  // the last lines of nodes/<id>/stderr.log
+};
+
 class Cluster : public nemesis::NodeControl {
  public:
   Cluster(const targets::Target* target, nemesis::NetBackend* net, std::string run_dir,
@@ -48,6 +56,9 @@ class Cluster : public nemesis::NodeControl {
   const std::vector<std::string>& NotReady() const { return not_ready_lines_; }
   // One line per node that is not running any more although nobody stopped it.
   std::vector<std::string> Unexpected();
+  // The exits Unexpected() would show that no earlier call returned: each exit once, however
+  // often it is asked (a node restarted by the nemesis that exits again is a new exit).
+  std::vector<NodeExit> NewExits();
 
   // NodeControl.
   std::vector<std::string> Nodes() const override;
@@ -72,6 +83,11 @@ class Cluster : public nemesis::NodeControl {
   std::vector<std::string> not_ready_;        // WaitHealthy: per node, why not ready ("" ready)
   std::vector<std::string> not_ready_lines_;  // the last failed WaitHealthy's per-node lines
   std::vector<bool> expected_down_;  // killed by the nemesis or stopped: not an unexpected exit
+  std::vector<int> reported_start_;  // per node: the start whose exit NewExits returned last
 };
+
+// The last `lines` non-empty lines of the file at `path` (its last 4 KiB at most); none when it
+// cannot be read.
+std::vector<std::string> TailLines(const std::string& path, size_t lines);
 
 }  // namespace faultline::harness

@@ -163,6 +163,14 @@ void TestRun::Fail(const std::string& what) {
   log_.Say("error: " + what);
 }
 
+void TestRun::NoteExits() {
+  if (!cluster_) return;
+  for (NodeExit& e : cluster_->NewExits()) {
+    log_.Say(NodeExitLine(e));
+    exits_.push_back(std::move(e));
+  }
+}
+
 // ---- Configure: the options resolved; every mistake is one line and exit 254 ----------------
 
 Status TestRun::Configure() {
@@ -297,13 +305,14 @@ void TestRun::Start() {
   if (options_.target == "process") ProbeProtocol();
 }
 
-// A bring-your-own store must pass the protocol probe's required items (the lock items too for
-// the lock workload) before minutes are spent on it: a store that answers something else would
-// only give a run of info operations or a false anomaly. The table goes to stdout and probe.txt.
+// A bring-your-own store must pass the protocol probe's required items before minutes are spent
+// on it: a store that answers something else would only give a run of info operations or a false
+// anomaly. The table goes to stdout and probe.txt. The lock items stay optional even for the lock
+// workload: a store without locks runs, and the stats checker ends it UNKNOWN ("no acquire ever
+// succeeded: ... http-404"), which names the missing endpoint as clearly.
 void TestRun::ProbeProtocol() {
   targets::ProbeOptions popts;
   popts.required_only = true;
-  popts.locks_required = options_.workload == "lock";
   popts.timeout = std::max(Millis(options_.request_timeout_s), std::chrono::milliseconds(1000));
   const targets::ProbeReport report = targets::RunProtocolProbe(cluster_->addresses(), popts);
   const std::string table = targets::FormatProbeReport(report);
@@ -349,7 +358,7 @@ void TestRun::RunWorkload() {
   shared.stop.store(true);
   log_.Info("stopping workers");
   for (std::thread& t : workers) t.join();
-  for (const std::string& u : cluster_->Unexpected()) log_.Say("node exited on its own: " + u);
+  NoteExits();
 }
 
 bool TestRun::OpenRecorder() {
@@ -403,9 +412,7 @@ void TestRun::DriveWorkload(Clock::time_point start) {
     }
     if (now >= next_progress) {
       progress.Show(now, recorder_->counts(), nemesis_->ActiveSummary());
-      for (const std::string& u : cluster_->Unexpected()) {
-        log_.Info("node exited unexpectedly: " + u);
-      }
+      NoteExits();
       next_progress = now + std::chrono::milliseconds(250);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -425,9 +432,20 @@ void TestRun::Recover() {
   if (!recorder_ || !completed_workload_ || Interrupted()) return;
   liveness_phase_ = true;
   log_.Say("waiting for the cluster to recover");
+  const auto healed = Clock::now();
+  const auto deadline = healed + Millis(options_.recovery_s);
   if (Status s = cluster_->WaitHealthy(Millis(options_.recovery_s), Interrupted); !s.ok()) {
     log_.Say("recovery: " + s.message() + "; final reads may fail");
   }
+  NoteExits();
+  // Liveness: a write and a read must go through again within --recovery s of the heal.
+  targets::ClientOptions lopts;
+  lopts.timeout = std::min(Millis(options_.recovery_s), std::chrono::milliseconds(2000));
+  lopts.connect_timeout = std::chrono::milliseconds(300);
+  if (options_.follow_leader) lopts.cluster = cluster_->addresses();
+  recovery_ = ProbeRecovery(*target_, cluster_->addresses(), lopts, deadline, Interrupted);
+  recovery_.seconds = SecondsSince(healed);  // the bound counts from the heal
+  log_.Say("liveness: " + LivenessResult(recovery_, options_.recovery_s).summary);
 }
 
 // ---- Final reads ------------------------------------------------------------------------------
@@ -480,7 +498,8 @@ void TestRun::ReadFinals(const base::NodeAddress& node, const std::vector<checke
 
 void TestRun::Stop() {
   if (cluster_) {
-    crashed_ = cluster_->Unexpected();
+    NoteExits();
+    for (const NodeExit& e : exits_) crashed_.push_back(e.id + " " + e.description);
     log_.Say("stopping nodes");
     cluster_->StopAll(std::chrono::seconds(5));
   }
@@ -531,6 +550,9 @@ void TestRun::Judge(const checker::History& history) {
     return;
   }
   checks_ = std::move(*checks);
+  // The run's own findings beside the workload's: the cluster came back, no node died alone.
+  if (completed_workload_) checks_.push_back(LivenessResult(recovery_, options_.recovery_s));
+  checks_.push_back(NodeExitsResult(exits_));
   // The first finding of each failing checker, nodes named, for the summary.
   for (workloads::CheckerResult& c : checks_) c.counterexample = FirstFinding(c, history);
   verdict_ = checks_.empty() ? Verdict::kUnknown : Verdict::kValid;
@@ -660,7 +682,6 @@ void TestRun::PrintSummary(const results::RunStats& s) const {
       start = end + 1;
     }
   }
-  for (const std::string& c : crashed_) std::printf("  node exited on its own: %s\n", c.c_str());
   std::printf("%s%s%s\n", results::VerdictWord(verdict_), cause_.empty() ? "" : ": ",
               cause_.c_str());
   for (const std::string& line : s.not_ready) std::printf("  %s\n", line.c_str());

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "checker/io/render.h"
+#include "checker/stats_checker.h"
 #include "workloads/common.h"
 
 namespace faultline::workloads {
@@ -36,6 +37,12 @@ CheckerResult CheckLinearizableOrUnknown(const checker::History& history, const 
       "linearizable", checker::Verdict::kUnknown, "not checked: " + lin.status().message(),
       checker::Value::MakeObject({{"valid", checker::Value::String("unknown")},
                                   {"cause", checker::Value::String(lin.status().message())}})};
+}
+
+CheckerResult CheckStatsResult(const checker::History& history,
+                               const std::vector<std::string>& fs) {
+  const checker::StatsCheckResult r = checker::CheckStats(history, fs);
+  return CheckerResult{"stats", r.verdict, r.summary, checker::StatsCheckResultToValue(r)};
 }
 
 checker::Completion CasLoop(targets::Client& client, const std::string& key,

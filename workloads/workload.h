@@ -77,7 +77,8 @@ class Workload {
   virtual std::vector<checker::Op> FinalReads() const = 0;
 
   // Judges the whole history (nemesis events included; checkers ignore them). Errors are for a
-  // history the workload cannot have produced.
+  // history the workload cannot have produced. The built-in workloads end the list with "stats"
+  // (common.h: UNKNOWN when an operation kind they issue never succeeded).
   virtual base::Result<std::vector<CheckerResult>> Check(const checker::History& history,
                                                          const CheckSettings& settings) const = 0;
 };
