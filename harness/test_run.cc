@@ -308,8 +308,8 @@ void TestRun::Start() {
 // A bring-your-own store must pass the protocol probe's required items before minutes are spent
 // on it: a store that answers something else would only give a run of info operations or a false
 // anomaly. The table goes to stdout and probe.txt. The lock items stay optional even for the lock
-// workload: a store without locks runs, and the stats checker ends it UNKNOWN ("no acquire ever
-// succeeded: ... http-404"), which names the missing endpoint as clearly.
+// workload: a store without locks runs, and the stats checker ends it UNKNOWN ("no operation ever
+// succeeded: ... info http-404"), which names the missing endpoint as clearly.
 void TestRun::ProbeProtocol() {
   targets::ProbeOptions popts;
   popts.required_only = true;
