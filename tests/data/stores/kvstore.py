@@ -12,9 +12,6 @@ library only.
 Deliberate bugs, one switch each, so that tests can check that faultline catches them:
   --no-locks           no lock endpoints: /lock/... answers 404 (the protocol allows it; a lock
                        workload against it has nothing to judge)
-  --locks-for-probe-only  lock endpoints only for keys named faultline-probe-*: faultline's
-                       start-up probe passes, and every acquire of the workload itself answers
-                       404 (an endpoint that fails in use: only the stats checker can tell)
   --ack-before-save    the leader answers writes from memory and never saves them: a killed and
                        restarted leader has forgotten every write it acknowledged
   --exit-on-restart N  a node started a second time on the same data directory exits with
@@ -43,7 +40,6 @@ def parse_args():
     p.add_argument("--peers", required=True)  # n1=host:port,n2=host:port,...
     p.add_argument("--data", required=True)
     p.add_argument("--no-locks", action="store_true")
-    p.add_argument("--locks-for-probe-only", action="store_true")
     p.add_argument("--ack-before-save", action="store_true")
     p.add_argument("--exit-on-restart", type=int, default=0)
     return p.parse_args()
@@ -138,9 +134,7 @@ def apply(method, path, body):
             kv[key] = body.get("to")
             save()
             return 200, {}
-    locks_here = not ARGS.no_locks and (not ARGS.locks_for_probe_only or
-                                        parts[1:2] and parts[1].startswith("faultline-probe-"))
-    if parts[0] == "lock" and len(parts) == 3 and method == "POST" and locks_here:
+    if parts[0] == "lock" and len(parts) == 3 and method == "POST" and not ARGS.no_locks:
         lock = STATE["locks"].setdefault(parts[1], {"owner": None, "token": 0, "expires": 0,
                                                     "last_token": 0})
         held = lock["owner"] is not None and now < lock["expires"]
