@@ -1,5 +1,6 @@
 #include "harness/check_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -27,11 +28,16 @@ int RunCheckCommand(const CheckCommandOptions& options) {
   ck::CheckOptions check;
   check.model = options.model;
   check.timeout_s = options.timeout_s;
+  // Not given (negative): the checker's default, half the memory this process can get. 0: none.
   // Clamped before the cast: a double past 2^64 does not convert (and means "no limit" anyway).
-  check.memory_limit_mb =
-      options.memory_limit_mb < 1e15 ? static_cast<uint64_t>(options.memory_limit_mb) : 0;
+  if (options.memory_limit_mb < 0) {
+    check.memory_limit_mb = 0;
+  } else if (options.memory_limit_mb == 0 || options.memory_limit_mb >= 1e15) {
+    check.memory_limit_mb = ck::kNoMemoryLimit;
+  } else {
+    check.memory_limit_mb = std::max<uint64_t>(1, static_cast<uint64_t>(options.memory_limit_mb));
+  }
   check.threads = options.threads;
-  if (options.memory_limit_mb > 0 && options.memory_limit_mb < 1) check.memory_limit_mb = 1;
   if (!options.initial_json.empty()) {
     base::Result<ck::Value> initial = ck::ParseJson(options.initial_json);
     if (!initial.ok()) {

@@ -60,12 +60,25 @@ std::string RenderText(const std::string& file, const CheckResult& r, size_t max
   if (r.verdict == Verdict::kInvalid && keyed) {
     out +=
         ": " + std::to_string(failing) + " of " + Count(r.keys.size(), "key") + " not linearizable";
+    if (undecided > 0) out += ", " + std::to_string(undecided) + " undecided";
   }
   if (r.verdict == Verdict::kUnknown) {
     out += ": analysis incomplete (" + r.cause + "), " + std::to_string(undecided) +
            (undecided == 1 ? " key" : " keys") + " undecided";
   }
   out += "\n";
+  // Undecided keys by name, when others were decided (a limit hit one key, not the check).
+  if (keyed && undecided > 0 && undecided < r.keys.size()) {
+    size_t shown = 0;
+    for (const KeyResult& k : r.keys) {
+      if (k.verdict != Verdict::kUnknown) continue;
+      if (shown++ == max_list) {
+        out += "  ... and " + std::to_string(undecided - max_list) + " more undecided\n";
+        break;
+      }
+      out += "  key " + KeyText(k) + ": undecided (" + k.cause + ")\n";
+    }
+  }
   for (const KeyResult& k : r.keys) {
     if (k.verdict != Verdict::kInvalid || !k.counterexample) continue;
     const Counterexample& cx = *k.counterexample;
