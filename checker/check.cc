@@ -320,6 +320,16 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
     }
   }
 
+  // A file with no client operation was probably misread (or is empty): a CI gate must not
+  // pass on it.
+  if (ops.empty()) {
+    result.verdict = Verdict::kUnknown;
+    result.cause = "no client operations";
+    result.peak_memory_bytes = budget.peak();
+    result.ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    return result;
+  }
+
   size_t invalid = 0, unknown = 0;
   for (const KeyResult& kr : result.keys) {
     result.ops += kr.ops;
