@@ -82,11 +82,16 @@ int RunCheckCommand(const CheckCommandOptions& options) {
       Error(status.message());
       const int file_code =
           status.code() == base::Status::Code::kInternal ? kExitInternal : kExitBadInput;
+      // Marked as an error (not a verdict like a timeout's unknown) and listed in report.txt.
+      const char* kind = file_code == kExitInternal ? "internal error" : "bad input";
       ck::Value json = ck::Value::MakeObject({{"file", ck::Value::String(file)},
                                               {"valid", ck::Value::String("unknown")},
-                                              {"cause", ck::Value::String(status.message())}});
+                                              {"cause", ck::Value::String(status.message())},
+                                              {"error", ck::Value::String(kind)},
+                                              {"exit", ck::Value::Int(file_code)}});
       if (options.json) std::printf("%s\n", json.ToJson().c_str());
       all_results.push_back(std::move(json));
+      all_text += file + ": NOT CHECKED (" + kind + "): " + status.message() + "\n";
       code = WorstExit(code, file_code);
     };
     base::Result<ck::History> history = ck::io::LoadHistoryFile(file, load);

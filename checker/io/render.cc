@@ -1,6 +1,7 @@
 #include "checker/io/render.h"
 
 #include <cstdio>
+#include <unordered_map>
 
 namespace faultline::checker::io {
 namespace {
@@ -126,13 +127,25 @@ Value OpRefToValue(const OpRef& op) {
 Value ResultToValue(const std::string& file, const CheckResult& r) {
   Value::Object keys;
   Value::Array failures;
+  // Member names: a string key as itself, any other key as its JSON text; when a string key's
+  // text equals another key's (the integer 1 and the string "1"), the string's JSON text
+  // ("\"1\""), so that no two members share a name. Each member also carries the key itself.
+  std::unordered_map<std::string, int> texts;
+  for (const KeyResult& k : r.keys) {
+    if (k.has_key) ++texts[KeyText(k)];
+  }
   for (const KeyResult& k : r.keys) {
     Value::Object kv{{"valid", VerdictValue(k.verdict)},
                      {"ops", Value::Int(static_cast<int64_t>(k.ops))},
                      {"steps", Value::Int(static_cast<int64_t>(k.steps))},
                      {"ms", Value::Double(k.ms)}};
     if (!k.cause.empty()) kv.emplace_back("cause", Value::String(k.cause));
-    if (k.has_key) keys.emplace_back(KeyText(k), Value::MakeObject(std::move(kv)));
+    if (k.has_key) {
+      kv.emplace_back("key", k.key);
+      std::string name = KeyText(k);
+      if (k.key.is_string() && texts[name] > 1) name = k.key.ToJson();
+      keys.emplace_back(std::move(name), Value::MakeObject(std::move(kv)));
+    }
     if (!k.counterexample) continue;
     const Counterexample& cx = *k.counterexample;
     Value::Array concurrent, states, prefix;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "checker/check.h"
@@ -169,6 +170,26 @@ TEST_F(CheckCommandLimits, ZeroIsNoLimitAndAnExplicitLimitIsNamed) {
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("memory-limit: the search needed more than 32 MB"), std::string::npos)
       << r.out;
+}
+
+// Issue 13, point 6: a file that cannot be checked is marked as an error in --json and listed
+// in report.txt, and the other files are still checked.
+TEST_F(CheckCommandLimits, AMalformedFileIsAnErrorInTheReport) {
+  HardShape easy;
+  easy.kind = "append";
+  easy.seed = 3;
+  const std::string good = Write(GenerateHard(easy));
+  const fs::path bad = dir_ / "bad.jsonl";
+  std::ofstream(bad) << "{\"process\":0,\"type\":\"invoke\"\n";
+  const fs::path report = dir_ / "report";
+  const ShellRun r = Shell(kBinary + " check --model kv --json --report " + report.string() + " " +
+                           bad.string() + " " + good);
+  EXPECT_EQ(r.code, 254) << r.out;
+  EXPECT_NE(r.out.find("\"error\":\"bad input\""), std::string::npos) << r.out;
+  std::ifstream in(report / "report.txt");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("bad.jsonl: NOT CHECKED (bad input)"), std::string::npos) << text;
+  EXPECT_NE(text.find("history.jsonl: VALID"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -69,5 +69,21 @@ TEST(ResultToValue, UnknownIsAString) {
   EXPECT_EQ(v.find("cause")->as_string(), "timeout");
 }
 
+// Issue 13, point 6: the integer key 1 and the string key "1" are two members, not two "1"s.
+TEST(ResultToValue, KeysThatPrintAlikeGetDistinctNames) {
+  History h = testing::HistoryBuilder()
+                  .Op(0, "write", I(1), I(1), I(1))
+                  .Op(1, "write", I(2), I(2), Value::String("1"))
+                  .Build();
+  Value v = ResultToValue("h.jsonl", *CheckHistory(h, CheckOptions{}));
+  const Value* keys = v.find("keys");
+  ASSERT_NE(keys, nullptr);
+  ASSERT_EQ(keys->as_object().size(), 2u);
+  ASSERT_NE(keys->find("1"), nullptr);
+  ASSERT_NE(keys->find("\"1\""), nullptr);
+  EXPECT_EQ(*keys->find("1")->find("key"), I(1));
+  EXPECT_EQ(*keys->find("\"1\"")->find("key"), Value::String("1"));
+}
+
 }  // namespace
 }  // namespace faultline::checker::io
