@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include "checker/model.h"
 
@@ -108,7 +109,12 @@ class RegisterModel : public Model {
   // is dropped only when the key has no mismatch observation at all. Then removing it leaves
   // every other operation's outcome unchanged, and a linearization.
   std::vector<char> Droppable(const std::vector<const Operation*>& partition) const override {
-    std::set<std::string> observed;  // values read, or compared against
+    if (std::none_of(partition.begin(), partition.end(), [](const Operation* op) {
+          return op->status == OpStatus::kInfo && op->f != "read";
+        })) {
+      return {};
+    }
+    std::unordered_set<std::string> observed;  // values read, or compared against
     for (const Operation* op : partition) {
       if (op->status == OpStatus::kMismatch) return {};
       if (op->f == "read" && op->status == OpStatus::kOk && !op->value.is_any()) {
