@@ -105,7 +105,10 @@ std::string RenderText(const std::string& file, const CheckResult& r, size_t max
     size_t from = cx.prefix.size() > max_list ? cx.prefix.size() - max_list : 0;
     out += from > 0 ? ", last " + std::to_string(max_list) + " shown):\n" : "):\n";
     for (size_t i = from; i < cx.prefix.size(); ++i) {
-      out += "      " + OpLine(cx.prefix[i]) + "\n";
+      // An indeterminate operation in the prefix is one this order lets take effect; whether it
+      // did is unknown.
+      out += "      " + OpLine(cx.prefix[i]) +
+             (cx.prefix[i].status == OpStatus::kInfo ? "  (may not have taken effect)" : "") + "\n";
     }
   }
   return out;

@@ -85,5 +85,20 @@ TEST(ResultToValue, KeysThatPrintAlikeGetDistinctNames) {
   EXPECT_EQ(*keys->find("\"1\"")->find("key"), Value::String("1"));
 }
 
+// Issue 13, point 6: an indeterminate operation in the longest prefix is marked as possibly not
+// applied.
+TEST(RenderText, IndeterminateOpsInThePrefixAreMarked) {
+  History h = testing::HistoryBuilder()
+                  .Invoke(0, "write", I(1))
+                  .Info(0, "write", I(1))
+                  .Op(1, "read", Value(), I(1))
+                  .Op(2, "read", Value(), I(7))
+                  .Build();
+  CheckOptions o;
+  o.initial = I(0);
+  const std::string text = RenderText("h.jsonl", *CheckHistory(h, o));
+  EXPECT_THAT(text, HasSubstr("write 1 (info)  [events 0..1]  (may not have taken effect)"));
+}
+
 }  // namespace
 }  // namespace faultline::checker::io
