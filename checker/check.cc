@@ -105,6 +105,7 @@ OpRef MakeRef(const Model& model, const Operation& op) {
   r.invoke_index = op.invoke_index;
   r.complete_index = op.complete_index;
   r.text = model.DescribeOp(op);
+  r.node = op.node;
   return r;
 }
 

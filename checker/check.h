@@ -53,6 +53,7 @@ struct OpRef {
   // The index that names the operation: its completion's, or its invoke's if it never completed.
   int64_t index() const { return complete_index >= 0 ? complete_index : invoke_index; }
   std::string text;  // e.g. "read -> 3", "cas 1 -> 2 (info)"
+  std::string node;  // the node that served it, when the history says ("n2"); else empty
 };
 
 struct Counterexample {

@@ -80,6 +80,7 @@ Result<std::vector<Operation>> PairOperations(const History& history) {
       op.invoke_pos = pos;
       op.invoke_index = e.index;
       op.invoke_time = e.time;
+      op.node = e.node;
       ops.push_back(std::move(op));
       continue;
     }
@@ -106,6 +107,7 @@ Result<std::vector<Operation>> PairOperations(const History& history) {
     op.complete_index = e.index;
     op.complete_time = e.time;
     op.error = e.error;
+    if (!e.node.empty()) op.node = e.node;
     switch (e.type) {
       case EventType::kOk:
         op.status = OpStatus::kOk;

@@ -28,6 +28,7 @@ struct Event {
   Value key;          // string or integer, when has_key
   Value value;        // null when absent
   std::string error;  // empty when absent; non-string errors are kept as their JSON text
+  std::string node;   // the node that served it ("n2"), empty when absent; only for reports
   int64_t line = 0;   // 1-based line in the source file, for error messages
 };
 
@@ -55,6 +56,7 @@ struct Operation {
   Value value;
   OpStatus status = OpStatus::kInfo;
   std::string error;
+  std::string node;                     // the completion's node (else the invoke's); may be empty
   size_t invoke_pos = 0;                // position of the invoke in History::events
   size_t complete_pos = kNoCompletion;  // position of the completion, kNoCompletion if none
   int64_t invoke_index = 0;             // the invoke event's index field

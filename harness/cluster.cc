@@ -1,13 +1,28 @@
 #include "harness/cluster.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
+
+#include "harness/readiness.h"
 
 namespace faultline::harness {
 
 namespace fs = std::filesystem;
 using base::Status;
+
+namespace {
+
+std::string FormatSeconds(std::chrono::milliseconds ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g s", static_cast<double>(ms.count()) / 1000);
+  return buf;
+}
+
+}  // namespace
 
 Cluster::Cluster(const targets::Target* target, nemesis::NetBackend* net, std::string run_dir,
                  RunLog* log)
@@ -41,6 +56,7 @@ Status Cluster::Prepare() {
     commands_.push_back(argv);
     procs_.push_back(std::make_unique<NodeProcess>(self.id, argv, dir.string()));
     expected_down_.push_back(true);
+    reported_start_.push_back(0);
   }
   return Status::Ok();
 }
@@ -59,18 +75,33 @@ namespace {
 
 // Whether a node answers HTTP at all. /status is optional (DESIGN.md section 6): a node without
 // it answers 404, or anything else that is an HTTP answer, and that is enough to count as up.
+// An answer that is not the protocol's (a 200 whose body is not JSON) is not.
 bool Answers(targets::Client& client) {
   if (client.Status()) return true;
   const checker::Completion c = client.Get("faultline-probe");
   if (c.type == checker::EventType::kOk) return true;
-  for (const char* transport :
-       {"connection-refused", "connect-timeout", "timeout", "connection-lost", "transport-error"}) {
+  for (const char* transport : {"connection-refused", "connect-timeout", "timeout",
+                                "connection-lost", "transport-error", "bad-response"}) {
     if (c.error == transport) return false;
   }
   return true;
 }
 
+std::string Completed(const checker::Completion& c) {
+  return std::string(c.type == checker::EventType::kFail ? "fail" : "info") +
+         (c.error.empty() ? "" : " " + c.error);
+}
+
 }  // namespace
+
+std::string Cluster::ExitReason(size_t i) const {
+  const NodeProcess& p = *procs_[i];
+  std::string reason = p.exit_description();
+  std::string tail;
+  for (const std::string& line : LastLines(run_dir_ + "/nodes/" + p.id() + "/stderr.log", 3))
+    tail += (tail.empty() ? "" : " | ") + line;
+  return reason + (tail.empty() ? " (stderr.log is empty)" : "; stderr: " + tail);
+}
 
 Status Cluster::WaitHealthy(std::chrono::milliseconds timeout,
                             const std::function<bool()>& cancelled) {
@@ -80,31 +111,66 @@ Status Cluster::WaitHealthy(std::chrono::milliseconds timeout,
   opts.connect_timeout = std::chrono::milliseconds(300);
   std::vector<std::unique_ptr<targets::Client>> clients;
   for (const auto& a : addresses_) clients.push_back(target_->NewClient(a, opts));
-  std::string missing;
+  // Why each node is not ready yet ("" once it is); kept across rounds so that a timeout can
+  // say what each node last did.
+  not_ready_.assign(procs_.size(), "not probed yet");
+  auto report = [&](const std::string& what) {
+    std::vector<std::string> lines;
+    for (size_t i = 0; i < procs_.size(); ++i) {
+      if (!not_ready_[i].empty()) lines.push_back(addresses_[i].id + ": " + not_ready_[i]);
+    }
+    not_ready_lines_ = lines;
+    std::string message = what;
+    std::vector<std::string> reasons;
+    for (const std::string& r : not_ready_) {
+      if (!r.empty() && std::find(reasons.begin(), reasons.end(), r) == reasons.end())
+        reasons.push_back(r);
+    }
+    if (lines.size() == 1) {
+      message += ": " + lines.front();
+    } else if (reasons.size() == 1) {
+      message += ": " + std::to_string(lines.size()) + " nodes: " + reasons.front();
+    } else if (lines.size() > 1) {
+      message += ": " + std::to_string(lines.size()) + " nodes not ready";
+    }
+    return Status::IoError(message);
+  };
   int64_t probe = 0;
+  not_ready_lines_.clear();
   while (std::chrono::steady_clock::now() < deadline) {
     if (cancelled && cancelled())
       return Status::IoError("interrupted while waiting for the cluster");
-    missing.clear();
+    bool all_answer = true;
     for (size_t i = 0; i < procs_.size(); ++i) {
       if (!procs_[i]->Alive()) {
-        return Status::IoError(procs_[i]->id() + " " + procs_[i]->exit_description() + " (see " +
-                               run_dir_ + "/nodes/" + procs_[i]->id() + "/stderr.log)");
+        not_ready_[i] = ExitReason(i);
+        (void)report("");  // keeps every node's line for NotReady()
+        return Status::IoError(addresses_[i].id + " " + not_ready_[i]);
       }
-      if (!Answers(*clients[i])) missing += " " + addresses_[i].id;
+      if (Answers(*clients[i])) {
+        not_ready_[i].clear();
+        continue;
+      }
+      all_answer = false;
+      const std::string why =
+          ProbeNode(addresses_[i].host, addresses_[i].client_port, std::chrono::milliseconds(1000));
+      not_ready_[i] = why.empty() ? "does not answer the KV protocol yet" : why;
     }
-    if (missing.empty()) {
+    if (all_answer) {
       // Every node answers; now a write must commit, through whichever node takes it.
-      for (auto& c : clients) {
-        if (c->Put("faultline-probe", checker::Value::Int(++probe)).type == checker::EventType::kOk)
+      for (size_t i = 0; i < clients.size(); ++i) {
+        const checker::Completion c =
+            clients[i]->Put("faultline-probe", checker::Value::Int(++probe));
+        if (c.type == checker::EventType::kOk) {
+          not_ready_lines_.clear();
           return Status::Ok();
+        }
+        not_ready_[i] = "a write ended " + Completed(c);
       }
-      missing = " (no node accepted a write)";
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return Status::IoError("cluster not healthy after " + std::to_string(timeout.count() / 1000) +
-                         " s: not answering:" + missing);
+  return report("cluster not ready after " + FormatSeconds(timeout));
 }
 
 void Cluster::StopAll(std::chrono::milliseconds grace) {
@@ -123,6 +189,42 @@ std::vector<std::string> Cluster::Unexpected() {
       out.push_back(procs_[i]->id() + " " + procs_[i]->exit_description());
   }
   return out;
+}
+
+std::vector<NodeExit> Cluster::NewExits() {
+  std::vector<NodeExit> out;
+  for (size_t i = 0; i < procs_.size(); ++i) {
+    NodeProcess& p = *procs_[i];
+    if (expected_down_[i] || p.Alive() || reported_start_[i] == p.starts()) continue;
+    reported_start_[i] = p.starts();
+    out.push_back(NodeExit{p.id(), p.exit_description(), p.starts(),
+                           TailLines(run_dir_ + "/nodes/" + p.id() + "/stderr.log", 5)});
+  }
+  return out;
+}
+
+std::vector<std::string> TailLines(const std::string& path, size_t lines) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  constexpr std::streamoff kTailBytes = 4096;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(size > kTailBytes ? size - kTailBytes : 0);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> all;
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(begin, end - begin);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) all.push_back(std::move(line));
+    begin = end + 1;
+  }
+  // The first line of a cut-off tail may be partial: drop it when the file was longer.
+  if (size > kTailBytes && !all.empty()) all.erase(all.begin());
+  if (all.size() > lines) all.erase(all.begin(), all.end() - static_cast<ptrdiff_t>(lines));
+  return all;
 }
 
 std::vector<std::string> Cluster::Nodes() const {

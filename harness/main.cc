@@ -1,10 +1,13 @@
-// The faultline command line. CLI11 is included here and nowhere else.
+// The faultline command line. CLI11 is included here and in harness/cli_parse.cc (the
+// `faultline test` options, built from the table in harness/cli.h) and nowhere else.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 
 #include "checker/check.h"
 #include "harness/check_command.h"
+#include "harness/cli.h"
+#include "harness/probe_command.h"
 #include "harness/sim_command.h"
 #include "harness/test_command.h"
 #include "results/exit_codes.h"
@@ -79,62 +82,31 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   sim_cmd->add_option("--jobs", sim.jobs, "Seeds run in parallel (default: cores)");
 
-  TestCommandOptions test;
-  uint64_t test_seed = 0;
   CLI::App* test_cmd = app.add_subcommand(
       "test", "Run a fault-injection test against a cluster (exit 0 valid, 1 invalid, 2 unknown)");
-  test_cmd->add_option("--target", test.target, "raft (the bundled raftkv) or process (--node-cmd)")
+  TestCli test(test_cmd);  // the options come from one table (harness/cli.h)
+
+  ProbeCommandOptions probe;
+  CLI::App* probe_cmd = app.add_subcommand(
+      "probe",
+      "Check that a store speaks the KV protocol of docs/PROTOCOL.md (exit 0 every required item "
+      "passed, 1 one failed, 2 could not start)");
+  probe_cmd->add_option("--node-cmd", probe.node_cmd,
+                        "Start the nodes as test --target process would: the node command, with "
+                        "{id} {host} {client_port} {peer_port} {peers} {data_dir}");
+  probe_cmd->add_option("--nodes", probe.nodes, "With --node-cmd: cluster size")
       ->capture_default_str();
-  test_cmd->add_option("--nodes", test.nodes, "Cluster size")->capture_default_str();
-  test_cmd->add_option("--workload", test.workload, "register, set, counter or lock")
+  probe_cmd->add_option("--address", probe.address,
+                        "Probe running nodes instead: HOST:PORT[,HOST:PORT...] (ids n1, n2, ...)");
+  probe_cmd->add_option("--net", probe.net, "With --node-cmd: auto, netns or proxy")
       ->capture_default_str();
-  test_cmd
-      ->add_option("--nemesis", test.nemesis,
-                   "none, all, or a comma list of partition, pause, kill")
+  probe_cmd->add_option("--results", probe.results_dir, "With --node-cmd: results/probe/<time>/")
       ->capture_default_str();
-  test_cmd
-      ->add_option("--nemesis-interval", test.nemesis_interval_s,
-                   "Seconds between starting a fault and stopping it, and between faults")
+  probe_cmd->add_option("--request-timeout", probe.request_timeout_s, "Seconds per request")
       ->capture_default_str();
-  test_cmd->add_option("--time-limit", test.time_limit_s, "Seconds of workload")
-      ->capture_default_str();
-  test_cmd->add_option("--concurrency", test.concurrency, "Client workers (default: 2 per node)");
-  test_cmd->add_option("--rate", test.rate, "Total operations per second (0: unlimited)")
-      ->capture_default_str();
-  test_cmd
-      ->add_option("--ops-per-key", test.ops_per_key,
-                   "Operations on one key before a group of workers moves to a fresh key")
-      ->capture_default_str();
-  test_cmd->add_option("--seed", test_seed, "Replays the same operation and fault schedule");
-  test_cmd->add_option("--results", test.results_dir, "Where run folders go")
-      ->capture_default_str();
-  test_cmd
-      ->add_option("--net", test.net,
-                   "Partition backend: netns (root), proxy, or auto (netns when it can)")
-      ->capture_default_str();
-  test_cmd->add_option("--node-cmd", test.node_cmd,
-                       "--target process: the node command, with {id} {host} {client_port} "
-                       "{peer_port} {peers} {data_dir}");
-  test_cmd->add_option("--raft-opt", test.raft_opts,
-                       "raftkv option, e.g. " + faultline::raft::UnsafeSwitchNames() +
-                           ", election-timeout-ms=500 (repeatable)");
-  test_cmd->add_option("--name", test.name,
-                       "Test name: results/<name>/ (default: target-workload)");
-  test_cmd
-      ->add_option("--request-timeout", test.request_timeout_s,
-                   "Seconds before a request's outcome counts as unknown (info)")
-      ->capture_default_str();
-  test_cmd->add_option("--check-timeout", test.check_timeout_s, "Checker time limit in seconds")
-      ->capture_default_str();
-  test_cmd->add_option("--lease-ms", test.lease_ms, "lock: the lease asked for with each acquire")
-      ->capture_default_str();
-  bool no_redirect = false;
-  test_cmd->add_flag("--no-redirect", no_redirect,
-                     "Record a not-leader answer as it is instead of retrying once at the leader "
-                     "it names");
-  test_cmd
-      ->add_option("--recovery", test.recovery_s,
-                   "Seconds to wait for the cluster to recover after healing")
+  probe_cmd
+      ->add_option("--start-timeout", probe.start_timeout_s,
+                   "With --node-cmd: seconds for the nodes to answer and take a write")
       ->capture_default_str();
 
   // An unknown command gets a clear line rather than CLI11's "a subcommand is required".
@@ -161,6 +133,22 @@ int Main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::ExtrasError& e) {
+    // A mistyped option gets the closest name the command knows.
+    const CLI::App* sub = app.get_subcommands().empty() ? &app : app.get_subcommands().front();
+    std::vector<std::string> names;
+    for (const CLI::Option* opt : sub->get_options()) {
+      for (const std::string& n : opt->get_lnames()) names.push_back("--" + n);
+    }
+    for (const std::string& extra : app.remaining(true)) {
+      if (extra.size() > 1 && extra.front() == '-') {
+        std::fprintf(stderr, "faultline: %s (see --help)\n",
+                     UnknownOptionMessage(extra, names).c_str());
+        return kExitBadInput;
+      }
+    }
+    std::fprintf(stderr, "faultline: %s (see --help)\n", e.what());
+    return kExitBadInput;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "faultline: %s (see --help)\n", e.what());
     return kExitBadInput;
@@ -171,10 +159,14 @@ int Main(int argc, char** argv) {
     if (sim.scenario == "figure8" && sim_nodes->count() == 0) sim.nodes = 5;
     return RunSimCommand(sim);
   }
+  if (probe_cmd->parsed()) return RunProbeCommand(probe);
   if (test_cmd->parsed()) {
-    if (test_cmd->count("--seed") > 0) test.seed = test_seed;
-    test.follow_leader = !no_redirect;
-    return RunTestCommand(test);
+    faultline::base::Result<TestCommandOptions> options = test.Options();
+    if (!options.ok()) {
+      std::fprintf(stderr, "faultline: %s\n", options.status().message().c_str());
+      return kExitBadInput;
+    }
+    return RunTestCommand(*options);
   }
   return kExitBadInput;
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "harness/cli.h"
 #include "harness/test_run.h"
 
 namespace faultline::harness {
@@ -48,6 +49,7 @@ Status ValidateTestOptions(const TestCommandOptions& o) {
   if (o.net != "auto" && o.net != "netns" && o.net != "proxy") {
     return Status::InvalidArgument("unknown --net '" + o.net + "' (use auto, netns or proxy)");
   }
+  if (!(o.start_timeout_s > 0)) return Status::InvalidArgument("--start-timeout must be positive");
   if (!(o.request_timeout_s > 0)) {
     return Status::InvalidArgument("--request-timeout must be positive");
   }
@@ -77,27 +79,15 @@ Value TestConfigValue(const TestCommandOptions& o, const std::string& name, uint
   c.emplace_back("check_timeout_s", Value::Double(o.check_timeout_s));
   c.emplace_back("lease_ms", Value::Int(o.lease_ms));
   c.emplace_back("follow_leader", Value::Bool(o.follow_leader));
+  c.emplace_back("recovery_s", Value::Double(o.recovery_s));
+  c.emplace_back("start_timeout_s", Value::Double(o.start_timeout_s));
   return Value::MakeObject(std::move(c));
 }
 
-std::string RerunLine(const TestCommandOptions& o, const std::string& name, uint64_t seed,
-                      int concurrency) {
-  std::string line = "faultline test --target " + o.target;
-  line += " --nodes " + std::to_string(o.nodes);
-  line += " --workload " + o.workload;
-  line += " --nemesis " + o.nemesis;
-  line += " --nemesis-interval " + FormatFixed(o.nemesis_interval_s, 3);
-  line += " --time-limit " + FormatFixed(o.time_limit_s, 3);
-  line += " --concurrency " + std::to_string(concurrency);
-  line += " --rate " + FormatFixed(o.rate, 3);
-  line += " --ops-per-key " + std::to_string(o.ops_per_key);
-  line += " --seed " + std::to_string(seed);
-  line += " --net " + o.net;
-  line += " --name " + name;
-  for (const std::string& r : o.raft_opts) line += " --raft-opt " + r;
-  if (!o.node_cmd.empty()) line += " --node-cmd '" + o.node_cmd + "'";
-  if (!o.follow_leader) line += " --no-redirect";
-  return line;
+std::string RerunLine(const TestCommandOptions& o, uint64_t seed) {
+  TestCommandOptions rerun = o;
+  rerun.seed = seed;
+  return TestRerunLine(rerun);
 }
 
 }  // namespace faultline::harness

@@ -34,8 +34,9 @@ struct TestCommandOptions {
   double request_timeout_s = 1;
   double check_timeout_s = 600;
   int64_t lease_ms = 1000;
-  double recovery_s = 30;     // bound on the wait for health after healing
-  bool follow_leader = true;  // retry a not-leader answer once at the leader it names
+  double recovery_s = 30;       // bound on the wait for health after healing
+  double start_timeout_s = 30;  // bound on the wait for a started cluster to become ready
+  bool follow_leader = true;    // retry a not-leader answer once at the leader it names
 };
 
 // Returns the exit code (DESIGN.md section 5): 0 valid, 1 invalid, 2 unknown or the test could
@@ -47,9 +48,9 @@ base::Status ValidateTestOptions(const TestCommandOptions& o);
 // test.json's `config`: every option, with the seed and the concurrency actually used.
 checker::Value TestConfigValue(const TestCommandOptions& o, const std::string& name, uint64_t seed,
                                int concurrency);
-// The command line that reruns this test with the same seed.
-std::string RerunLine(const TestCommandOptions& o, const std::string& name, uint64_t seed,
-                      int concurrency);
+// The command line that reruns this test with the same seed: every option not at its default
+// (harness/cli.h builds it from the same table as the parser).
+std::string RerunLine(const TestCommandOptions& o, uint64_t seed);
 // `v` with `digits` decimals ("%.*f").
 std::string FormatFixed(double v, int digits);
 

@@ -9,9 +9,12 @@
 #include <system_error>
 
 #include "checker/io/load.h"
+#include "harness/availability.h"
+#include "harness/counterexample.h"
 #include "harness/run_signals.h"
 #include "results/exit_codes.h"
 #include "results/store.h"
+#include "targets/protocol_probe.h"
 
 namespace faultline::harness {
 
@@ -79,14 +82,25 @@ class ProgressLine {
     const std::string line = "[" + FormatFixed(elapsed_s, 0) + "/" + FormatFixed(time_limit_s_, 0) +
                              " s] " + std::to_string(c.ok) + " ok, " + std::to_string(c.fail) +
                              " fail, " + std::to_string(c.info) + " info, " +
-                             FormatFixed(ops_per_s_, 0) + " ops/s" +
-                             (active.empty() ? "" : ", " + active);
-    if (tty_) log_->Progress(line);
+                             FormatFixed(ops_per_s_, 0) + " ops/s";
+    if (tty_) log_->Progress(line + (active.empty() ? "" : ", " + active));
+    // The periodic line names the fault active now, or else the ones since the last such line:
+    // with the default 5 s interval a fault stops exactly when a 10 s line is due.
+    if (!active.empty() && (seen_.empty() || seen_.back() != active)) seen_.push_back(active);
     if (now < next_log_) return;
+    std::string faults;
+    if (!active.empty()) {
+      faults = ", " + active;
+    } else if (!seen_.empty()) {
+      faults = ", no fault now (since the last line: ";
+      for (size_t i = 0; i < seen_.size(); ++i) faults += (i > 0 ? "; " : "") + seen_[i];
+      faults += ")";
+    }
+    seen_.clear();
     if (tty_) {
-      log_->Info(line);
+      log_->Info(line + faults);
     } else {
-      log_->Say(line);
+      log_->Say(line + faults);
     }
     next_log_ += std::chrono::seconds(10);
   }
@@ -100,7 +114,16 @@ class ProgressLine {
   uint64_t last_done_ = 0;
   Clock::time_point last_rate_time_;
   double ops_per_s_ = 0;
+  std::vector<std::string> seen_;  // faults active since the last periodic line, in order
 };
+
+// "partition,pause,kill", or "none".
+std::string KindList(const std::vector<nemesis::FaultKind>& kinds) {
+  std::string out;
+  for (const nemesis::FaultKind k : kinds)
+    out += (out.empty() ? "" : ",") + std::string(nemesis::FaultKindName(k));
+  return out.empty() ? "none" : out;
+}
 
 }  // namespace
 
@@ -140,6 +163,14 @@ void TestRun::Fail(const std::string& what) {
   log_.Say("error: " + what);
 }
 
+void TestRun::NoteExits() {
+  if (!cluster_) return;
+  for (NodeExit& e : cluster_->NewExits()) {
+    log_.Say(NodeExitLine(e));
+    exits_.push_back(std::move(e));
+  }
+}
+
 // ---- Configure: the options resolved; every mistake is one line and exit 254 ----------------
 
 Status TestRun::Configure() {
@@ -147,10 +178,15 @@ Status TestRun::Configure() {
   Result<std::vector<nemesis::FaultKind>> kinds = nemesis::ParseFaultKinds(options_.nemesis);
   if (!kinds.ok()) return kinds.status();
   kinds_ = std::move(*kinds);
-  const bool wants_partition =
-      std::find(kinds_.begin(), kinds_.end(), nemesis::FaultKind::kPartition) != kinds_.end();
-  if (wants_partition && options_.nodes < 2) {
-    return Status::InvalidArgument("a partition needs at least 2 nodes");
+  const auto partition = std::find(kinds_.begin(), kinds_.end(), nemesis::FaultKind::kPartition);
+  if (partition != kinds_.end() && options_.nodes < 2) {
+    // The default faults shrink to those that fit one node; partitions asked for are an error.
+    if (options_.nemesis != TestCommandOptions{}.nemesis) {
+      return Status::InvalidArgument("a partition needs at least 2 nodes (--nodes " +
+                                     std::to_string(options_.nodes) + ")");
+    }
+    kinds_.erase(partition);
+    fitted_nemesis_ = "one node: partitions left out of the default faults";
   }
   if (options_.net == "netns" && ::geteuid() != 0) {
     return Status::InvalidArgument("--net netns needs root (CAP_NET_ADMIN); use --net proxy");
@@ -160,7 +196,7 @@ Status TestRun::Configure() {
   seed_ =
       options_.seed ? *options_.seed : (std::random_device{}() * 0x100000001ull) % 1000000000ull;
   name_ = options_.name.empty() ? options_.target + "-" + options_.workload : options_.name;
-  rerun_ = RerunLine(options_, name_, seed_, concurrency_);
+  rerun_ = RerunLine(options_, seed_);
 
   workloads::WorkloadOptions wopts;
   wopts.concurrency = concurrency_;
@@ -179,8 +215,9 @@ Status TestRun::MakeTarget() {
   if (options_.target == "raft") {
     target_ = targets::MakeRaftTarget(SelfDir() + "/raftkv", options_.raft_opts);
   } else {
+    // Its errors name --node-cmd already.
     Result<std::unique_ptr<targets::Target>> t = targets::MakeProcessTarget(options_.node_cmd);
-    if (!t.ok()) return Status::InvalidArgument("--node-cmd: " + t.status().message());
+    if (!t.ok()) return t.status();
     target_ = std::move(*t);
   }
   if (Status s = target_->Check(); !s.ok()) return s;
@@ -223,6 +260,7 @@ std::optional<int> TestRun::OpenRunFolder() {
   (void)results::UpdateLatest(options_.results_dir, run_dir_);
   log_.Say("run folder " + run_dir_);
   log_.Info("rerun: " + rerun_);
+  if (!fitted_nemesis_.empty()) log_.Say(fitted_nemesis_ + " (nemesis " + KindList(kinds_) + ")");
   return std::nullopt;
 }
 
@@ -258,9 +296,36 @@ void TestRun::Start() {
   if (!error_.empty()) return;
   log_.Say("starting " + std::to_string(options_.nodes) + " " + target_->name() + " nodes");
   if (Status s = cluster_->StartAll(); !s.ok()) return Fail(s.message());
-  if (Status s = cluster_->WaitHealthy(std::chrono::seconds(30), Interrupted); !s.ok()) {
+  if (Status s = cluster_->WaitHealthy(Millis(options_.start_timeout_s), Interrupted); !s.ok()) {
     Fail(s.message());
+    for (const std::string& line : cluster_->NotReady()) log_.Say("  " + line);
+    not_ready_ = cluster_->NotReady();
+    return;
   }
+  if (options_.target == "process") ProbeProtocol();
+}
+
+// A bring-your-own store must pass the protocol probe's required items (the lock items too for
+// the lock workload) before minutes are spent on it: a store that answers something else would
+// only give a run of info operations or a false anomaly. The table goes to stdout and probe.txt.
+void TestRun::ProbeProtocol() {
+  targets::ProbeOptions popts;
+  popts.required_only = true;
+  popts.locks_required = options_.workload == "lock";
+  popts.timeout = std::max(Millis(options_.request_timeout_s), std::chrono::milliseconds(1000));
+  const targets::ProbeReport report = targets::RunProtocolProbe(cluster_->addresses(), popts);
+  const std::string table = targets::FormatProbeReport(report);
+  (void)results::WriteFileAtomic(run_dir_ + "/probe.txt", table);
+  if (report.required_passed()) {
+    log_.Info("protocol probe: " + std::to_string(report.items.size()) + " required items passed");
+    return;
+  }
+  log_.Info("protocol probe:\n" + table);
+  std::printf("protocol probe (docs/PROTOCOL.md):\n%s\n", table.c_str());
+  std::fflush(stdout);
+  const int failed = report.failed(true);
+  Fail("the store does not speak the protocol (" + std::to_string(failed) + " required probe item" +
+       (failed == 1 ? "" : "s") + " failed: " + run_dir_ + "/probe.txt)");
 }
 
 // ---- Run: the workload and the nemesis for the time limit ------------------------------------
@@ -280,7 +345,7 @@ void TestRun::RunWorkload() {
   shared.rate = options_.rate;
   shared.seed = seed_;
   log_.Say("running " + options_.workload + " for " + FormatFixed(options_.time_limit_s, 0) +
-           " s, " + std::to_string(concurrency_) + " workers, nemesis " + options_.nemesis +
+           " s, " + std::to_string(concurrency_) + " workers, nemesis " + KindList(kinds_) +
            ", seed " + std::to_string(seed_));
   std::vector<std::thread> workers = StartWorkers(&shared);
 
@@ -292,7 +357,7 @@ void TestRun::RunWorkload() {
   shared.stop.store(true);
   log_.Info("stopping workers");
   for (std::thread& t : workers) t.join();
-  for (const std::string& u : cluster_->Unexpected()) log_.Say("node exited on its own: " + u);
+  NoteExits();
 }
 
 bool TestRun::OpenRecorder() {
@@ -346,9 +411,7 @@ void TestRun::DriveWorkload(Clock::time_point start) {
     }
     if (now >= next_progress) {
       progress.Show(now, recorder_->counts(), nemesis_->ActiveSummary());
-      for (const std::string& u : cluster_->Unexpected()) {
-        log_.Info("node exited unexpectedly: " + u);
-      }
+      NoteExits();
       next_progress = now + std::chrono::milliseconds(250);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -368,9 +431,20 @@ void TestRun::Recover() {
   if (!recorder_ || !completed_workload_ || Interrupted()) return;
   liveness_phase_ = true;
   log_.Say("waiting for the cluster to recover");
+  const auto healed = Clock::now();
+  const auto deadline = healed + Millis(options_.recovery_s);
   if (Status s = cluster_->WaitHealthy(Millis(options_.recovery_s), Interrupted); !s.ok()) {
     log_.Say("recovery: " + s.message() + "; final reads may fail");
   }
+  NoteExits();
+  // Liveness: a write and a read must go through again within --recovery s of the heal.
+  targets::ClientOptions lopts;
+  lopts.timeout = std::min(Millis(options_.recovery_s), std::chrono::milliseconds(2000));
+  lopts.connect_timeout = std::chrono::milliseconds(300);
+  if (options_.follow_leader) lopts.cluster = cluster_->addresses();
+  recovery_ = ProbeRecovery(*target_, cluster_->addresses(), lopts, deadline, Interrupted);
+  recovery_.seconds = SecondsSince(healed);  // the bound counts from the heal
+  log_.Say("liveness: " + LivenessResult(recovery_, options_.recovery_s).summary);
 }
 
 // ---- Final reads ------------------------------------------------------------------------------
@@ -423,7 +497,8 @@ void TestRun::ReadFinals(const base::NodeAddress& node, const std::vector<checke
 
 void TestRun::Stop() {
   if (cluster_) {
-    crashed_ = cluster_->Unexpected();
+    NoteExits();
+    for (const NodeExit& e : exits_) crashed_.push_back(e.id + " " + e.description);
     log_.Say("stopping nodes");
     cluster_->StopAll(std::chrono::seconds(5));
   }
@@ -436,7 +511,7 @@ void TestRun::Stop() {
 // ---- Check ------------------------------------------------------------------------------------
 
 void TestRun::Check() {
-  cause_ = error_;
+  cause_ = TestErrorCause();
   if (!recorder_) return;
   const std::string history_path = HistoryPath();
   // Until the check ends, results.json says so.
@@ -447,10 +522,21 @@ void TestRun::Check() {
   Result<checker::History> history = checker::io::LoadHistoryFile(history_path, lopts);
   if (!history.ok()) {
     Fail("cannot read back the history: " + history.status().message());
-    cause_ = error_;
+    cause_ = TestErrorCause();
     return;
   }
+  ComputeNodeAvailability(*history);
   Judge(*history);
+}
+
+void TestRun::ComputeNodeAvailability(const checker::History& history) {
+  if (!cluster_ || cluster_->addresses().empty() || last_process_.empty()) return;
+  std::vector<std::string> worker_nodes;
+  for (int w = 0; w < concurrency_; ++w) {
+    worker_nodes.push_back(cluster_->addresses()[w % cluster_->addresses().size()].id);
+  }
+  availability_ = ComputeAvailability(
+      history, worker_nodes, *std::max_element(last_process_.begin(), last_process_.end()));
 }
 
 void TestRun::Judge(const checker::History& history) {
@@ -459,10 +545,15 @@ void TestRun::Judge(const checker::History& history) {
   Result<std::vector<workloads::CheckerResult>> checks = workload_->Check(history, settings);
   if (!checks.ok()) {
     Fail("check: " + checks.status().message());
-    cause_ = error_;
+    cause_ = TestErrorCause();
     return;
   }
   checks_ = std::move(*checks);
+  // The run's own findings beside the workload's: the cluster came back, no node died alone.
+  if (completed_workload_) checks_.push_back(LivenessResult(recovery_, options_.recovery_s));
+  checks_.push_back(NodeExitsResult(exits_));
+  // The first finding of each failing checker, nodes named, for the summary.
+  for (workloads::CheckerResult& c : checks_) c.counterexample = FirstFinding(c, history);
   verdict_ = checks_.empty() ? Verdict::kUnknown : Verdict::kValid;
   for (const workloads::CheckerResult& c : checks_) {
     verdict_ = results::WorseVerdict(verdict_, c.verdict);
@@ -488,11 +579,15 @@ int TestRun::Report() {
   }
   r.run = Stats();
   (void)results::WriteRunResults(run_dir_, r);
+  if (!checks_.empty()) (void)results::WriteFileAtomic(run_dir_ + "/report.txt", ReportText());
 
   std::vector<results::JunitCase> cases;
-  for (const auto& c : checks_) cases.push_back({c.name, c.verdict, c.summary, check_s_});
-  if (checks_.empty()) {
-    cases.push_back({"run", Verdict::kUnknown, cause_.empty() ? "no checker ran" : cause_, 0});
+  for (const auto& c : checks_) cases.push_back({c.name, c.verdict, c.summary, check_s_, ""});
+  if (!error_.empty()) {
+    // The run itself went wrong: its own case, typed apart from a checker's unknown.
+    cases.push_back({"run", Verdict::kUnknown, TestErrorCause(), workload_s_, "test-error"});
+  } else if (checks_.empty()) {
+    cases.push_back({"run", Verdict::kUnknown, cause_.empty() ? "no checker ran" : cause_, 0, ""});
   }
   (void)results::WriteFileAtomic(run_dir_ + "/junit.xml",
                                  results::JunitXml(name_, cases, workload_s_ + check_s_));
@@ -501,6 +596,26 @@ int TestRun::Report() {
   log_.Info(std::string("verdict ") + results::VerdictWord(verdict_) +
             (cause_.empty() ? "" : ": " + cause_));
   return results::ExitCodeFor(verdict_);
+}
+
+std::string TestRun::TestErrorCause() const {
+  return error_.empty() ? "" : "test error: " + error_;
+}
+
+// report.txt: the verdict, then every checker's verdict and summary with its full explanation
+// (for linearizability what `faultline check` prints for the history, nodes included).
+std::string TestRun::ReportText() const {
+  std::string out = name_ + ": " + results::VerdictWord(verdict_) +
+                    (cause_.empty() ? "" : ": " + cause_) + "\nhistory: " + HistoryPath() + "\n";
+  for (const workloads::CheckerResult& c : checks_) {
+    out += "\n== " + c.name + ": " + checker::VerdictName(c.verdict) + ": " + c.summary + "\n";
+    if (!c.report.empty()) {
+      out += c.report;
+    } else if (c.verdict != Verdict::kValid) {
+      out += c.detail.ToJson() + "\n";
+    }
+  }
+  return out;
 }
 
 std::string TestRun::HistoryPath() const { return run_dir_ + "/history.jsonl"; }
@@ -526,6 +641,8 @@ results::RunStats TestRun::Stats() const {
   s.completed = completed_workload_;
   s.nodes_exited = crashed_;
   s.error = error_;
+  s.not_ready = not_ready_;
+  if (!availability_.empty()) s.availability = AvailabilityValue(availability_);
   return s;
 }
 
@@ -544,14 +661,31 @@ void TestRun::PrintSummary(const results::RunStats& s) const {
     not_ok += (not_ok.empty() ? "" : ", ") + std::to_string(n) + " " + what;
   }
   if (!not_ok.empty()) std::printf("  not ok: %s\n", not_ok.c_str());
+  for (const std::string& line : AvailabilityLines(availability_)) {
+    std::printf("  availability %s\n", line.c_str());
+  }
   for (const auto& c : checks_) {
     std::printf("  %-13s %-8s %s\n", c.name.c_str(), checker::VerdictName(c.verdict),
                 c.summary.c_str());
   }
-  for (const std::string& c : crashed_) std::printf("  node exited on its own: %s\n", c.c_str());
+  // The first counterexample of every failing checker (the full story is in report.txt).
+  for (const auto& c : checks_) {
+    if (c.verdict != Verdict::kInvalid || c.counterexample.empty()) continue;
+    std::printf("  first counterexample (%s, the node that served each operation after \"on\"):\n",
+                c.name.c_str());
+    size_t start = 0;
+    while (start < c.counterexample.size()) {
+      size_t end = c.counterexample.find('\n', start);
+      if (end == std::string::npos) end = c.counterexample.size();
+      std::printf("    %s\n", c.counterexample.substr(start, end - start).c_str());
+      start = end + 1;
+    }
+  }
   std::printf("%s%s%s\n", results::VerdictWord(verdict_), cause_.empty() ? "" : ": ",
               cause_.c_str());
+  for (const std::string& line : s.not_ready) std::printf("  %s\n", line.c_str());
   std::printf("results: %s\n", run_dir_.c_str());
+  if (verdict_ == Verdict::kInvalid) std::printf("explained in: %s/report.txt\n", run_dir_.c_str());
   if (verdict_ != Verdict::kValid) std::printf("rerun: %s\n", rerun_.c_str());
   std::fflush(stdout);
 }

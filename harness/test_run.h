@@ -6,10 +6,12 @@
 //   Start       the nodes started and waited for until healthy
 //   RunWorkload client workers and the nemesis for --time-limit (the safety phase)
 //   Heal        every fault stopped
-//   Recover     a bounded wait until the cluster is healthy again (the liveness phase)
+//   Recover     a bounded wait until the cluster is healthy again, then the liveness probe: a
+//               write and a read within --recovery s of the heal (harness/liveness.h)
 //   FinalReads  the workload's final reads on every node
 //   Stop        the nodes stopped, the network torn down, the history flushed
-//   Check       the history read back and judged by the workload's checkers
+//   Check       the history read back and judged by the workload's checkers, plus the run's
+//               own: liveness (the probe) and node-exits (nodes that exited on their own)
 //   Report      results.json, junit.xml, the summary on stdout; the exit code
 //
 // A phase that cannot do its work records why (Fail) and the later phases do what still makes
@@ -36,7 +38,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "harness/availability.h"
 #include "harness/cluster.h"
+#include "harness/liveness.h"
 #include "harness/log.h"
 #include "harness/recorder.h"
 #include "harness/test_command.h"
@@ -82,6 +86,7 @@ class TestRun {
   std::optional<int> OpenRunFolder();
   std::optional<int> MakeNetwork();
   void PrepareNodes();
+  void ProbeProtocol();
   bool OpenRecorder();
   std::vector<std::thread> StartWorkers(WorkerShared* shared);
   void DriveWorkload(Clock::time_point start);
@@ -89,9 +94,16 @@ class TestRun {
                   const targets::ClientOptions& client_options, Clock::time_point deadline,
                   std::atomic<int64_t>* next_process);
   void Judge(const checker::History& history);
+  void ComputeNodeAvailability(const checker::History& history);
   std::string HistoryPath() const;
+  // "test error: <error_>": the run went wrong (distinct from a checker's unknown); "" if not.
+  std::string TestErrorCause() const;
+  std::string ReportText() const;
   results::RunStats Stats() const;
   void PrintSummary(const results::RunStats& stats) const;
+
+  // Logs each node exit no fault caused, once, and keeps it for the node-exits checker.
+  void NoteExits();
 
   // Records the first thing that kept the run from completing, and logs every one.
   void Fail(const std::string& what);
@@ -103,6 +115,7 @@ class TestRun {
   std::string name_;
   std::string rerun_;
   std::vector<nemesis::FaultKind> kinds_;
+  std::string fitted_nemesis_;  // why the default faults were narrowed; "" when they were not
   std::unique_ptr<workloads::Workload> workload_;
   std::unique_ptr<targets::Target> target_;
   // Prepare.
@@ -115,10 +128,14 @@ class TestRun {
   std::unique_ptr<nemesis::Nemesis> nemesis_;
   // What happened.
   std::string error_;  // the first thing that kept the run from completing; "" if none
-  std::vector<int64_t> last_process_;  // per worker: the last process number it used
-  bool completed_workload_ = false;    // the workload ran its whole time limit
-  bool liveness_phase_ = false;        // Recover ran, so FinalReads runs too
-  std::vector<std::string> crashed_;   // nodes that exited on their own (at Stop)
+  std::vector<int64_t> last_process_;           // per worker: the last process number it used
+  bool completed_workload_ = false;             // the workload ran its whole time limit
+  bool liveness_phase_ = false;                 // Recover ran, so FinalReads runs too
+  std::vector<std::string> crashed_;            // nodes that exited on their own ("n2 exited ...")
+  std::vector<NodeExit> exits_;                 // every exit no fault caused, in the order seen
+  RecoveryProbe recovery_;                      // the liveness probe after healing
+  std::vector<std::string> not_ready_;          // a failed start: why each node was not ready
+  std::vector<NodeAvailability> availability_;  // per node, from the history (Check)
   double workload_s_ = 0;
   double check_s_ = 0;
   std::vector<std::pair<std::string, double>> phases_s_;

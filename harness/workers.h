@@ -24,6 +24,10 @@ struct WorkerShared {
 
 // Runs until shared->stop. After an info completion the process is retired and the worker goes
 // on as process + concurrency (DESIGN.md section 2). Stores the last process number it used.
+// A node that is unavailable (connection refused, a 503 such as not-leader without a leader to
+// follow) makes the worker wait before its next attempt (harness/backoff.h: 100 ms doubling to
+// 1 s, reset by an answer); an operation refused before it was sent is tried again instead of
+// drawing the next one.
 void RunWorker(WorkerShared* shared, int worker, std::unique_ptr<targets::Client> client,
                int64_t* last_process);
 

@@ -92,6 +92,8 @@ Value RunStatsValue(const RunStats& r) {
   o.emplace_back("completed", Value::Bool(r.completed));
   o.emplace_back("nodes_exited", StringList(r.nodes_exited));
   if (!r.error.empty()) o.emplace_back("error", Value::String(r.error));
+  if (!r.not_ready.empty()) o.emplace_back("not_ready", StringList(r.not_ready));
+  if (!r.availability.is_null()) o.emplace_back("availability", r.availability);
   return Value::MakeObject(std::move(o));
 }
 
@@ -125,6 +127,8 @@ RunStats RunStatsFrom(const Value& o) {
   r.completed = GetBool(o, "completed");
   r.nodes_exited = GetStrings(o.find("nodes_exited"));
   r.error = GetString(o, "error");
+  r.not_ready = GetStrings(o.find("not_ready"));
+  if (const Value* a = o.find("availability"); a != nullptr) r.availability = *a;
   return r;
 }
 

@@ -57,6 +57,11 @@ struct RunStats {
   bool completed = false;                 // the workload ran for its whole time limit
   std::vector<std::string> nodes_exited;  // nodes that exited although nobody stopped them
   std::string error;                      // what kept the run from completing; "" if nothing
+  // A run that could not start: why each node was not ready ("n1: connection refused").
+  std::vector<std::string> not_ready;
+  // Per node, the share of its operations that succeeded, overall and per fault kind
+  // (harness/availability.h); null when not computed.
+  checker::Value availability;
 
   friend bool operator==(const RunStats&, const RunStats&) = default;
 };

@@ -142,7 +142,9 @@ std::string JunitXml(const std::string& suite, const std::vector<JunitCase>& cas
     }
     const char* tag = c.verdict == checker::Verdict::kInvalid ? "failure" : "error";
     out += ">\n      <" + std::string(tag) + " message=\"" + XmlEscape(c.message) + "\" type=\"" +
-           (c.verdict == checker::Verdict::kInvalid ? "invalid" : "unknown") +
+           (!c.type.empty()                           ? c.type
+            : c.verdict == checker::Verdict::kInvalid ? "invalid"
+                                                      : "unknown") +
            "\"/>\n    </testcase>\n";
   }
   out += "  </testsuite>\n</testsuites>\n";

@@ -31,6 +31,9 @@ struct JunitCase {
   checker::Verdict verdict = checker::Verdict::kValid;
   std::string message;  // one line
   double seconds = 0;
+  // The <failure>/<error> type; "" for the verdict's ("invalid", "unknown"). "test-error": the
+  // run itself went wrong (a cluster that never started), not a checker's verdict.
+  std::string type;
 };
 std::string JunitXml(const std::string& suite, const std::vector<JunitCase>& cases, double seconds);
 

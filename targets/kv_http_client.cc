@@ -99,6 +99,23 @@ const char* RequestKindName(RequestKind kind) {
   return "?";
 }
 
+const char* RequestMethod(RequestKind kind) {
+  switch (kind) {
+    case RequestKind::kGet:
+    case RequestKind::kStatus:
+      return "GET";
+    case RequestKind::kPut:
+      return "PUT";
+    case RequestKind::kDelete:
+      return "DELETE";
+    case RequestKind::kCas:
+    case RequestKind::kAcquire:
+    case RequestKind::kRelease:
+      return "POST";
+  }
+  return "GET";
+}
+
 const char* TransportName(Transport t) {
   switch (t) {
     case Transport::kResponse:
@@ -302,56 +319,55 @@ class KvHttpClient final : public Client {
 
   const std::string& node() const override { return node_; }
 
-  Completion Get(const std::string& key) override {
-    return Call(RequestKind::kGet, key, Method::kGet, "");
-  }
+  Completion Get(const std::string& key) override { return Call(RequestKind::kGet, key, ""); }
 
   Completion Put(const std::string& key, const Value& value) override {
-    return Call(RequestKind::kPut, key, Method::kPut,
-                Value::MakeObject({{"value", value}}).ToJson());
+    return Call(RequestKind::kPut, key, Value::MakeObject({{"value", value}}).ToJson());
   }
 
   Completion Cas(const std::string& key, const Value& from, const Value& to) override {
-    return Call(RequestKind::kCas, key, Method::kPost,
-                Value::MakeObject({{"from", from}, {"to", to}}).ToJson());
+    return Call(RequestKind::kCas, key, Value::MakeObject({{"from", from}, {"to", to}}).ToJson());
   }
 
-  Completion Delete(const std::string& key) override {
-    return Call(RequestKind::kDelete, key, Method::kDelete, "");
-  }
+  Completion Delete(const std::string& key) override { return Call(RequestKind::kDelete, key, ""); }
 
   Completion Acquire(const std::string& name, const std::string& owner, int64_t ttl_ms) override {
-    return Call(RequestKind::kAcquire, name, Method::kPost,
+    return Call(RequestKind::kAcquire, name,
                 Value::MakeObject({{"owner", Value::String(owner)}, {"ttl_ms", Value::Int(ttl_ms)}})
                     .ToJson());
   }
 
   Completion Release(const std::string& name, const std::string& owner, int64_t token) override {
-    return Call(RequestKind::kRelease, name, Method::kPost,
+    return Call(RequestKind::kRelease, name,
                 Value::MakeObject({{"owner", Value::String(owner)}, {"token", Value::Int(token)}})
                     .ToJson());
   }
 
   std::optional<NodeStatus> Status() override {
     long status = 0;
-    if (Perform(RequestKind::kStatus, "", Method::kGet, "", &status) != Transport::kResponse ||
-        status != 200) {
+    if (Perform(RequestKind::kStatus, "", "", &status) != Transport::kResponse || status != 200) {
       return std::nullopt;
     }
     return ParseStatus(response_);
   }
 
- private:
-  enum class Method { kGet, kPut, kPost, kDelete };
+  // One exchange, no redirect (RawKvClient).
+  RawAnswer SendRaw(RequestKind kind, const std::string& key, std::string body) {
+    RawAnswer a;
+    a.transport = Perform(kind, key, std::move(body), &a.status);
+    a.body = response_;
+    return a;
+  }
 
-  Completion Call(RequestKind kind, const std::string& key, Method method, std::string body) {
+ private:
+  Completion Call(RequestKind kind, const std::string& key, std::string body) {
     long status = 0;
-    const Transport t = Perform(kind, key, method, body, &status);
+    const Transport t = Perform(kind, key, body, &status);
     Completion c = MapResponse(kind, t, status, response_, node_);
     if (c.type == checker::EventType::kFail && c.error == "not-leader" &&
         !options_.cluster.empty()) {
       if (KvHttpClient* leader = LeaderClient(response_))
-        return leader->Call(kind, key, method, std::move(body));
+        return leader->Call(kind, key, std::move(body));
     }
     return c;
   }
@@ -378,8 +394,8 @@ class KvHttpClient final : public Client {
   }
 
   // Runs one exchange; the body ends up in response_.
-  Transport Perform(RequestKind kind, const std::string& key, Method method, std::string body,
-                    long* http_status) {
+  Transport Perform(RequestKind kind, const std::string& key, std::string body, long* http_status) {
+    const std::string_view method = RequestMethod(kind);
     response_.clear();
     *http_status = 0;
     if (curl_ == nullptr) return Transport::kError;
@@ -388,22 +404,15 @@ class KvHttpClient final : public Client {
     curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
     // The handle is reused, so every call sets the method from scratch: HTTPGET clears a
     // previous POSTFIELDS, and CUSTOMREQUEST is reset unless this call needs it.
-    switch (method) {
-      case Method::kGet:
-      case Method::kDelete:
-        curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
-        break;
-      case Method::kPut:
-      case Method::kPost:
-        curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, request_body_.c_str());
-        curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE,
-                         static_cast<curl_off_t>(request_body_.size()));
-        break;
+    if (method == "GET" || method == "DELETE") {
+      curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
+    } else {
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, request_body_.c_str());
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request_body_.size()));
     }
     curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST,
-                     method == Method::kPut      ? "PUT"
-                     : method == Method::kDelete ? "DELETE"
-                                                 : nullptr);
+                     method == "PUT" || method == "DELETE" ? method.data() : nullptr);
     attempts_ = 0;
     const bool had_connection = had_connection_;
     const CURLcode code = curl_easy_perform(curl_);
@@ -452,7 +461,26 @@ void GlobalInit() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+class RawClient final : public RawKvClient {
+ public:
+  RawClient(const base::NodeAddress& node, const ClientOptions& options) : client_(node, options) {}
+  RawAnswer Send(RequestKind kind, const std::string& key, const std::string& body) override {
+    return client_.SendRaw(kind, key, body);
+  }
+
+ private:
+  KvHttpClient client_;
+};
+
 }  // namespace
+
+std::unique_ptr<RawKvClient> MakeRawKvClient(const base::NodeAddress& node,
+                                             const ClientOptions& options) {
+  GlobalInit();
+  ClientOptions direct = options;
+  direct.cluster.clear();
+  return std::make_unique<RawClient>(node, direct);
+}
 
 std::unique_ptr<Client> MakeKvHttpClient(const base::NodeAddress& node,
                                          const ClientOptions& options) {

@@ -87,6 +87,29 @@ std::string RequestPath(RequestKind kind, std::string_view key);
 // "http://host:port" for a node's client port (IPv6 literals are bracketed).
 std::string BaseUrl(const std::string& host, int port);
 
+// The HTTP method of each request kind: GET (get, status), PUT (put), DELETE (delete), POST (cas,
+// acquire, release).
+const char* RequestMethod(RequestKind kind);
+
+// One exchange as it went, for the protocol probe (targets/protocol_probe.h): how it ended and,
+// for kResponse, the status and body.
+struct RawAnswer {
+  Transport transport = Transport::kError;
+  long status = 0;
+  std::string body;
+};
+
+// The client below with its raw answers exposed: the same libcurl set-up, headers and timeouts,
+// and no not-leader redirect (the caller sees every answer). Not thread-safe.
+class RawKvClient {
+ public:
+  virtual ~RawKvClient() = default;
+  // Sends RequestMethod(kind) RequestPath(kind, key) with `body` (ignored for GET and DELETE).
+  virtual RawAnswer Send(RequestKind kind, const std::string& key, const std::string& body) = 0;
+};
+std::unique_ptr<RawKvClient> MakeRawKvClient(const base::NodeAddress& node,
+                                             const ClientOptions& options);
+
 // A client for `node`'s client port. Completions carry node.id. Never returns nullptr; a
 // failure to set libcurl up shows as info "transport-error" on every call.
 std::unique_ptr<Client> MakeKvHttpClient(const base::NodeAddress& node,

@@ -78,6 +78,10 @@ CheckerResult CheckLinearizableOrUnknown(const checker::History& history, const 
                                          const CheckSettings& settings,
                                          const std::vector<std::string>& fs = {});
 
+// The stats checker (checker/stats_checker.h) as a CheckerResult named "stats": unknown when no
+// operation, or no operation of one of the kinds `fs` the workload issues, ever succeeded.
+CheckerResult CheckStatsResult(const checker::History& history, const std::vector<std::string>& fs);
+
 std::unique_ptr<Workload> MakeRegisterWorkload(const WorkloadOptions& options);
 std::unique_ptr<Workload> MakeSetWorkload(const WorkloadOptions& options);
 std::unique_ptr<Workload> MakeCounterWorkload(const WorkloadOptions& options);

@@ -72,6 +72,7 @@ class CounterWorkload : public Workload {
     out.push_back(CheckerResult{"counter", counter->verdict, counter->summary,
                                 checker::CounterCheckResultToValue(*counter)});
     out.push_back(CheckLinearizableOrUnknown(history, "counter", settings));
+    out.push_back(CheckStatsResult(history, {"add", "read"}));
     return out;
   }
 

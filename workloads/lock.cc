@@ -116,6 +116,7 @@ class LockWorkload : public Workload {
         CheckLinearizableOrUnknown(history, "fencing-lock", settings, {"acquire", "release"}));
     out.push_back(CheckerResult{"fencing", fencing->verdict, fencing->summary,
                                 checker::FencingCheckResultToValue(*fencing)});
+    out.push_back(CheckStatsResult(history, {"acquire", "write", "release"}));
     return out;
   }
 

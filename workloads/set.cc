@@ -80,6 +80,7 @@ class SetWorkload : public Workload {
     out.push_back(
         CheckerResult{"set", set->verdict, set->summary, checker::SetCheckResultToValue(*set)});
     out.push_back(CheckLinearizableOrUnknown(history, "set", settings));
+    out.push_back(CheckStatsResult(history, {"add", "read"}));
     return out;
   }
 

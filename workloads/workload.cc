@@ -3,6 +3,7 @@
 #include <map>
 
 #include "checker/io/render.h"
+#include "checker/stats_checker.h"
 #include "workloads/common.h"
 
 namespace faultline::workloads {
@@ -36,6 +37,12 @@ CheckerResult CheckLinearizableOrUnknown(const checker::History& history, const 
       "linearizable", checker::Verdict::kUnknown, "not checked: " + lin.status().message(),
       checker::Value::MakeObject({{"valid", checker::Value::String("unknown")},
                                   {"cause", checker::Value::String(lin.status().message())}})};
+}
+
+CheckerResult CheckStatsResult(const checker::History& history,
+                               const std::vector<std::string>& fs) {
+  const checker::StatsCheckResult r = checker::CheckStats(history, fs);
+  return CheckerResult{"stats", r.verdict, r.summary, checker::StatsCheckResultToValue(r)};
 }
 
 checker::Completion CasLoop(targets::Client& client, const std::string& key,
@@ -106,6 +113,10 @@ base::Result<CheckerResult> CheckLinearizable(const checker::History& history,
   out.name = "linearizable";
   out.verdict = r->verdict;
   out.detail = checker::io::ResultToValue(history.source, *r);
+  if (r->verdict != checker::Verdict::kValid) {
+    out.counterexample = checker::io::RenderFirstCounterexample(*r);
+    out.report = checker::io::RenderText(history.source, *r);
+  }
   const std::string shape =
       model + ", " + std::to_string(r->ops) + " ops, " + std::to_string(r->keys.size()) + " keys";
   switch (r->verdict) {

@@ -50,6 +50,13 @@ struct CheckerResult {
   checker::Verdict verdict = checker::Verdict::kValid;
   std::string summary;    // one line for people: "lost 2 of 480 acknowledged adds: 17, 40"
   checker::Value detail;  // a JSON object for results.json; for "linearizable" the section 4 object
+  // For people, when there is more to say than the summary (linearizable: "" when valid):
+  // `counterexample`, the first one in a few lines for the run's summary; `report`, the full
+  // explanation `faultline check` prints, for report.txt.
+  // (Default member initializers: a CheckerResult{name, verdict, summary, detail} stays warning-
+  // free under -Wmissing-field-initializers.)
+  std::string counterexample{};
+  std::string report{};
 };
 
 class Workload {
@@ -70,7 +77,8 @@ class Workload {
   virtual std::vector<checker::Op> FinalReads() const = 0;
 
   // Judges the whole history (nemesis events included; checkers ignore them). Errors are for a
-  // history the workload cannot have produced.
+  // history the workload cannot have produced. The built-in workloads end the list with "stats"
+  // (common.h: UNKNOWN when an operation kind they issue never succeeded).
   virtual base::Result<std::vector<CheckerResult>> Check(const checker::History& history,
                                                          const CheckSettings& settings) const = 0;
 };

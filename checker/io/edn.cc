@@ -595,6 +595,7 @@ using internal::kError;
 using internal::kF;
 using internal::kIndex;
 using internal::kKey;
+using internal::kNode;
 using internal::kOther;
 using internal::kProcess;
 using internal::kTime;
@@ -823,6 +824,13 @@ Status EdnImporter::SetField(Event* e, OpField field, Value v) {
         e->error = v.as_string();
       } else if (!v.is_null()) {
         e->error = v.ToJson();
+      }
+      break;
+    case kNode:
+      if (v.is_string()) {
+        e->node = v.as_string();
+      } else if (!v.is_null()) {
+        e->node = v.ToJson();
       }
       break;
     case kOther:

@@ -16,7 +16,8 @@ enum EventField : unsigned {
   kKey = 1u << 5,
   kValue = 1u << 6,
   kError = 1u << 7,
-  kOther = 0,  // kept in no field: ignored
+  kNode = 1u << 8,  // the node that served the operation (shown in reports)
+  kOther = 0,       // kept in no field: ignored
 };
 
 // Dispatches on length first: this runs once per member of every event.
@@ -27,7 +28,7 @@ inline EventField EventFieldOf(std::string_view name) {
     case 3:
       return name == "key" ? kKey : kOther;
     case 4:
-      return name == "type" ? kType : name == "time" ? kTime : kOther;
+      return name == "type" ? kType : name == "time" ? kTime : name == "node" ? kNode : kOther;
     case 5:
       return name == "value"   ? kValue
              : name == "index" ? kIndex

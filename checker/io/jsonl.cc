@@ -37,6 +37,7 @@ using internal::kError;
 using internal::kF;
 using internal::kIndex;
 using internal::kKey;
+using internal::kNode;
 using internal::kOther;
 using internal::kProcess;
 using internal::kTime;
@@ -71,6 +72,8 @@ const char* KnownName(const char* p, const char* end, Field* field) {
       return match("\"value\":", kValue);
     case 'e':
       return match("\"error\":", kError);
+    case 'n':
+      return match("\"node\":", kNode);
     default:
       return nullptr;
   }
@@ -94,6 +97,8 @@ const char* NameOf(Field f) {
       return "value";
     case kError:
       return "error";
+    case kNode:
+      return "node";
     case kOther:
       break;
   }
@@ -224,7 +229,7 @@ const char* ParseField(Field field, JsonReader& r, const char* begin, const char
   // index, time, process, key, error. Integers (nearly all of them) and plain strings take the
   // fast paths; anything else is parsed as a Value and checked.
   int64_t i = 0;
-  if (field != kError) {
+  if (field != kError && field != kNode) {
     if (const char* q = ScanSmallInt(p, end, &i)) {
       if (field == kIndex) {
         e->index = i;
@@ -247,6 +252,8 @@ const char* ParseField(Field field, JsonReader& r, const char* begin, const char
       StoreString(&e->key, std::string(s));
     } else if (field == kError) {
       e->error.assign(s);
+    } else if (field == kNode) {
+      e->node.assign(s);
     } else {
       e->nemesis = true;  // "nemesis", or any other named non-client process
     }
@@ -255,9 +262,9 @@ const char* ParseField(Field field, JsonReader& r, const char* begin, const char
   Value v;
   const char* q = ReadValue(r, begin, p, &v);
   if (q == nullptr) return nullptr;
-  if (field == kError) {
-    // A non-string error is kept as its JSON text (history.h); null is no error.
-    if (!v.is_null()) e->error = v.ToJson();
+  if (field == kError || field == kNode) {
+    // A non-string error or node is kept as its JSON text (history.h); null is none.
+    if (!v.is_null()) (field == kError ? e->error : e->node) = v.ToJson();
     return q;
   }
   if (v.is_int()) {  // beyond the fast path's 18 digits

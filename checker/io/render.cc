@@ -25,8 +25,10 @@ std::string Span(const OpRef& op) {
   return "events " + std::to_string(op.invoke_index) + ".." + std::to_string(op.complete_index);
 }
 
+// "process 3 read -> 2 on n2  [events 10..11]" (" on n2" when the history names the node).
 std::string OpLine(const OpRef& op) {
-  return "process " + std::to_string(op.process) + " " + op.text + "  [" + Span(op) + "]";
+  return "process " + std::to_string(op.process) + " " + op.text +
+         (op.node.empty() ? "" : " on " + op.node) + "  [" + Span(op) + "]";
 }
 
 // "1 key", "3 keys".
@@ -114,8 +116,25 @@ std::string RenderText(const std::string& file, const CheckResult& r, size_t max
   return out;
 }
 
+std::string RenderFirstCounterexample(const CheckResult& r, size_t prefix_tail) {
+  for (const KeyResult& k : r.keys) {
+    if (k.verdict != Verdict::kInvalid || !k.counterexample) continue;
+    const Counterexample& cx = *k.counterexample;
+    std::string out = k.has_key ? "key " + KeyText(k) + ": " : "";
+    out += "operation " + std::to_string(cx.op.index()) + " cannot be linearized\n";
+    const size_t from = cx.prefix.size() > prefix_tail ? cx.prefix.size() - prefix_tail : 0;
+    out += "  after the longest linearizable prefix (" + Count(cx.prefix.size(), "op") +
+           (from > 0 ? ", last " + std::to_string(prefix_tail) + " shown" : "") + "):\n";
+    for (size_t i = from; i < cx.prefix.size(); ++i) out += "    " + OpLine(cx.prefix[i]) + "\n";
+    out += "  this cannot follow:\n    " + OpLine(cx.op) + "\n";
+    out += "  why: " + cx.reason + "\n";
+    return out;
+  }
+  return "";
+}
+
 Value OpRefToValue(const OpRef& op) {
-  return Value::MakeObject({
+  Value::Object o{
       {"process", Value::Int(op.process)},
       {"f", Value::String(op.f)},
       {"value", op.value.is_any() ? Value::Null() : op.value},
@@ -124,7 +143,9 @@ Value OpRefToValue(const OpRef& op) {
       {"complete_index", op.complete_index >= 0 ? Value::Int(op.complete_index) : Value::Null()},
       {"index", Value::Int(op.index())},
       {"text", Value::String(op.text)},
-  });
+  };
+  if (!op.node.empty()) o.emplace_back("node", Value::String(op.node));
+  return Value::MakeObject(std::move(o));
 }
 
 Value ResultToValue(const std::string& file, const CheckResult& r) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "checker/check.h"
+#include "checker/io/load.h"
 #include "tests/checker/history_builder.h"
 
 namespace faultline::checker::io {
@@ -16,6 +17,7 @@ using base::Status;
 using ::testing::HasSubstr;
 using testing::HistoryBuilder;
 using testing::I;
+using ::testing::Not;
 
 CheckResult StaleRead() {
   History h = HistoryBuilder()
@@ -40,6 +42,65 @@ TEST(RenderText, InvalidNamesKeyOpReasonConcurrencyAndPrefix) {
   // The info write 2 is one no read saw: the search leaves it out (Model::Droppable), so the
   // prefix is the one determinate write; its state 2 is still among the states before the read.
   EXPECT_THAT(text, HasSubstr("longest linearizable prefix (1 op)"));
+}
+
+// A stale read as the harness records it: each completion names the node that served it. The
+// report shows the node of every operation, in text and in JSON; an op without one shows none.
+CheckResult StaleReadWithNodes() {
+  const char* text =
+      R"({"index":0,"process":0,"type":"invoke","f":"write","key":"k","value":1}
+{"index":1,"process":0,"type":"ok","f":"write","key":"k","value":1,"node":"n1"}
+{"index":2,"process":1,"type":"invoke","f":"write","key":"k","value":2}
+{"index":3,"process":1,"type":"ok","f":"write","key":"k","value":2,"node":"n1"}
+{"index":4,"process":2,"type":"invoke","f":"read","key":"k","value":null}
+{"index":5,"process":2,"type":"ok","f":"read","key":"k","value":1,"node":"n3"}
+{"index":6,"process":3,"type":"invoke","f":"read","key":"k","value":null}
+{"index":7,"process":3,"type":"ok","f":"read","key":"k","value":2}
+)";
+  Result<History> h = ParseJsonl(text, "nodes.jsonl");
+  EXPECT_TRUE(h.ok()) << h.status().message();
+  EXPECT_EQ(h->events[1].node, "n1");
+  EXPECT_EQ(h->events[0].node, "");
+  CheckOptions o;
+  o.initial = I(0);
+  return *CheckHistory(*h, o);
+}
+
+TEST(RenderText, ShowsTheNodeThatServedEachOperation) {
+  const CheckResult r = StaleReadWithNodes();
+  ASSERT_EQ(r.verdict, Verdict::kInvalid);
+  const std::string text = RenderText("nodes.jsonl", r);
+  EXPECT_THAT(text, HasSubstr("key k: operation 5 cannot be linearized"));
+  EXPECT_THAT(text, HasSubstr("op:        process 2 read -> 1 on n3  [events 4..5]"));
+  EXPECT_THAT(text, HasSubstr("process 1 write 2 on n1  [events 2..3]"));
+
+  const std::string first = RenderFirstCounterexample(r);
+  EXPECT_THAT(first, HasSubstr("key k: operation 5 cannot be linearized"));
+  EXPECT_THAT(first, HasSubstr("after the longest linearizable prefix (2 ops):\n"
+                               "    process 0 write 1 on n1  [events 0..1]\n"
+                               "    process 1 write 2 on n1  [events 2..3]\n"
+                               "  this cannot follow:\n"
+                               "    process 2 read -> 1 on n3  [events 4..5]\n"
+                               "  why: read 1, but the register holds 2"));
+
+  const Value v = ResultToValue("nodes.jsonl", r);
+  const Value& failure = v.find("failures")->as_array().at(0);
+  EXPECT_EQ(failure.find("op")->find("node")->as_string(), "n3");
+}
+
+TEST(RenderFirstCounterexample, EmptyWhenValidAndTailWhenLong) {
+  History h = HistoryBuilder().Op(0, "write", I(1), I(1)).Op(1, "read", Value(), I(1)).Build();
+  CheckOptions o;
+  o.initial = I(0);
+  EXPECT_EQ(RenderFirstCounterexample(*CheckHistory(h, o)), "");
+  HistoryBuilder b;
+  for (int i = 1; i <= 8; ++i) b.Op(0, "write", I(i), I(i));
+  b.Op(1, "read", Value(), I(3));
+  const std::string first = RenderFirstCounterexample(*CheckHistory(b.Build(), o), 2);
+  EXPECT_THAT(first, HasSubstr("(8 ops, last 2 shown)"));
+  EXPECT_THAT(first, Not(HasSubstr("write 6")));
+  EXPECT_THAT(first, HasSubstr("write 7"));
+  EXPECT_THAT(first, Not(HasSubstr(" on ")));  // no node recorded, none shown
 }
 
 TEST(ResultToValue, FollowsDesignSection4) {

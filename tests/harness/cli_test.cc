@@ -128,6 +128,26 @@ TEST_F(CheckCommand, ReportDirGetsResultsAndText) {
   EXPECT_TRUE(fs::exists(dir_ / "report" / "report.txt"));
 }
 
+TEST(TestCommand, MistypedFlagsAndValuesGetTheClosestKnownOne) {
+  // Bad options end before anything starts: one line, exit 254.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"test --nemsis none", "unknown option --nemsis (did you mean --nemesis?)"},
+      {"test --nemesis=partiton", "unknown --nemesis 'partiton' (did you mean partition?)"},
+      {"test --workload regster", "(did you mean register?)"},
+      {"check --modle x f.jsonl", "unknown option --modle (did you mean --model?)"},
+      {"test --target process --node-cmd 'mykv {idd}'",
+       "faultline: --node-cmd: unknown placeholder {idd}"},
+      {"test --nodes 1 --nemesis partition", "a partition needs at least 2 nodes"},
+      {"test --start-timeout 0", "--start-timeout must be positive"},
+  };
+  for (const auto& [args, message] : cases) {
+    RunResult r = Faultline(args);
+    EXPECT_EQ(r.code, 254) << args << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr(message)) << args;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
+  }
+}
+
 TEST(SimCommand, SweepPassesAndSummarizes) {
   RunResult r = Faultline("sim --seeds 20 --ops 300");
   EXPECT_EQ(r.code, 0) << r.out;

@@ -21,6 +21,7 @@
 
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -205,6 +206,22 @@ TEST_F(TestRun, StaleReadsUnderPartitionAreInvalid) {
   ASSERT_NE(failures, nullptr) << r.ToJson();
   ASSERT_TRUE(failures->is_array());
   EXPECT_FALSE(failures->as_array().empty()) << "no counterexample in results.json";
+  // The summary shows the first counterexample, with the node that served each operation, and
+  // the run folder explains it all in report.txt (what `faultline check` prints).
+  EXPECT_THAT(Output(), HasSubstr("first counterexample (linearizable"));
+  EXPECT_THAT(Output(), HasSubstr("cannot be linearized"));
+  EXPECT_THAT(Output(), HasSubstr("after the longest linearizable prefix"));
+  EXPECT_THAT(Output(), HasSubstr("this cannot follow:"));
+  EXPECT_THAT(Output(), HasSubstr("  why: read "));
+  EXPECT_THAT(Output(), ContainsRegex("read -> [0-9]+ on n[1-5]  \\[events"));
+  EXPECT_THAT(Output(), HasSubstr("/report.txt"));
+  const std::string report = ReadFile(RunDir() / "report.txt");
+  EXPECT_THAT(report, HasSubstr("stale: INVALID"));
+  EXPECT_THAT(report, HasSubstr("== linearizable: invalid"));
+  EXPECT_THAT(report, HasSubstr("longest linearizable prefix"));
+  EXPECT_THAT(report, HasSubstr("concurrent with"));
+  EXPECT_THAT(report, ContainsRegex("op: +process [0-9]+ read -> [0-9]+ on n[1-5]"));
+  EXPECT_NE(failures->as_array()[0].find("op")->find("node"), nullptr);
 }
 
 TEST_F(TestRun, BringYourOwnBinaryThroughANodeCommandTemplate) {

@@ -89,6 +89,10 @@ RunResults SampleResults() {
   r.run.completed = true;
   r.run.nodes_exited = {"n3: exit code 1"};
   r.run.error = "network setup: no veth";
+  r.run.not_ready = {"n1: connection refused", "n2: exited with status 3; stderr: fatal"};
+  r.run.availability = checker::Value::MakeObject(
+      {{"n1", checker::Value::MakeObject(
+                  {{"ok", checker::Value::Int(3)}, {"total", checker::Value::Int(4)}})}});
   return r;
 }
 

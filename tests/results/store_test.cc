@@ -77,6 +77,15 @@ TEST_F(StoreTest, JunitHasOneCasePerCheckerWithFailuresAndErrors) {
   EXPECT_NE(xml.find("<error message=\"timeout\" type=\"unknown\"/>"), std::string::npos) << xml;
 }
 
+TEST_F(StoreTest, JunitTestErrorIsItsOwnErrorType) {
+  const std::string xml = JunitXml(
+      "process-register",
+      {{"run", checker::Verdict::kUnknown, "test error: cluster not ready", 0, "test-error"}}, 1);
+  EXPECT_NE(xml.find("<error message=\"test error: cluster not ready\" type=\"test-error\"/>"),
+            std::string::npos)
+      << xml;
+}
+
 TEST_F(StoreTest, WriteFileAtomicReplacesWholeFiles) {
   fs::create_directories(base_);
   const std::string path = (base_ / "results.json").string();

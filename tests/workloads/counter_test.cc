@@ -105,9 +105,10 @@ TEST(CounterWorkload, recordedRunPassesBothCheckers) {
   rec.FinalReads(*wl, {&n1, &n2});
   auto results = wl->Check(rec.history(), {});
   ASSERT_TRUE(results.ok()) << results.status().message();
-  ASSERT_EQ(results->size(), 2u);
+  ASSERT_EQ(results->size(), 3u);
   EXPECT_EQ((*results)[0].name, "counter");
   EXPECT_EQ((*results)[1].name, "linearizable");
+  EXPECT_EQ((*results)[2].name, "stats");
   for (const CheckerResult& r : *results) EXPECT_EQ(r.verdict, Verdict::kValid) << r.summary;
 }
 

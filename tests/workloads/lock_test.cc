@@ -137,9 +137,10 @@ TEST(LockWorkload, pausedHolderOutlivesItsLeaseAndIsFencedOff) {
 
   auto results = fx.wl->Check(rec.history(), {});
   ASSERT_TRUE(results.ok()) << results.status().message();
-  ASSERT_EQ(results->size(), 2u);
+  ASSERT_EQ(results->size(), 3u);
   EXPECT_EQ((*results)[0].name, "linearizable");
   EXPECT_EQ((*results)[1].name, "fencing");
+  EXPECT_EQ((*results)[2].name, "stats");
   for (const CheckerResult& r : *results) EXPECT_EQ(r.verdict, Verdict::kValid) << r.summary;
 }
 

@@ -135,9 +135,10 @@ TEST(SetWorkload, recordedRunPassesBothCheckers) {
   rec.FinalReads(*wl, {&n1, &n2});
   auto results = wl->Check(rec.history(), {});
   ASSERT_TRUE(results.ok()) << results.status().message();
-  ASSERT_EQ(results->size(), 2u);
+  ASSERT_EQ(results->size(), 3u);
   EXPECT_EQ((*results)[0].name, "set");
   EXPECT_EQ((*results)[1].name, "linearizable");
+  EXPECT_EQ((*results)[2].name, "stats");
   for (const CheckerResult& r : *results) EXPECT_EQ(r.verdict, Verdict::kValid) << r.summary;
   EXPECT_EQ(*(*results)[0].detail.find("final_reads_ok"), I(4));
 }

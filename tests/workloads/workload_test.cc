@@ -130,5 +130,66 @@ TEST(Workload, registerKeysFollowTheSchedule) {
   }
 }
 
+// The stats checker in every workload: a store that answers every request with a 404 (no such
+// endpoint) gives the other checkers nothing to judge, and the run must not pass as valid.
+TEST(Workloads, nothingSucceededIsUnknownByStats) {
+  for (const std::string& name : WorkloadNames()) {
+    WorkloadOptions o;
+    o.concurrency = 2;
+    FakeStore store;
+    o.sleep_ms = [&store](int64_t ms) { store.now_ms += ms; };
+    auto wl = Make(name, o);
+    FakeClient client(&store);
+    testing::Recorder rec(o.concurrency);
+    for (int i = 0; i < 40; ++i) {
+      for (int r = 0; r < kCasAttemptsMax; ++r) {
+        store.faults.push_back(testing::Fault{checker::EventType::kInfo, false, "http-404"});
+      }
+      rec.Step(*wl, client, i % o.concurrency);
+    }
+    auto results = wl->Check(rec.history(), {});
+    ASSERT_TRUE(results.ok()) << name << ": " << results.status().message();
+    const CheckerResult& stats = results->back();
+    EXPECT_EQ(stats.name, "stats") << name;
+    EXPECT_EQ(stats.verdict, checker::Verdict::kUnknown) << name;
+    EXPECT_EQ(stats.summary.rfind("no operation ever succeeded: ", 0), 0u) << stats.summary;
+    EXPECT_NE(stats.summary.find("http-404"), std::string::npos) << stats.summary;
+  }
+}
+
+// One kind that never succeeds is enough: a store whose cas endpoint is missing.
+TEST(Workloads, oneKindThatNeverSucceedsIsUnknownByStats) {
+  struct Case {
+    std::string workload;
+    std::string failing;  // the request that always answers 404
+    std::string kind;     // the operation kind that then never succeeds
+  };
+  for (const Case& c : std::vector<Case>{{"register", "cas", "cas"},
+                                         {"set", "cas", "add"},
+                                         {"counter", "cas", "add"},
+                                         {"lock", "release", "release"}}) {
+    WorkloadOptions o;
+    o.concurrency = 2;
+    FakeStore store;
+    o.sleep_ms = [&store](int64_t ms) { store.now_ms += ms; };
+    store.before = [&store, &c](const std::string& call) {
+      if (call.rfind(c.failing + " ", 0) == 0) {
+        store.faults.push_front(testing::Fault{checker::EventType::kFail, false, "http-404"});
+      }
+    };
+    auto wl = Make(c.workload, o);
+    FakeClient client(&store);
+    testing::Recorder rec(o.concurrency);
+    for (int i = 0; i < 200; ++i) rec.Step(*wl, client, i % o.concurrency);
+    auto results = wl->Check(rec.history(), {});
+    ASSERT_TRUE(results.ok()) << c.workload << ": " << results.status().message();
+    const CheckerResult& stats = results->back();
+    EXPECT_EQ(stats.name, "stats");
+    EXPECT_EQ(stats.verdict, checker::Verdict::kUnknown) << c.workload << ": " << stats.summary;
+    EXPECT_EQ(stats.summary.rfind("no " + c.kind + " ever succeeded: ", 0), 0u)
+        << c.workload << ": " << stats.summary;
+  }
+}
+
 }  // namespace
 }  // namespace faultline::workloads
