@@ -551,8 +551,11 @@ void TestRun::Judge(const checker::History& history) {
   }
   checks_ = std::move(*checks);
   // The run's own findings beside the workload's: the cluster came back, no node died alone.
-  if (completed_workload_) checks_.push_back(LivenessResult(recovery_, options_.recovery_s));
-  checks_.push_back(NodeExitsResult(exits_));
+  if (completed_workload_) {
+    checks_.push_back(
+        ApplyLivenessMode(LivenessResult(recovery_, options_.recovery_s), options_.liveness));
+  }
+  checks_.push_back(ApplyLivenessMode(NodeExitsResult(exits_), options_.liveness));
   // The first finding of each failing checker, nodes named, for the summary.
   for (workloads::CheckerResult& c : checks_) c.counterexample = FirstFinding(c, history);
   verdict_ = checks_.empty() ? Verdict::kUnknown : Verdict::kValid;
@@ -599,6 +602,10 @@ int TestRun::Report() {
   return results::ExitCodeFor(verdict_);
 }
 
+std::string TestRun::TestErrorCause() const {
+  return error_.empty() ? "" : "test error: " + error_;
+}
+
 // report.txt: the verdict, then every checker's verdict and summary with its full explanation
 // (for linearizability what `faultline check` prints for the history, nodes included).
 std::string TestRun::ReportText() const {
@@ -613,10 +620,6 @@ std::string TestRun::ReportText() const {
     }
   }
   return out;
-}
-
-std::string TestRun::TestErrorCause() const {
-  return error_.empty() ? "" : "test error: " + error_;
 }
 
 std::string TestRun::HistoryPath() const { return run_dir_ + "/history.jsonl"; }

@@ -96,9 +96,9 @@ class TestRun {
   void Judge(const checker::History& history);
   void ComputeNodeAvailability(const checker::History& history);
   std::string HistoryPath() const;
-  std::string ReportText() const;
   // "test error: <error_>": the run went wrong (distinct from a checker's unknown); "" if not.
   std::string TestErrorCause() const;
+  std::string ReportText() const;
   results::RunStats Stats() const;
   void PrintSummary(const results::RunStats& stats) const;
 
