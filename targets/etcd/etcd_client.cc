@@ -1,7 +1,9 @@
 #include "targets/etcd/etcd_client.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <map>
 #include <utility>
 
 #include "targets/http_connection.h"
@@ -86,8 +88,23 @@ Completion MapOk(EtcdRequest request, std::string_view body, const std::string& 
         return Make(EventType::kOk, Value(), "", node);
       return Fail("mismatch", node);
     }
+    case EtcdRequest::kLeaseGrant: {
+      const Value* id = parsed->find("ID");
+      if (id == nullptr || !id->is_string() || id->as_string().empty()) {
+        return Info("bad-response", node);
+      }
+      return Make(EventType::kOk, *id, "", node);
+    }
+    case EtcdRequest::kLock: {
+      const Value* key = parsed->find("key");
+      if (key == nullptr || !key->is_string() || !Base64Decode(key->as_string())) {
+        return Info("bad-response", node);
+      }
+      return Make(EventType::kOk, *key, "", node);
+    }
     case EtcdRequest::kPut:
     case EtcdRequest::kDelete:
+    case EtcdRequest::kUnlock:
       return Make(EventType::kOk, Value(), "", node);
   }
   return Info("bad-response", node);
@@ -122,6 +139,12 @@ const char* EtcdPath(EtcdRequest request) {
       return "/v3/kv/txn";
     case EtcdRequest::kDelete:
       return "/v3/kv/deleterange";
+    case EtcdRequest::kLeaseGrant:
+      return "/v3/lease/grant";
+    case EtcdRequest::kLock:
+      return "/v3/lock/lock";
+    case EtcdRequest::kUnlock:
+      return "/v3/lock/unlock";
   }
   return "/";
 }
@@ -217,6 +240,19 @@ std::string EtcdCasBody(const std::string& key, const Value& from, const Value& 
       .ToJson();
 }
 
+std::string EtcdReleaseBody(const std::string& lock_key_b64, int64_t token) {
+  const Value k = Value::String(lock_key_b64);
+  return Value::MakeObject(
+             {{"compare", Value::MakeArray({Value::MakeObject(
+                              {{"key", k},
+                               {"result", Value::String("EQUAL")},
+                               {"target", Value::String("CREATE")},
+                               {"create_revision", Value::String(std::to_string(token))}})})},
+              {"success", Value::MakeArray({Value::MakeObject(
+                              {{"request_delete_range", Value::MakeObject({{"key", k}})}})})}})
+      .ToJson();
+}
+
 std::string EtcdDeleteBody(const std::string& key) {
   return Value::MakeObject({{"key", Value::String(Base64Encode(key))}}).ToJson();
 }
@@ -242,6 +278,14 @@ Completion MapEtcdAnswer(EtcdRequest request, Transport transport, long http_sta
   if (message.empty()) return Info("http-" + std::to_string(http_status), node);
   if (CertainlyNotApplied(message)) return Fail(ErrorName(message), node);
   return Info(ErrorName(message), node);
+}
+
+std::optional<int64_t> ParseCreateRevision(std::string_view body) {
+  auto parsed = ParseJson(body);
+  if (!parsed.ok() || !parsed->is_object()) return std::nullopt;
+  const Value* kvs = parsed->find("kvs");
+  if (kvs == nullptr || !kvs->is_array() || kvs->as_array().empty()) return std::nullopt;
+  return Int64(kvs->as_array()[0].find("create_revision"));
 }
 
 std::optional<NodeStatus> ParseEtcdStatus(std::string_view body, const std::string& node_id) {
@@ -287,12 +331,49 @@ class EtcdClient final : public Client {
   Completion Delete(const std::string& key) override {
     return Call(EtcdRequest::kDelete, EtcdDeleteBody(key));
   }
-  // Not offered (supports_locks() is false): never sent, so certainly not applied.
-  Completion Acquire(const std::string&, const std::string&, int64_t) override {
-    return Fail("unsupported", node_);
+  Completion Acquire(const std::string& name, const std::string&, int64_t ttl_ms) override {
+    const int64_t ttl_s = std::max<int64_t>(1, (ttl_ms + 999) / 1000);
+    const Completion grant =
+        Call(EtcdRequest::kLeaseGrant, Value::MakeObject({{"TTL", Value::Int(ttl_s)}}).ToJson());
+    // Without a lease no lock was asked for: the acquire certainly did not happen.
+    if (grant.type != EventType::kOk) return Fail("lease-" + grant.error, node_);
+    const std::string lease = grant.value.as_string();
+    Completion lock =
+        Call(EtcdRequest::kLock, Value::MakeObject({{"name", Value::String(Base64Encode(name))},
+                                                    {"lease", Value::String(lease)}})
+                                     .ToJson());
+    if (lock.type != EventType::kOk) {
+      // A lock request still waiting may be granted later; revoking the lease ends it (and a
+      // lock granted meanwhile) sooner than its TTL would.
+      Revoke(lease);
+      return lock;
+    }
+    const std::string key = lock.value.as_string();
+    long status = 0;
+    const Transport t =
+        http_.Perform("POST", EtcdPath(EtcdRequest::kRange),
+                      Value::MakeObject({{"key", Value::String(key)}}).ToJson(), &status);
+    const std::optional<int64_t> revision = t == Transport::kResponse && status == 200
+                                                ? ParseCreateRevision(http_.response())
+                                                : std::nullopt;
+    if (!revision) {
+      // Held, but with no token to fence with: give it up.
+      Revoke(lease);
+      return Info("token-unknown", node_);
+    }
+    held_[*revision] = Held{key, lease};
+    return Make(EventType::kOk, Value::Int(*revision), "", node_);
   }
-  Completion Release(const std::string&, const std::string&, int64_t) override {
-    return Fail("unsupported", node_);
+
+  Completion Release(const std::string&, const std::string&, int64_t token) override {
+    auto it = held_.find(token);
+    if (it == held_.end()) return Fail("not-held", node_);  // never sent
+    const Held h = it->second;
+    held_.erase(it);
+    Completion c = Call(EtcdRequest::kTxn, EtcdReleaseBody(h.key, token));
+    if (c.type == EventType::kFail && c.error == "mismatch") c.error = "not-held";
+    Revoke(h.lease);
+    return c;
   }
 
   std::optional<NodeStatus> Status() override {
@@ -311,9 +392,22 @@ class EtcdClient final : public Client {
     return MapEtcdAnswer(request, t, status, http_.response(), node_);
   }
 
+  // Best effort: a lease that is not revoked runs out by itself.
+  void Revoke(const std::string& lease) {
+    long status = 0;
+    (void)http_.Perform("POST", "/v3/lease/revoke",
+                        Value::MakeObject({{"ID", Value::String(lease)}}).ToJson(), &status);
+  }
+
+  struct Held {
+    std::string key;    // the lock's key, base64
+    std::string lease;  // its lease ID
+  };
+
   const std::string node_;
   const EtcdReads reads_;
   HttpConnection http_;
+  std::map<int64_t, Held> held_;  // by token: the locks this client holds
 };
 
 }  // namespace

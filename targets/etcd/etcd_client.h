@@ -9,7 +9,16 @@
 //   cas     txn: compare VALUE == from, then put to. From null ("absent") compares the key's
 //           CREATE revision with 0, because an absent key has no value to compare
 //   delete  deleterange
-// Locks are not offered (Target::supports_locks() is false for etcd).
+//   acquire a lease of ceil(ttl) seconds (/v3/lease/grant), then /v3/lock/lock on the name with
+//           that lease (it waits while another holder has the lock: a wait past the request
+//           timeout is info), then a range on the lock's key: the token is the key's CREATE
+//           revision. etcd grants the lock in create-revision order, so tokens rise with every
+//           new holder (a fencing token, as Jepsen's etcd analysis used it).
+//   release a txn that deletes the lock's key if its CREATE revision is still the token (what
+//           /v3/lock/unlock does, minus its blindness: unlock deletes the key whether or not it
+//           is still ours, so a holder whose lease ran out would see an ok release of a lock it
+//           had lost); a failed compare is fail "not-held". Then the lease is revoked (best
+//           effort).
 //
 // The ok/fail/info mapping is the pure function MapEtcdAnswer, unit-tested row by row; the
 // transport part reuses the KV client's (ClassifyTransport, over the shared HttpConnection).
@@ -28,7 +37,7 @@ namespace faultline::targets {
 
 enum class EtcdReads : uint8_t { kLinearizable, kSerializable };
 
-enum class EtcdRequest : uint8_t { kRange, kPut, kTxn, kDelete };
+enum class EtcdRequest : uint8_t { kRange, kPut, kTxn, kDelete, kLeaseGrant, kLock, kUnlock };
 
 // The gateway path of each request ("/v3/kv/range", ...).
 const char* EtcdPath(EtcdRequest request);
@@ -43,13 +52,17 @@ std::string EtcdRangeBody(const std::string& key, EtcdReads reads);
 std::string EtcdPutBody(const std::string& key, const Value& value);
 std::string EtcdCasBody(const std::string& key, const Value& from, const Value& to);
 std::string EtcdDeleteBody(const std::string& key);
+// Deletes the lock key (base64) only while its create revision is `token`.
+std::string EtcdReleaseBody(const std::string& lock_key_b64, int64_t token);
 
 // The completion for one exchange. The rule: `fail` only when the request certainly was not
 // applied, everything else `info`.
 //   transport      as MapResponse: refused before anything was sent → fail
 //                  "connection-refused"; timeouts, drops, a refusal after a kept-alive connection
 //                  → info.
-//   200            range: ok with the value of the first kv (decoded base64, parsed as JSON), null
+//   200            lease grant: ok, value the lease "ID" (text); lock: ok, value the lock's
+//                  "key" (base64 text); unlock: ok.
+//                  range: ok with the value of the first kv (decoded base64, parsed as JSON), null
 //                  when "kvs" is absent (the key does not exist); txn: ok when "succeeded" is
 //                  true, fail "mismatch" when it is absent or false (the compare executed and did
 //                  not match: an observation, DESIGN.md section 2); put, deleterange: ok. A body
@@ -66,6 +79,9 @@ std::string EtcdDeleteBody(const std::string& key);
 // Error names are etcd's message without "etcdserver: ", spaces as '-' ("request-timed-out").
 Completion MapEtcdAnswer(EtcdRequest request, Transport transport, long http_status,
                          std::string_view body, const std::string& node);
+
+// The create revision of the first kv of a 200 range body; nullopt when there is none.
+std::optional<int64_t> ParseCreateRevision(std::string_view body);
 
 // The NodeStatus of a 200 /v3/maintenance/status body: role "leader" when the header's member_id
 // is the leader's, else "follower" ("candidate" is not visible through the gateway); term the

@@ -53,7 +53,7 @@ class EtcdTarget final : public Target {
     return MakeEtcdClient(node, options, reads_);
   }
 
-  bool supports_locks() const override { return false; }
+  bool supports_locks() const override { return true; }   // the lock API with a lease
   bool supports_status() const override { return true; }  // /v3/maintenance/status
   bool needs_shared_peer_addresses() const override { return true; }
 

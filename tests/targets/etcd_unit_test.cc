@@ -171,6 +171,36 @@ TEST(MapEtcdAnswer, transportRowsAreTheKvClients) {
   Expect(map(Transport::kError), EventType::kInfo, "transport-error");
 }
 
+TEST(MapEtcdAnswer, lockRequests) {
+  Expect(Map(EtcdRequest::kLeaseGrant, 200, R"({"header":{},"ID":"7587869","TTL":"2"})"),
+         EventType::kOk, "", Value::String("7587869"));
+  Expect(Map(EtcdRequest::kLeaseGrant, 200, R"({"header":{}})"), EventType::kInfo, "bad-response");
+  Expect(Map(EtcdRequest::kLock, 200, R"({"header":{"revision":"9"},"key":"bC8xMjM="})"),
+         EventType::kOk, "", Value::String("bC8xMjM="));
+  Expect(Map(EtcdRequest::kLock, 200, R"({"header":{"revision":"9"}})"), EventType::kInfo,
+         "bad-response");
+  Expect(Map(EtcdRequest::kLock, 503, R"({"error":"etcdserver: request timed out"})"),
+         EventType::kInfo, "request-timed-out");
+  Expect(Map(EtcdRequest::kUnlock, 200, R"({"header":{}})"), EventType::kOk, "");
+}
+
+TEST(EtcdBodies, releaseDeletesOnlyWhileTheKeyIsTheHoldersOwn) {
+  auto body = ParseJson(EtcdReleaseBody("bC8x", 42));
+  ASSERT_TRUE(body.ok());
+  const Value& compare = body->find("compare")->as_array().at(0);
+  EXPECT_EQ(compare.find("key")->as_string(), "bC8x");
+  EXPECT_EQ(compare.find("target")->as_string(), "CREATE");
+  EXPECT_EQ(compare.find("create_revision")->as_string(), "42");
+  const Value& del = *body->find("success")->as_array().at(0).find("request_delete_range");
+  EXPECT_EQ(del.find("key")->as_string(), "bC8x");
+}
+
+TEST(ParseCreateRevision, firstKv) {
+  EXPECT_EQ(ParseCreateRevision(Kvs("1")), 5);
+  EXPECT_FALSE(ParseCreateRevision(R"({"header":{}})"));
+  EXPECT_FALSE(ParseCreateRevision("nope"));
+}
+
 TEST(ParseEtcdStatus, leaderAndFollower) {
   const std::string leader =
       R"({"header":{"cluster_id":"1","member_id":"12345678901234567890","revision":"4",)"
@@ -205,7 +235,7 @@ TEST(ParseEtcdStatus, rejectsMalformed) {
 TEST(EtcdTarget, nodeCommandAndRestartCommand) {
   auto target = MakeEtcdTarget("/usr/bin/etcd", false);
   EXPECT_EQ(target->name(), "etcd");
-  EXPECT_FALSE(target->supports_locks());
+  EXPECT_TRUE(target->supports_locks());
   EXPECT_TRUE(target->supports_status());
   EXPECT_TRUE(target->needs_shared_peer_addresses());
   const base::NodeAddress self{"n2", "10.0.0.2", 2379, 2380};
