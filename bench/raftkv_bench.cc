@@ -83,7 +83,7 @@ struct WorkerResult {
   std::vector<double> latencies_ms;  // of completed operations
 };
 
-// The system under load: raftkv's own API (DESIGN.md section 6) or etcd's v3 JSON gateway.
+// The system under load: raftkv's own API (docs/PROTOCOL.md) or etcd's v3 JSON gateway.
 enum class Protocol { kRaftkv, kEtcd };
 
 std::string Base64(const std::string& in) {

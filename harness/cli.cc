@@ -238,6 +238,10 @@ std::vector<TestOption> MakeTable() {
                    "Seconds to wait for the cluster to recover after healing"));
   t.push_back(Real("--start-timeout", "SECONDS", &TestCommandOptions::start_timeout_s,
                    "Seconds to wait for the started cluster to answer and take a write"));
+  t.push_back(Text("--liveness", "MODE", &TestCommandOptions::liveness,
+                   "What a liveness or node-exit finding makes the run: invalid, unknown, or "
+                   "report (recorded, the verdict left to the safety checkers)",
+                   {"invalid", "unknown", "report"}));
   {
     TestOption f;
     f.name = "--no-redirect";

@@ -82,7 +82,7 @@ Status Cluster::StartAll() {
 
 namespace {
 
-// Whether a node answers HTTP at all. /status is optional (DESIGN.md section 6): a node without
+// Whether a node answers HTTP at all. /status is optional (docs/PROTOCOL.md): a node without
 // it answers 404, or anything else that is an HTTP answer, and that is enough to count as up.
 // An answer that is not the protocol's (a 200 whose body is not JSON) is not.
 bool Answers(targets::Client& client) {

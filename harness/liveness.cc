@@ -100,6 +100,19 @@ workloads::CheckerResult LivenessResult(const RecoveryProbe& probe, double recov
   return r;
 }
 
+workloads::CheckerResult ApplyLivenessMode(workloads::CheckerResult r, const std::string& mode) {
+  if (r.verdict != checker::Verdict::kInvalid || mode == "invalid") return r;
+  r.verdict = mode == "unknown" ? checker::Verdict::kUnknown : checker::Verdict::kValid;
+  if (mode == "report") r.summary = "(reported only) " + r.summary;
+  if (r.detail.is_object()) {
+    for (auto& [key, value] : r.detail.as_object()) {
+      if (key == "valid") value = checker::VerdictValue(r.verdict);
+      if (key == "summary") value = Value::String(r.summary);
+    }
+  }
+  return r;
+}
+
 std::string NodeExitLine(const NodeExit& exit) {
   std::string line = exit.id + " " + exit.description + " on its own";
   if (exit.start > 1) line += " (after restart " + std::to_string(exit.start - 1) + ")";

@@ -47,6 +47,11 @@ workloads::CheckerResult LivenessResult(const RecoveryProbe& probe, double recov
 // The "node-exits" checker result over every exit of the run, in the order they were seen.
 workloads::CheckerResult NodeExitsResult(const std::vector<NodeExit>& exits);
 
+// `r` (a liveness or node-exits result) as --liveness MODE ("invalid", "unknown", "report")
+// judges it: a finding keeps its summary but counts as unknown, or under "report" as valid with
+// "(reported only)" in front of its summary. "invalid" leaves it as it is.
+workloads::CheckerResult ApplyLivenessMode(workloads::CheckerResult r, const std::string& mode);
+
 // One line for the log: "n2 exited with status 3 on its own (start 2); stderr ends: ...".
 std::string NodeExitLine(const NodeExit& exit);
 

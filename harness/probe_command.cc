@@ -84,6 +84,7 @@ int ProbeStarted(const ProbeCommandOptions& o) {
     if (s.ok()) s = cluster.WaitHealthy(Millis(o.start_timeout_s), Interrupted);
     if (!s.ok()) {
       log.Say("error: could not start the nodes: " + s.message());
+      for (const std::string& line : cluster.NotReady()) log.Say("  " + line);
     } else {
       code = Probe(cluster.addresses(), o);
     }

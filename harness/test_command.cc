@@ -95,6 +95,7 @@ Value TestConfigValue(const TestCommandOptions& o, const std::string& name, uint
   c.emplace_back("follow_leader", Value::Bool(o.follow_leader));
   c.emplace_back("recovery_s", Value::Double(o.recovery_s));
   c.emplace_back("start_timeout_s", Value::Double(o.start_timeout_s));
+  c.emplace_back("liveness", Value::String(o.liveness));
   return Value::MakeObject(std::move(c));
 }
 

@@ -37,7 +37,10 @@ struct TestCommandOptions {
   int64_t lease_ms = 1000;
   double recovery_s = 30;       // bound on the wait for health after healing
   double start_timeout_s = 30;  // bound on the wait for a started cluster to become ready
-  bool follow_leader = true;    // retry a not-leader answer once at the leader it names
+  // What a liveness or node-exit finding makes the run: invalid (default), unknown, or report
+  // (printed and recorded, the verdict left to the safety checkers).
+  std::string liveness = "invalid";
+  bool follow_leader = true;  // retry a not-leader answer once at the leader it names
 };
 
 // Returns the exit code (DESIGN.md section 5): 0 valid, 1 invalid, 2 unknown or the test could

@@ -312,13 +312,14 @@ void TestRun::Start() {
   if (options_.target == "process") ProbeProtocol();
 }
 
-// A bring-your-own store must pass the protocol probe's required items (the lock items too for
-// the lock workload) before minutes are spent on it: a store that answers something else would
-// only give a run of info operations or a false anomaly. The table goes to stdout and probe.txt.
+// A bring-your-own store must pass the protocol probe's required items before minutes are spent
+// on it: a store that answers something else would only give a run of info operations or a false
+// anomaly. The table goes to stdout and probe.txt. The lock items stay optional even for the lock
+// workload: a store without locks runs, and the stats checker ends it UNKNOWN ("no operation ever
+// succeeded: ... info http-404"), which names the missing endpoint as clearly.
 void TestRun::ProbeProtocol() {
   targets::ProbeOptions popts;
   popts.required_only = true;
-  popts.locks_required = options_.workload == "lock";
   popts.timeout = std::max(Millis(options_.request_timeout_s), std::chrono::milliseconds(1000));
   const targets::ProbeReport report = targets::RunProtocolProbe(cluster_->addresses(), popts);
   const std::string table = targets::FormatProbeReport(report);
@@ -557,8 +558,11 @@ void TestRun::Judge(const checker::History& history) {
   }
   checks_ = std::move(*checks);
   // The run's own findings beside the workload's: the cluster came back, no node died alone.
-  if (completed_workload_) checks_.push_back(LivenessResult(recovery_, options_.recovery_s));
-  checks_.push_back(NodeExitsResult(exits_));
+  if (completed_workload_) {
+    checks_.push_back(
+        ApplyLivenessMode(LivenessResult(recovery_, options_.recovery_s), options_.liveness));
+  }
+  checks_.push_back(ApplyLivenessMode(NodeExitsResult(exits_), options_.liveness));
   // The first finding of each failing checker, nodes named, for the summary.
   for (workloads::CheckerResult& c : checks_) c.counterexample = FirstFinding(c, history);
   verdict_ = checks_.empty() ? Verdict::kUnknown : Verdict::kValid;

@@ -1,4 +1,4 @@
-// Client: one connection's worth of the KV protocol (DESIGN.md section 6) to one node, as a
+// Client: one connection's worth of the KV protocol (docs/PROTOCOL.md) to one node, as a
 // target implements it. A worker thread owns one Client; a Client is not thread-safe and keeps
 // its connection open between calls.
 //

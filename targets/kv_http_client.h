@@ -1,4 +1,4 @@
-// KvHttpClient: the Client of targets/client.h over HTTP/1.1 (DESIGN.md section 6), built on
+// KvHttpClient: the Client of targets/client.h over HTTP/1.1 (docs/PROTOCOL.md), built on
 // libcurl. One CURL easy handle per client, reused so that the TCP connection stays open between
 // calls (keep-alive). The mapping from "how the exchange ended" to ok/fail/info is split into
 // pure functions below (ClassifyTransport, MapResponse) so that every row can be unit-tested
@@ -52,7 +52,7 @@ const char* TransportName(Transport t);
 // internals can turn a delivered write into a `fail`.
 Transport ClassifyTransport(int curl_code, int attempts, bool had_connection);
 
-// The completion for one call (DESIGN.md section 6). For kResponse:
+// The completion for one call (docs/PROTOCOL.md). For kResponse:
 //   200            ok. get: value from {"value": v} (missing member or bad JSON: info
 //                  "bad-response"); acquire: value = the integer {"token": n} (else info
 //                  "bad-response"); put/cas/delete/release: value null, body must be empty or

@@ -1,4 +1,4 @@
-// Bring-your-own target (DESIGN.md section 6): any binary that speaks the KV protocol, started
+// Bring-your-own target (docs/PROTOCOL.md): any binary that speaks the KV protocol, started
 // from a --node-cmd template. The template is split into words the way a POSIX shell would
 // split it, but never run through a shell: no expansion of $VARS, globs or redirections, so a
 // data dir or peer list with odd characters can't change what runs.

@@ -73,6 +73,7 @@ void ExpectSame(const TestCommandOptions& a, const TestCommandOptions& b) {
   EXPECT_EQ(a.lease_ms, b.lease_ms);
   EXPECT_EQ(a.recovery_s, b.recovery_s);
   EXPECT_EQ(a.start_timeout_s, b.start_timeout_s);
+  EXPECT_EQ(a.liveness, b.liveness);
   EXPECT_EQ(a.follow_leader, b.follow_leader);
 }
 
@@ -96,6 +97,7 @@ TEST(TestOptionTable, RerunLineOfNonDefaultOptionsParsesBackIntoTheSameOptions) 
   o.lease_ms = 250;
   o.recovery_s = 7.5;
   o.start_timeout_s = 2.5;
+  o.liveness = "report";
   o.follow_leader = false;
   const std::string line = RerunLine(o, 314211197);
   const std::vector<std::string> words = ShellWords(line);
@@ -155,6 +157,7 @@ TEST(TestOptionTable, EveryOptionChangedPrintsBack) {
       {"--lease-ms", "7"},
       {"--recovery", "4"},
       {"--start-timeout", "3"},
+      {"--liveness", "unknown"},
       {"--no-redirect", ""}};
   for (const auto& opt : TestOptions()) {
     auto it = std::find_if(samples.begin(), samples.end(),

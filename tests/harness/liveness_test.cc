@@ -167,6 +167,22 @@ TEST(NodeExits, everyExitIsAFindingWithItsStatusAndStderr) {
   EXPECT_EQ(NodeExitLine(exits[1]), "n3 killed by signal 11 on its own");
 }
 
+TEST(LivenessMode, aFindingIsInvalidUnknownOrReportedOnly) {
+  const std::vector<NodeExit> exits = {{"n2", "exited with status 3", 2, {}}};
+  const workloads::CheckerResult invalid = ApplyLivenessMode(NodeExitsResult(exits), "invalid");
+  EXPECT_EQ(invalid.verdict, Verdict::kInvalid);
+  const workloads::CheckerResult unknown = ApplyLivenessMode(NodeExitsResult(exits), "unknown");
+  EXPECT_EQ(unknown.verdict, Verdict::kUnknown);
+  EXPECT_EQ(unknown.summary, invalid.summary);
+  EXPECT_EQ(*unknown.detail.find("valid"), checker::VerdictValue(Verdict::kUnknown));
+  const workloads::CheckerResult reported = ApplyLivenessMode(NodeExitsResult(exits), "report");
+  EXPECT_EQ(reported.verdict, Verdict::kValid);
+  EXPECT_EQ(reported.summary, "(reported only) " + invalid.summary);
+  EXPECT_EQ(*reported.detail.find("summary"), Value::String(reported.summary));
+  // No finding: nothing changes, whatever the mode.
+  EXPECT_EQ(ApplyLivenessMode(NodeExitsResult({}), "report").summary, "no node exited on its own");
+}
+
 TEST(TailLines, lastLinesOfAFileWithoutItsPartialFirstLine) {
   const std::string path = ::testing::TempDir() + "/tail-" + std::to_string(::getpid());
   {

@@ -66,7 +66,7 @@ TEST_F(RaftkvIntegrationTest, AcknowledgedWritesSurviveLeaderKill) {
   std::printf("50 sequential PUTs: %.1f ms (%.2f ms each)\n", write_ms, write_ms / 50);
   EXPECT_EQ(acked.size(), 50u) << "the leader refused writes in a healthy cluster";
 
-  // A lock round trip on the leader (DESIGN.md §6).
+  // A lock round trip on the leader (docs/PROTOCOL.md).
   const HttpResponse acq = Http(cluster_.client_port(leader), "POST", "/lock/l/acquire",
                                 R"({"owner": "p1", "ttl_ms": 60000})");
   EXPECT_EQ(acq.status, 200) << acq.body;

@@ -1,4 +1,4 @@
-// Unit tests of targets/: the KV protocol mapping (DESIGN.md section 6) row by row, transport
+// Unit tests of targets/: the KV protocol mapping (docs/PROTOCOL.md) row by row, transport
 // classification (the retry trap), URL encoding, --node-cmd expansion and the raft target's
 // command line. No sockets, no processes.
 #include <curl/curl.h>

@@ -5,7 +5,7 @@
 //
 // Owned by its node's driver; not thread-safe. Standard library only.
 //
-// Results follow DESIGN.md section 6: kOk (with the value for a get, the token for an
+// Results follow docs/PROTOCOL.md: kOk (with the value for a get, the token for an
 // acquire), kMismatch (a cas whose compare executed and failed), kHeld (acquire of a lock with
 // an unexpired lease, whoever holds it), kNotHeld (release by a non-holder, with a stale token,
 // or after the lease expired), kInvalid (undecodable command: no effect, same on every replica).

@@ -1,6 +1,6 @@
 // Replica: one raftkv node's logic, exactly as the server runs it and as the deterministic
 // simulation runs it (issue 11). It owns the Raft core, the node's DiskStorage and the kv state
-// machine, and it holds the server-layer rules (DESIGN.md section 6):
+// machine, and it holds the server-layer rules (docs/PROTOCOL.md):
 //   - a request that reaches a non-leader is refused before anything is proposed (not-leader:
 //     a definite failure);
 //   - a write is answered when the entry at its log index is applied: ok/mismatch/held/not-held

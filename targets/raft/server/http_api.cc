@@ -148,11 +148,12 @@ bool ParseBody(const std::string& body, json* out, Answer* error) {
   return true;
 }
 
-// The HTTP answer to a loop reply, as the API table of DESIGN.md §6 says.
+// The HTTP answer to a loop reply, as the API table of docs/PROTOCOL.md says.
 Answer FormatReply(ClientRequest::Kind kind, kv::Op op, const ClientReply& r) {
   if (kind == ClientRequest::Kind::kStatus) {
     if (r.code != ReplyCode::kOk) return ErrorAnswer(503, "stopped");
-    // DESIGN.md §6 knows three roles; a pre-candidate is a candidate that has not bumped its term.
+    // docs/PROTOCOL.md knows three roles; a pre-candidate is a candidate that has not bumped its
+    // term.
     const char* role = r.role == Role::kLeader     ? "leader"
                        : r.role == Role::kFollower ? "follower"
                                                    : "candidate";

@@ -1,4 +1,4 @@
-// HttpApi: raftkv's client API, DESIGN.md §6 (HTTP/1.1 + JSON on the client port): a small
+// HttpApi: raftkv's client API, docs/PROTOCOL.md (HTTP/1.1 + JSON on the client port): a small
 // event-driven HTTP/1.1 server on epoll, with nlohmann-json (confined to http_api.cc).
 //
 // One I/O thread (the one calling Serve()) accepts connections, reads and parses requests,

@@ -22,7 +22,7 @@
 // null), the lock for the fencing property (checker/fencing_checker.h) and its acquires and
 // releases with the fencing-lock model, as the harness's lock workload is judged.
 //
-// The server rules are the replica's own (DESIGN.md section 6): a non-leader answers not-leader
+// The server rules are the replica's own (docs/PROTOCOL.md): a non-leader answers not-leader
 // before proposing (a definite `fail`); reads go through ReadIndex; a write is answered when its
 // entry is applied; an outcome the replica cannot know is `info`. A client that hears nothing
 // within its timeout records `info` and continues as a new process (old + all clients).
