@@ -129,7 +129,8 @@ TestOption Real(std::string name, std::string value_name, double TestCommandOpti
 std::vector<TestOption> MakeTable() {
   std::vector<TestOption> t;
   t.push_back(Text("--target", "NAME", &TestCommandOptions::target,
-                   "raft (the bundled raftkv) or process (--node-cmd)", {"raft", "process"}));
+                   "raft (the bundled raftkv), process (--node-cmd) or etcd (/usr/bin/etcd)",
+                   {"raft", "process", "etcd"}));
   t.push_back(Integer("--nodes", "N", &TestCommandOptions::nodes, "Cluster size"));
   t.push_back(Text("--workload", "NAME", &TestCommandOptions::workload,
                    "register, set, counter or lock", {"register", "set", "counter", "lock"}));
@@ -221,6 +222,10 @@ std::vector<TestOption> MakeTable() {
     r.values = [](const TestCommandOptions& o) { return o.raft_opts; };
     t.push_back(std::move(r));
   }
+  t.push_back(Text("--etcd-reads", "MODE", &TestCommandOptions::etcd_reads,
+                   "--target etcd: linearizable (through the leader) or serializable (local, may "
+                   "be stale)",
+                   {"linearizable", "serializable"}));
   t.push_back(Text("--name", "NAME", &TestCommandOptions::name, "Test name: results/<name>/"));
   t.back().default_text = "target-workload";
   t.push_back(Real("--request-timeout", "SECONDS", &TestCommandOptions::request_timeout_s,

@@ -46,13 +46,22 @@ Status Cluster::Prepare() {
     base::Result<std::vector<std::string>> cmd =
         target_->NodeCommand(self, peers, fs::absolute(dir / "data").string());
     if (!cmd.ok()) return cmd.status();
+    base::Result<std::vector<std::string>> restart_cmd =
+        target_->RestartCommand(self, peers, fs::absolute(dir / "data").string());
+    if (!restart_cmd.ok()) return restart_cmd.status();
     std::vector<std::string> argv = net_->CommandPrefix(self.id);
+    std::vector<std::string> restart_argv = argv;
     argv.insert(argv.end(), cmd->begin(), cmd->end());
-    std::ofstream(dir / "command.txt") << [&] {
-      std::string line;
-      for (const std::string& w : argv) line += (line.empty() ? "" : " ") + w;
-      return line + "\n";
-    }();
+    restart_argv.insert(restart_argv.end(), restart_cmd->begin(), restart_cmd->end());
+    auto line = [](const std::vector<std::string>& words) {
+      std::string out;
+      for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
+      return out;
+    };
+    std::ofstream(dir / "command.txt")
+        << line(argv) + "\n" +
+               (restart_argv == argv ? "" : "# after a kill:\n" + line(restart_argv) + "\n");
+    restart_commands_.push_back(restart_argv);
     commands_.push_back(argv);
     procs_.push_back(std::make_unique<NodeProcess>(self.id, argv, dir.string()));
     expected_down_.push_back(true);
@@ -263,6 +272,9 @@ Status Cluster::Restart(const std::string& id) {
   NodeProcess* p = Find(id);
   if (p == nullptr) return Status::InvalidArgument("no node " + id);
   if (p->Alive()) return Status::Ok();
+  for (size_t i = 0; i < procs_.size(); ++i) {
+    if (procs_[i].get() == p) p->SetCommand(restart_commands_[i]);
+  }
   Status s = p->Start();
   for (size_t i = 0; i < procs_.size(); ++i) {
     if (procs_[i].get() == p && s.ok()) expected_down_[i] = false;

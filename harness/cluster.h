@@ -79,6 +79,7 @@ class Cluster : public nemesis::NodeControl {
   RunLog* log_;
   std::vector<base::NodeAddress> addresses_;
   std::vector<std::vector<std::string>> commands_;
+  std::vector<std::vector<std::string>> restart_commands_;  // per node: argv after a kill
   std::vector<std::unique_ptr<NodeProcess>> procs_;
   std::vector<std::string> not_ready_;        // WaitHealthy: per node, why not ready ("" ready)
   std::vector<std::string> not_ready_lines_;  // the last failed WaitHealthy's per-node lines

@@ -35,6 +35,8 @@ class NodeProcess {
   int pid() const { return pid_.load(); }  // 0 when not running
 
   base::Status Start();
+  // The argv for every later Start() (a restart that differs from the first start).
+  void SetCommand(std::vector<std::string> argv) { argv_ = std::move(argv); }
   base::Status Pause();   // SIGSTOP
   base::Status Resume();  // SIGCONT
   base::Status Kill();    // SIGKILL, then reap

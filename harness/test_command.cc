@@ -20,13 +20,26 @@ std::string FormatFixed(double v, int digits) {
 }
 
 Status ValidateTestOptions(const TestCommandOptions& o) {
-  if (o.target != "raft" && o.target != "process") {
-    return Status::InvalidArgument("unknown --target '" + o.target + "' (use raft or process)");
+  if (o.target != "raft" && o.target != "process" && o.target != "etcd") {
+    return Status::InvalidArgument("unknown --target '" + o.target +
+                                   "' (use raft, process or etcd)");
   }
   if (o.target == "process" && o.node_cmd.empty()) {
     return Status::InvalidArgument("--target process needs --node-cmd 'TEMPLATE'");
   }
-  if (o.target == "raft" && !o.node_cmd.empty()) {
+  if (o.etcd_reads != "linearizable" && o.etcd_reads != "serializable") {
+    return Status::InvalidArgument("unknown --etcd-reads '" + o.etcd_reads +
+                                   "' (use linearizable or serializable)");
+  }
+  if (o.target != "etcd" && o.etcd_reads != TestCommandOptions{}.etcd_reads) {
+    return Status::InvalidArgument("--etcd-reads is for --target etcd");
+  }
+  if (o.target == "etcd" && o.net == "proxy") {
+    return Status::InvalidArgument(
+        "--target etcd needs --net netns: etcd's members share one list of peer URLs, which the "
+        "proxy backend's per-link relays cannot give");
+  }
+  if (o.target != "process" && !o.node_cmd.empty()) {
     return Status::InvalidArgument("--node-cmd is for --target process");
   }
   if (o.target != "raft" && !o.raft_opts.empty()) {
@@ -75,6 +88,7 @@ Value TestConfigValue(const TestCommandOptions& o, const std::string& name, uint
   c.emplace_back("net", Value::String(o.net));
   if (!o.node_cmd.empty()) c.emplace_back("node_cmd", Value::String(o.node_cmd));
   c.emplace_back("raft_opts", Value::MakeArray(std::move(raft_opts)));
+  if (o.target == "etcd") c.emplace_back("etcd_reads", Value::String(o.etcd_reads));
   c.emplace_back("request_timeout_s", Value::Double(o.request_timeout_s));
   c.emplace_back("check_timeout_s", Value::Double(o.check_timeout_s));
   c.emplace_back("lease_ms", Value::Int(o.lease_ms));

@@ -16,7 +16,7 @@
 namespace faultline::harness {
 
 struct TestCommandOptions {
-  std::string target = "raft";  // raft | process
+  std::string target = "raft";  // raft | process | etcd
   int nodes = 5;
   std::string workload = "register";             // register | set | counter | lock
   std::string nemesis = "partition,pause,kill";  // none | all | comma list
@@ -27,10 +27,11 @@ struct TestCommandOptions {
   int ops_per_key = 200;
   std::optional<uint64_t> seed;  // random (and recorded) when absent
   std::string results_dir = "results";
-  std::string net = "auto";            // auto | netns | proxy
-  std::string node_cmd;                // --target process
-  std::vector<std::string> raft_opts;  // --target raft
-  std::string name;                    // default: <target>-<workload>
+  std::string net = "auto";                 // auto | netns | proxy
+  std::string node_cmd;                     // --target process
+  std::vector<std::string> raft_opts;       // --target raft
+  std::string etcd_reads = "linearizable";  // --target etcd: linearizable | serializable
+  std::string name;                         // default: <target>-<workload>
   double request_timeout_s = 1;
   double check_timeout_s = 600;
   int64_t lease_ms = 1000;

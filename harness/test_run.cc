@@ -214,6 +214,8 @@ Status TestRun::Configure() {
 Status TestRun::MakeTarget() {
   if (options_.target == "raft") {
     target_ = targets::MakeRaftTarget(SelfDir() + "/raftkv", options_.raft_opts);
+  } else if (options_.target == "etcd") {
+    target_ = targets::MakeEtcdTarget("/usr/bin/etcd", options_.etcd_reads == "serializable");
   } else {
     // Its errors name --node-cmd already.
     Result<std::unique_ptr<targets::Target>> t = targets::MakeProcessTarget(options_.node_cmd);
@@ -221,6 +223,11 @@ Status TestRun::MakeTarget() {
     target_ = std::move(*t);
   }
   if (Status s = target_->Check(); !s.ok()) return s;
+  // --net proxy is refused with the options; under --net auto, proxy is what a non-root run gets.
+  if (target_->needs_shared_peer_addresses() && options_.net == "auto" && ::geteuid() != 0) {
+    return Status::InvalidArgument("--target " + options_.target +
+                                   " needs --net netns, which needs root (CAP_NET_ADMIN)");
+  }
   if (options_.workload == "lock" && !target_->supports_locks()) {
     return Status::InvalidArgument("target " + target_->name() + " has no lock operations");
   }

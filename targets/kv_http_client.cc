@@ -4,18 +4,15 @@
 
 #include <cstdio>
 #include <map>
-#include <mutex>
 #include <utility>
+
+#include "targets/http_connection.h"
 
 namespace faultline::targets {
 namespace {
 
 using checker::EventType;
 using checker::ParseJson;
-
-// Bound on a response body (STYLE.md: a limit on everything). raftkv accepts 64 MiB payloads;
-// a larger answer aborts the transfer, which maps to info.
-constexpr size_t kMaxResponseBytes = 64u << 20;
 
 Completion Make(EventType type, Value value, std::string error, const std::string& node) {
   Completion c;
@@ -264,58 +261,12 @@ std::string BaseUrl(const std::string& host, int port) {
 
 namespace {
 
-// One connection's worth of the KV protocol. Owns its CURL easy handle (and through it the
-// kept-alive connection); not thread-safe, like every Client.
-//
-// Invariant between calls: had_connection_ is true whenever the handle may hold an open
-// connection to the node (set after any complete response, cleared after a transport error,
-// on which libcurl closes the connection).
+// One connection's worth of the KV protocol over an HttpConnection; not thread-safe, like every
+// Client.
 class KvHttpClient final : public Client {
  public:
   KvHttpClient(const base::NodeAddress& node, const ClientOptions& options)
-      : node_(node.id), base_url_(BaseUrl(node.host, node.client_port)), options_(options) {
-    curl_ = curl_easy_init();
-    if (curl_ == nullptr) return;
-    // Only "Content-Type"; the empty "Expect:" stops libcurl from waiting up to a second for
-    // "100 Continue" before sending a large body.
-    headers_ = curl_slist_append(headers_, "Content-Type: application/json");
-    headers_ = curl_slist_append(headers_, "Expect:");
-    bool ok = true;
-    auto set = [&](CURLoption opt, auto value) {
-      ok = ok && curl_easy_setopt(curl_, opt, value) == CURLE_OK;
-    };
-    set(CURLOPT_HTTPHEADER, headers_);
-    set(CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
-    set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
-    // No SIGALRM-based timeouts: workers are threads.
-    set(CURLOPT_NOSIGNAL, 1L);
-    set(CURLOPT_TCP_NODELAY, 1L);
-    // Never route through a proxy from the environment: traffic must go where the nemesis
-    // expects it (directly, or through its own proxy address).
-    set(CURLOPT_PROXY, "");
-    set(CURLOPT_NOPROXY, "*");
-    set(CURLOPT_FOLLOWLOCATION, 0L);
-    set(CURLOPT_PROTOCOLS_STR, "http");
-    // One node, one connection at a time: a single cached connection keeps "the handle may
-    // hold a connection" a yes/no fact.
-    set(CURLOPT_MAXCONNECTS, 1L);
-    set(CURLOPT_WRITEFUNCTION, &KvHttpClient::OnWrite);
-    set(CURLOPT_WRITEDATA, this);
-    set(CURLOPT_PREREQFUNCTION, &KvHttpClient::OnPrereq);
-    set(CURLOPT_PREREQDATA, this);
-    if (!ok) {
-      curl_easy_cleanup(curl_);
-      curl_ = nullptr;
-    }
-  }
-
-  ~KvHttpClient() override {
-    if (curl_ != nullptr) curl_easy_cleanup(curl_);
-    curl_slist_free_all(headers_);
-  }
-
-  KvHttpClient(const KvHttpClient&) = delete;
-  KvHttpClient& operator=(const KvHttpClient&) = delete;
+      : node_(node.id), options_(options), http_(BaseUrl(node.host, node.client_port), options) {}
 
   const std::string& node() const override { return node_; }
 
@@ -348,14 +299,14 @@ class KvHttpClient final : public Client {
     if (Perform(RequestKind::kStatus, "", "", &status) != Transport::kResponse || status != 200) {
       return std::nullopt;
     }
-    return ParseStatus(response_);
+    return ParseStatus(http_.response());
   }
 
   // One exchange, no redirect (RawKvClient).
   RawAnswer SendRaw(RequestKind kind, const std::string& key, std::string body) {
     RawAnswer a;
     a.transport = Perform(kind, key, std::move(body), &a.status);
-    a.body = response_;
+    a.body = http_.response();
     return a;
   }
 
@@ -363,10 +314,10 @@ class KvHttpClient final : public Client {
   Completion Call(RequestKind kind, const std::string& key, std::string body) {
     long status = 0;
     const Transport t = Perform(kind, key, body, &status);
-    Completion c = MapResponse(kind, t, status, response_, node_);
+    Completion c = MapResponse(kind, t, status, http_.response(), node_);
     if (c.type == checker::EventType::kFail && c.error == "not-leader" &&
         !options_.cluster.empty()) {
-      if (KvHttpClient* leader = LeaderClient(response_))
+      if (KvHttpClient* leader = LeaderClient(http_.response()))
         return leader->Call(kind, key, std::move(body));
     }
     return c;
@@ -393,73 +344,16 @@ class KvHttpClient final : public Client {
     return nullptr;
   }
 
-  // Runs one exchange; the body ends up in response_.
+  // Runs one exchange; the body ends up in http_.response().
   Transport Perform(RequestKind kind, const std::string& key, std::string body, long* http_status) {
-    const std::string_view method = RequestMethod(kind);
-    response_.clear();
-    *http_status = 0;
-    if (curl_ == nullptr) return Transport::kError;
-    const std::string url = base_url_ + RequestPath(kind, key);  // libcurl copies it
-    request_body_ = std::move(body);
-    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-    // The handle is reused, so every call sets the method from scratch: HTTPGET clears a
-    // previous POSTFIELDS, and CUSTOMREQUEST is reset unless this call needs it.
-    if (method == "GET" || method == "DELETE") {
-      curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
-    } else {
-      curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, request_body_.c_str());
-      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE,
-                       static_cast<curl_off_t>(request_body_.size()));
-    }
-    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST,
-                     method == "PUT" || method == "DELETE" ? method.data() : nullptr);
-    attempts_ = 0;
-    const bool had_connection = had_connection_;
-    const CURLcode code = curl_easy_perform(curl_);
-    // libcurl closes the connection after any transport error; after a response it may keep it
-    // (even a "Connection: close" answer is treated as "may be open": the safe direction).
-    had_connection_ = code == CURLE_OK;
-    if (code == CURLE_OK) curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, http_status);
-    return ClassifyTransport(code, attempts_, had_connection);
-  }
-
-  static size_t OnWrite(char* data, size_t size, size_t nmemb, void* userdata) {
-    auto* self = static_cast<KvHttpClient*>(userdata);
-    const size_t n = size * nmemb;
-    if (self->response_.size() + n > kMaxResponseBytes) return 0;  // aborts: CURLE_WRITE_ERROR
-    self->response_.append(data, n);
-    return n;
-  }
-
-  // Called by libcurl once per attempt, after connect and before the first request byte. A
-  // second call within one perform is libcurl retrying after a reused connection died with no
-  // response byte: the first copy may have been applied (the node died after applying it, or
-  // a proxy cut the connection), and a second copy could apply a write twice or turn an applied
-  // cas into a "mismatch". So the retry is refused; the call ends info "connection-lost".
-  static int OnPrereq(void* clientp, char*, char*, int, int) {
-    auto* self = static_cast<KvHttpClient*>(clientp);
-    ++self->attempts_;
-    return self->attempts_ > 1 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+    return http_.Perform(RequestMethod(kind), RequestPath(kind, key), std::move(body), http_status);
   }
 
   const std::string node_;
-  const std::string base_url_;
   const ClientOptions options_;
+  HttpConnection http_;
   std::map<std::string, std::unique_ptr<KvHttpClient>> redirects_;  // by node id
-  CURL* curl_ = nullptr;
-  curl_slist* headers_ = nullptr;
-  std::string request_body_;  // CURLOPT_POSTFIELDS is not copied: lives until the next call
-  std::string response_;
-  int attempts_ = 0;
-  bool had_connection_ = false;
 };
-
-void GlobalInit() {
-  // curl_global_init is not guaranteed thread-safe on every build; do it once, before any
-  // worker thread makes its handle.
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 class RawClient final : public RawKvClient {
  public:
@@ -476,7 +370,7 @@ class RawClient final : public RawKvClient {
 
 std::unique_ptr<RawKvClient> MakeRawKvClient(const base::NodeAddress& node,
                                              const ClientOptions& options) {
-  GlobalInit();
+  HttpGlobalInit();
   ClientOptions direct = options;
   direct.cluster.clear();
   return std::make_unique<RawClient>(node, direct);
@@ -484,7 +378,7 @@ std::unique_ptr<RawKvClient> MakeRawKvClient(const base::NodeAddress& node,
 
 std::unique_ptr<Client> MakeKvHttpClient(const base::NodeAddress& node,
                                          const ClientOptions& options) {
-  GlobalInit();
+  HttpGlobalInit();
   return std::make_unique<KvHttpClient>(node, options);
 }
 

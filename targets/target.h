@@ -49,12 +49,26 @@ class Target {
                                                        const PeerList& peers,
                                                        const std::string& data_dir) const = 0;
 
+  // The argv that restarts `self` on the data a previous start left in `data_dir` (after a
+  // kill). By default the first start's command; etcd differs (--initial-cluster-state
+  // existing).
+  virtual Result<std::vector<std::string>> RestartCommand(const base::NodeAddress& self,
+                                                          const PeerList& peers,
+                                                          const std::string& data_dir) const {
+    return NodeCommand(self, peers, data_dir);
+  }
+
   virtual std::unique_ptr<Client> NewClient(const base::NodeAddress& node,
                                             const ClientOptions& options) const = 0;
 
   // Whether lock operations and /status are offered (both optional for a bring-your-own target).
   virtual bool supports_locks() const { return true; }
   virtual bool supports_status() const { return true; }
+
+  // Whether every member must be given the same peer address for each member (a membership
+  // list shared by all, as etcd's --initial-cluster), which the proxy backend's per-link relay
+  // addresses cannot give: such a target runs only under the netns backend.
+  virtual bool needs_shared_peer_addresses() const { return false; }
 };
 
 // The bundled raftkv: `raftkv_path` is build/bin/raftkv; `raft_opts` are --raft-opt values
@@ -67,6 +81,10 @@ std::unique_ptr<Target> MakeRaftTarget(std::string raftkv_path, std::vector<std:
 // (single and double quotes, backslash), never run through a shell. An unknown {placeholder} or
 // an unbalanced quote is an error.
 Result<std::unique_ptr<Target>> MakeProcessTarget(std::string node_cmd);
+
+// A real etcd (/usr/bin/etcd, 3.4): `reads` decides how its client reads (targets/etcd/
+// etcd_client.h). `etcd_path` is the binary Check() looks for.
+std::unique_ptr<Target> MakeEtcdTarget(std::string etcd_path, bool serializable_reads);
 
 // Expands a node command template (exposed for tests).
 Result<std::vector<std::string>> ExpandNodeCommand(const std::string& node_cmd,

@@ -150,6 +150,7 @@ TEST(TestOptionTable, EveryOptionChangedPrintsBack) {
       {"--net", "proxy"},
       {"--node-cmd", "x {id}"},
       {"--raft-opt", "unsafe-no-fsync"},
+      {"--etcd-reads", "serializable"},
       {"--name", "n"},
       {"--request-timeout", "2"},
       {"--check-timeout", "3"},
