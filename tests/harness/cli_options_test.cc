@@ -218,4 +218,19 @@ TEST(TestOptionTable, ShellQuoteLeavesPlainWordsAlone) {
   EXPECT_EQ(ShellQuote("{id}"), "'{id}'");
 }
 
+// --target etcd: its read mode, and the network it needs (issue 14).
+TEST(TestOptionTable, EtcdOptionsAreCheckedWithTheTarget) {
+  auto parse = [](std::vector<std::string> args) {
+    faultline::base::Result<TestCommandOptions> r = ParseTestArgs(args);
+    return r.ok() ? ValidateTestOptions(*r) : r.status();
+  };
+  EXPECT_TRUE(parse({"--target", "etcd", "--etcd-reads", "serializable"}).ok());
+  EXPECT_EQ(parse({"--target", "raft", "--etcd-reads", "serializable"}).message(),
+            "--etcd-reads is for --target etcd");
+  EXPECT_EQ(parse({"--target", "etcd", "--net", "proxy"}).message(),
+            "--target etcd needs --net netns: etcd's members share one list of peer URLs, which "
+            "the proxy backend's per-link relays cannot give");
+  EXPECT_FALSE(parse({"--target", "etcd", "--etcd-reads", "stale"}).ok());
+}
+
 }  // namespace
