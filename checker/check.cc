@@ -1,11 +1,15 @@
 #include "checker/check.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -37,6 +41,48 @@ const char* VerdictName(Verdict v) {
 }
 
 std::vector<std::string> ModelNames() { return AllModelNames(); }
+
+namespace {
+
+// The first number in a file (memory.max, memory.current), or nothing ("max", unreadable).
+std::optional<uint64_t> ReadNumber(const char* path) {
+  std::ifstream in(path);
+  uint64_t v = 0;
+  if (in >> v) return v;
+  return std::nullopt;
+}
+
+// A /proc/meminfo line's value in bytes ("MemAvailable:   123456 kB").
+std::optional<uint64_t> ReadMeminfo(const std::string& name) {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb) {
+    std::getline(in, unit);
+    if (key == name + ":") return kb * 1024;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+uint64_t DefaultMemoryLimitMb() {
+  std::optional<uint64_t> available = ReadMeminfo("MemAvailable");
+  auto lower = [&](uint64_t bytes) {
+    if (!available || bytes < *available) available = bytes;
+  };
+  if (std::optional<uint64_t> max = ReadNumber("/sys/fs/cgroup/memory.max")) {
+    const uint64_t current = ReadNumber("/sys/fs/cgroup/memory.current").value_or(0);
+    lower(*max > current ? *max - current : 0);
+  }
+  for (int resource : {RLIMIT_AS, RLIMIT_DATA}) {
+    struct rlimit rl {};
+    if (getrlimit(resource, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) lower(rl.rlim_cur);
+  }
+  if (!available) return 4096;
+  return std::max<uint64_t>(64, *available / 2 >> 20);
+}
 
 namespace {
 
@@ -131,9 +177,54 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
   result.keys.resize(parts.size());
 
   // Limits past 2^40 MB would overflow in bytes: no limit.
-  MemoryBudget budget(options.memory_limit_mb < (1ull << 40) ? options.memory_limit_mb << 20 : 0);
+  const uint64_t limit_mb =
+      options.memory_limit_mb == 0 ? DefaultMemoryLimitMb() : options.memory_limit_mb;
+  result.memory_limit_mb = limit_mb < (1ull << 40) ? limit_mb : 0;
+  MemoryBudget budget(result.memory_limit_mb << 20);
   std::atomic<int> stop{0};
-  SearchLimits limits{&stop, &budget};
+  SearchLimits limits{&stop, &budget, options.reductions};
+  const std::string memory_cause = "memory-limit: the search needed more than " +
+                                   std::to_string(result.memory_limit_mb) + " MB (--memory-limit)";
+
+  // Searches one key. A memory limit ends that key's search only: its memory is released and
+  // every other key is still decided. Returns true when the key ran out of memory while other
+  // searches held a large part of the shared budget (it may be decidable alone).
+  auto search = [&](size_t i) {
+    const Partition& p = parts[i];
+    KeyResult& kr = result.keys[i];
+    kr.has_key = p.has_key;
+    kr.key = p.key;
+    kr.ops = p.all_ops;
+    kr.verdict = Verdict::kUnknown;
+    kr.cause = memory_cause;
+    const auto t0 = Clock::now();
+    SearchOutcome s;
+    try {
+      s = SearchLinearization(*model, *initial, p.ops, limits);
+    } catch (const std::bad_alloc&) {
+      // The allocator said no before the budget did: the same verdict as the limit, for this
+      // key alone (what it allocated is freed by the unwinding).
+      kr.cause = "memory-limit: an allocation failed";
+      kr.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      return false;
+    }
+    kr.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    kr.verdict = s.verdict;
+    kr.steps = s.steps;
+    kr.cache_entries = s.cache_entries;
+    if (s.verdict == Verdict::kUnknown) {
+      kr.cause = s.stop_cause == StopCause::kMemoryLimit ? memory_cause : "timeout";
+      return s.stop_cause == StopCause::kMemoryLimit && budget.limit() != 0 &&
+             s.others_bytes > budget.limit() / 8;
+    }
+    if (s.verdict == Verdict::kInvalid) {
+      kr.counterexample = BuildCounterexample(*model, p, s);
+      kr.cause = kr.counterexample->reason;
+    } else {
+      kr.cause.clear();
+    }
+    return false;
+  };
 
   // Largest partitions first, so one big key does not start last.
   std::vector<size_t> order(parts.size());
@@ -141,96 +232,81 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return parts[a].ops.size() > parts[b].ops.size(); });
   std::atomic<size_t> cursor{0};
+  std::vector<size_t> retry;  // guarded by mu (below)
+  std::mutex mu;
   auto work = [&] {
     while (true) {
       if (stop.load(std::memory_order_relaxed) != 0) return;
       size_t slot = cursor.fetch_add(1);
       if (slot >= order.size()) return;
-      const size_t i = order[slot];
-      const Partition& p = parts[i];
-      KeyResult& kr = result.keys[i];
-      kr.has_key = p.has_key;
-      kr.key = p.key;
-      kr.ops = p.all_ops;
-      // Until the search returns: an allocation failure thrown out of it leaves this key
-      // undecided, never valid.
-      kr.verdict = Verdict::kUnknown;
-      kr.cause = "memory-limit";
-      const auto t0 = Clock::now();
-      SearchOutcome s = SearchLinearization(*model, *initial, p.ops, limits);
-      kr.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-      kr.verdict = s.verdict;
-      kr.steps = s.steps;
-      kr.cache_entries = s.cache_entries;
-      if (s.verdict == Verdict::kUnknown) {
-        kr.cause = s.stop_cause == StopCause::kMemoryLimit ? "memory-limit" : "timeout";
-        // A memory limit in one key stops the others too: the budget is shared.
-        if (s.stop_cause == StopCause::kMemoryLimit) {
-          int expected = 0;
-          stop.compare_exchange_strong(expected, static_cast<int>(StopCause::kMemoryLimit));
-        }
-      } else if (s.verdict == Verdict::kInvalid) {
-        kr.counterexample = BuildCounterexample(*model, p, s);
-        kr.cause = kr.counterexample->reason;
-      } else {
-        kr.cause.clear();
+      if (search(order[slot])) {
+        std::lock_guard<std::mutex> lock(mu);
+        retry.push_back(order[slot]);
       }
     }
   };
 
-  std::string internal_error;  // guarded by mu (below)
-  std::mutex mu;
+  std::string internal_error;  // guarded by mu
   auto worker = [&] {
     try {
       work();
-    } catch (const std::bad_alloc&) {
-      // The allocator said no before the budget did: the same verdict as --memory-limit.
-      int expected = 0;
-      stop.compare_exchange_strong(expected, static_cast<int>(StopCause::kMemoryLimit));
     } catch (const std::exception& e) {
       std::lock_guard<std::mutex> lock(mu);
       internal_error = e.what();
       stop.store(static_cast<int>(StopCause::kTimeout));
     }
   };
-  int threads = options.threads > 0
-                    ? options.threads
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  threads = static_cast<int>(std::min<size_t>(threads, std::max<size_t>(1, parts.size())));
-  std::condition_variable cv;
-  int running = threads;
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    try {
-      pool.emplace_back([&] {
-        worker();
+  // Runs the keys of `order` on up to `threads` threads until done or out of time.
+  auto run_pool = [&](int threads) -> Status {
+    cursor = 0;
+    threads = static_cast<int>(std::min<size_t>(threads, std::max<size_t>(1, order.size())));
+    std::condition_variable cv;
+    int running = threads;
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      try {
+        pool.emplace_back([&] {
+          worker();
+          std::lock_guard<std::mutex> lock(mu);
+          --running;
+          cv.notify_all();
+        });
+      } catch (const std::system_error&) {
+        // Fewer threads than asked for: the ones running take every key.
         std::lock_guard<std::mutex> lock(mu);
-        --running;
-        cv.notify_all();
-      });
-    } catch (const std::system_error&) {
-      // Fewer threads than asked for: the ones running take every key.
-      std::lock_guard<std::mutex> lock(mu);
-      running -= threads - t;
-      if (pool.empty()) return Status::Internal("checker: cannot start a thread");
-      break;
-    }
-  }
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    // Past about 30 years a deadline would overflow the clock: no limit.
-    if (options.timeout_s > 0 && options.timeout_s < 1e9) {
-      auto deadline = started + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(options.timeout_s));
-      if (!cv.wait_until(lock, deadline, [&] { return running == 0; })) {
-        int expected = 0;
-        stop.compare_exchange_strong(expected, static_cast<int>(StopCause::kTimeout));
+        running -= threads - t;
+        if (pool.empty()) return Status::Internal("checker: cannot start a thread");
+        break;
       }
     }
-    cv.wait(lock, [&] { return running == 0; });
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      // Past about 30 years a deadline would overflow the clock: no limit.
+      if (options.timeout_s > 0 && options.timeout_s < 1e9) {
+        auto deadline = started + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(options.timeout_s));
+        if (!cv.wait_until(lock, deadline, [&] { return running == 0; })) {
+          int expected = 0;
+          stop.compare_exchange_strong(expected, static_cast<int>(StopCause::kTimeout));
+        }
+      }
+      cv.wait(lock, [&] { return running == 0; });
+    }
+    for (std::thread& t : pool) t.join();
+    if (!internal_error.empty()) return Status::Internal("checker: " + internal_error);
+    return Status::Ok();
+  };
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (Status st = run_pool(threads); !st.ok()) return st;
+  // Keys refused memory while other searches held much of the shared budget get all of it, one
+  // at a time, within what is left of the time limit.
+  if (!retry.empty() && stop.load() == 0) {
+    order.assign(retry.begin(), retry.end());
+    retry.clear();
+    if (Status st = run_pool(1); !st.ok()) return st;
   }
-  for (std::thread& t : pool) t.join();
-  if (!internal_error.empty()) return Status::Internal("checker: " + internal_error);
 
   // Keys never reached because the check was stopped are unknown too.
   const int stopped = stop.load();
@@ -241,8 +317,18 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
       kr.key = parts[i].key;
       kr.ops = parts[i].all_ops;
       kr.verdict = Verdict::kUnknown;
-      kr.cause = stopped == static_cast<int>(StopCause::kMemoryLimit) ? "memory-limit" : "timeout";
+      kr.cause = stopped == static_cast<int>(StopCause::kMemoryLimit) ? memory_cause : "timeout";
     }
+  }
+
+  // A file with no client operation was probably misread (or is empty): a CI gate must not
+  // pass on it.
+  if (ops.empty()) {
+    result.verdict = Verdict::kUnknown;
+    result.cause = "no client operations";
+    result.peak_memory_bytes = budget.peak();
+    result.ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    return result;
   }
 
   size_t invalid = 0, unknown = 0;

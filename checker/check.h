@@ -18,6 +18,14 @@
 namespace faultline::checker {
 
 enum class Verdict { kValid, kInvalid, kUnknown };
+
+inline constexpr uint64_t kNoMemoryLimit = ~uint64_t{0};
+
+// The default --memory-limit, in MB: half of the memory this process can get, which is the
+// smallest of MemAvailable (/proc/meminfo), the cgroup's memory.max less its memory.current,
+// and the address-space and data limits (ulimit -v, -d). At least 64 MB; 4096 MB when none of
+// these can be read. Read afresh on each call.
+uint64_t DefaultMemoryLimitMb();
 const char* VerdictName(Verdict v);  // "valid", "invalid", "unknown"
 Value VerdictValue(Verdict v);       // as JSON output writes it: true, false, "unknown"
 
@@ -25,8 +33,13 @@ struct CheckOptions {
   std::string model = "cas-register";
   std::optional<Value> initial;  // the model's documented default when absent
   double timeout_s = 0;          // wall-clock limit for the whole check; 0 = none
-  uint64_t memory_limit_mb = 0;  // limit on the search's memory; 0 = none
-  int threads = 0;               // 0 = one per core
+  // Limit on the search's memory (see MemoryBudget): 0 = the machine's default,
+  // DefaultMemoryLimitMb(); kNoMemoryLimit = none.
+  uint64_t memory_limit_mb = 0;
+  int threads = 0;  // 0 = one per core
+  // false: the plain search, without the pruning of indeterminate operations (for tests and
+  // benchmarks; see SearchLinearization).
+  bool reductions = true;
 };
 
 // An operation as a report shows it.
@@ -73,6 +86,7 @@ struct CheckResult {
   uint64_t steps = 0;
   double ms = 0;
   uint64_t peak_memory_bytes = 0;  // the search's accounted memory at its peak
+  uint64_t memory_limit_mb = 0;    // the limit applied; 0 = none
 };
 
 // Errors: an unknown model, an --initial the model cannot take, a history whose operations do

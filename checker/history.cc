@@ -52,6 +52,13 @@ Result<std::vector<Operation>> PairOperations(const History& history) {
   outstanding.reserve(64);
   for (size_t pos = 0; pos < history.events.size(); ++pos) {
     const Event& e = history.events[pos];
+    // Indices name events in reports ("[events 5..8]"): they must increase with the file.
+    if (pos > 0 && e.index <= history.events[pos - 1].index) {
+      return Status::Corruption(Where(history, e) + "index " + std::to_string(e.index) +
+                                " does not follow the previous event's index " +
+                                std::to_string(history.events[pos - 1].index) +
+                                " (indices must increase)");
+    }
     if (e.nemesis) continue;
     if (e.type == EventType::kInvoke) {
       auto [it, inserted] = outstanding.try_emplace(e.process, ops.size());
@@ -89,6 +96,12 @@ Result<std::vector<Operation>> PairOperations(const History& history) {
       return Status::Corruption(Where(history, e) + EventTypeName(e.type) + " of " + e.f +
                                 " completes process " + std::to_string(e.process) + "'s " + op.f +
                                 " (f differs)");
+    }
+    if (op.has_key && e.has_key && !(op.key == e.key)) {
+      return Status::Corruption(Where(history, e) + EventTypeName(e.type) + " of " + e.f +
+                                " with key " + e.key.ToJson() + " completes process " +
+                                std::to_string(e.process) + "'s " + op.f + " on key " +
+                                op.key.ToJson() + " (key differs)");
     }
     op.complete_pos = pos;
     op.complete_index = e.index;

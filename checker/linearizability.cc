@@ -84,7 +84,11 @@ class Charger {
     if (budget_) budget_->Release(charged_);
   }
   bool Charge(uint64_t bytes) {
-    if (budget_ && !budget_->Charge(bytes)) return false;
+    if (budget_ && !budget_->Charge(bytes)) {
+      const uint64_t used = budget_->used();
+      others_ = used > charged_ ? used - charged_ : 0;
+      return false;
+    }
     charged_ += bytes;
     peak_ = std::max(peak_, charged_);
     return true;
@@ -94,9 +98,11 @@ class Charger {
     charged_ -= bytes;
   }
   uint64_t peak() const { return peak_; }
+  uint64_t others() const { return others_; }
 
  private:
   MemoryBudget* budget_;
+  uint64_t others_ = 0;  // others' bytes on the budget at the last refusal
   uint64_t charged_ = 0;
   uint64_t peak_ = 0;
 };
@@ -293,7 +299,8 @@ class Memo {
   bool oom_ = false;
 };
 
-// The set of configurations (linearized set, state) already explored, Lowe's memoization.
+// The set of configurations (linearized set, state) already explored, Lowe's memoization,
+// with subsumption by indeterminate operations.
 //
 // A configuration is stored as a 96-bit fingerprint of its linearized set (two independent
 // Zobrist hashes, 64 + 32 bits, maintained incrementally in O(1) per push and pop, after Horn &
@@ -301,11 +308,18 @@ class Memo {
 // bytes per entry, which on a million-operation key is 125 KB per configuration; with 96 bits
 // the chance that any two of a billion distinct configurations collide is below 1e-11. A
 // collision could only prune a branch (never accept a history), i.e. it errs toward "invalid".
+//
+// With `mask_words` > 0 the fingerprint covers only the determinate operations of the set, and
+// its indeterminate ones are kept exactly, as a bit mask of `mask_words` words beside the slot.
+// Add then answers kSeen when an explored configuration has the same state, the same
+// determinate operations and a subset of the indeterminate ones: the new one is subsumed
+// (see SearchLinearization for why pruning it is sound). Equal keys with different masks share
+// a probe sequence; the lookup tests each.
 class ConfigCache {
  public:
   enum class Insert { kNew, kSeen, kOutOfMemory };
 
-  explicit ConfigCache(Charger* charger) : charger_(charger) {}
+  ConfigCache(Charger* charger, int mask_words) : charger_(charger), words_(mask_words) {}
 
   // Sizes the table for about `expected` entries up front, so easy histories never rehash.
   bool Reserve(uint64_t expected) {
@@ -315,7 +329,8 @@ class ConfigCache {
     return true;
   }
 
-  Insert Add(uint64_t h1, uint64_t h2, int32_t state) {
+  // `mask`: `mask_words` words, the indeterminate operations of the set (ignored when none).
+  Insert Add(uint64_t h1, uint64_t h2, int32_t state, const uint64_t* mask) {
     if ((size_ + 1) * 2 > capacity_ && !Grow()) return Insert::kOutOfMemory;
     h1 |= 1;  // 0 marks an empty slot; the low bit is given up for it
     const uint64_t tag = (h2 << 32) | static_cast<uint32_t>(state);
@@ -324,10 +339,13 @@ class ConfigCache {
       Slot& slot = slots_[i];
       if (slot.h1 == 0) {
         slot = Slot{h1, tag};
+        if (words_ > 0) std::copy(mask, mask + words_, &masks_[i * words_]);
         ++size_;
         return Insert::kNew;
       }
-      if (slot.h1 == h1 && slot.tag == tag) return Insert::kSeen;
+      if (slot.h1 == h1 && slot.tag == tag && Subset(&masks_[i * words_], mask)) {
+        return Insert::kSeen;
+      }
       i = (i + 1) & (capacity_ - 1);
     }
   }
@@ -340,6 +358,13 @@ class ConfigCache {
     uint64_t tag;  // high 32 bits of the second fingerprint, then the state id
   };
 
+  bool Subset(const uint64_t* stored, const uint64_t* mask) const {
+    for (int w = 0; w < words_; ++w) {
+      if ((stored[w] & ~mask[w]) != 0) return false;
+    }
+    return true;
+  }
+
   size_t Index(uint64_t h1, int32_t state) const {
     uint64_t x = h1 ^ (static_cast<uint64_t>(static_cast<uint32_t>(state)) * 0x9E3779B97F4A7C15ull);
     return static_cast<size_t>(x ^ (x >> 29)) & (capacity_ - 1);
@@ -347,29 +372,68 @@ class ConfigCache {
 
   bool Grow() {
     size_t new_capacity = capacity_ == 0 ? 1024 : capacity_ * 2;
-    if (!charger_->Charge(new_capacity * sizeof(Slot))) return false;
+    if (!charger_->Charge(new_capacity * (sizeof(Slot) + words_ * sizeof(uint64_t)))) {
+      return false;
+    }
     std::unique_ptr<Slot[]> old = std::move(slots_);
+    std::unique_ptr<uint64_t[]> old_masks = std::move(masks_);
     size_t old_capacity = capacity_;
     slots_ = std::make_unique<Slot[]>(new_capacity);  // value-initialized: all empty
+    if (words_ > 0) masks_ = std::make_unique<uint64_t[]>(new_capacity * words_);
     capacity_ = new_capacity;
     for (size_t j = 0; j < old_capacity; ++j) {
       if (old[j].h1 == 0) continue;
       size_t i = Index(old[j].h1, static_cast<int32_t>(old[j].tag & 0xFFFFFFFFu));
       while (slots_[i].h1 != 0) i = (i + 1) & (capacity_ - 1);
       slots_[i] = old[j];
+      if (words_ > 0) {
+        std::copy(&old_masks[j * words_], &old_masks[(j + 1) * words_], &masks_[i * words_]);
+      }
     }
-    charger_->Release(old_capacity * sizeof(Slot));
+    charger_->Release(old_capacity * (sizeof(Slot) + words_ * sizeof(uint64_t)));
     return true;
   }
 
   Charger* charger_;
+  const int words_;
   std::unique_ptr<Slot[]> slots_;
+  std::unique_ptr<uint64_t[]> masks_;  // words_ per slot
   size_t capacity_ = 0;
   uint64_t size_ = 0;
 };
 
 }  // namespace
 
+// Reductions on top of Wing & Gong with Lowe's memoization, each sound (the verdict, the
+// failing operation and the states before it are those of the plain search):
+//
+// 1. Indeterminate operations the model calls droppable (Model::Droppable: a write whose
+//    value nothing observed) get no entry at all.
+//
+// 2. Subsumption. Let configuration C = (L, s) be explored (it was or will be searched to the
+//    end, since the search is exhaustive below every configuration it records), and C' =
+//    (L', s) with L' = L + X where X holds only indeterminate operations. Then everything
+//    reachable from C' is reachable from C, so C' can be pruned:
+//    - Candidates. The next operations that may be linearized from a configuration are the
+//      unlinearized call entries before its first unlinearized return entry. Indeterminate
+//      operations have no return entry, so C and C' have the same first unlinearized return R,
+//      and the candidates of C' (before R, not in L') are candidates of C (before R, not in L).
+//    - By induction on a sequence of steps from C' (each legal in state s, then the same state
+//      on both sides), the same sequence is legal from C, and the configurations after it again
+//      differ only by X.
+//    - A linearization is found when every determinate operation is linearized; X has none, so
+//      C' + sequence succeeds iff C + sequence does. And the return entries either side gets
+//      stuck at, with their states, are the same (the counterexample does not change).
+//    So a failing C means a failing C', and a successful C' means the search from C succeeds.
+//    The cache stores the indeterminate part of L exactly (ConfigCache) and answers kSeen for
+//    any explored subset with the same state and determinate part.
+//
+// 3. Indeterminate candidates last. Subsumption prunes the configuration with more
+//    indeterminate operations when the one with fewer was explored first, so the search tries
+//    determinate candidates before indeterminate ones: the indeterminate call entries live in a
+//    list of their own, scanned (up to R) once the main list reaches R. The order of candidates
+//    never changes what is reachable, only what is found first (and so the cost of a valid
+//    history: the queue models opt out, see Model::DeferIndeterminate).
 SearchOutcome SearchLinearization(const Model& model, const Value& initial,
                                   const std::vector<const Operation*>& ops,
                                   const SearchLimits& limits) {
@@ -378,7 +442,25 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
   if (n == 0) return out;
 
   Charger charger(limits.memory);
-  ConfigCache cache(&charger);
+  std::vector<char> dropped;
+  if (limits.reductions) dropped = model.Droppable(ops);
+  dropped.resize(n, 0);
+
+  // Bits of the indeterminate operations that stay, for subsumption (at most kMaxMaskWords
+  // words of them; past that the cache is exact, as Lowe's).
+  constexpr int kMaxMaskWords = 16;
+  std::vector<int32_t> info_bit(n, -1);
+  int infos = 0;
+  for (int i = 0; i < n; ++i) {
+    if (ops[i]->status == OpStatus::kInfo && !dropped[i]) info_bit[i] = infos++;
+  }
+  int mask_words = (infos + 63) / 64;
+  if (mask_words > kMaxMaskWords || !limits.reductions) {
+    mask_words = 0;
+    std::fill(info_bit.begin(), info_bit.end(), -1);
+  }
+  ConfigCache cache(&charger, mask_words);
+  std::vector<uint64_t> mask(std::max(1, mask_words), 0);
 
   // Operations with several possible effects get one call entry per alternative.
   // Equal indeterminate operations (same f, status and value: every dequeue that timed out)
@@ -388,7 +470,7 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
   {
     std::unordered_map<std::string, int32_t> by_class;
     for (int i = 0; i < n; ++i) {
-      if (ops[i]->status != OpStatus::kInfo) continue;
+      if (ops[i]->status != OpStatus::kInfo || dropped[i]) continue;
       std::string key = ops[i]->f;
       key += '\0';
       AppendClassKey(ops[i]->value, &key);
@@ -404,11 +486,12 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
     out.verdict = Verdict::kUnknown;
     out.stop_cause = cause;
     out.memory_bytes = charger.peak();
+    out.others_bytes = charger.others();
     return out;
   };
 
   // The entry list: every call, and a return for each determinate operation, in file order.
-  // Node 0 is the head, node m+1 the tail. An operation's call entries are adjacent.
+  // An operation's call entries are adjacent.
   struct Entry {
     size_t pos;
     int32_t op;
@@ -423,7 +506,7 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
     for (int i = 0; i < n; ++i) {
       count += 2 + (alternatives_of[i] >= 0 ? alternative_sets[alternatives_of[i]].size() : 0);
     }
-    if (!charger.Charge(count * (sizeof(Entry) + 16 + sizeof(void*) + 8) + n * 40)) {
+    if (!charger.Charge(count * (sizeof(Entry) + 16 + sizeof(void*) + 8) + n * 48)) {
       return give_up(StopCause::kMemoryLimit);
     }
     entries.reserve(count);
@@ -432,6 +515,7 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
   int remaining = 0;  // determinate operations not yet linearized
   for (int i = 0; i < n; ++i) {
     if ((i & 0xFFF) == 0 && stopped()) return give_up(static_cast<StopCause>(limits.stop->load()));
+    if (dropped[i]) continue;
     if (alternatives_of[i] < 0) {
       entries.push_back({ops[i]->invoke_pos, i, static_cast<int32_t>(step_ops.size())});
       step_ops.push_back(ops[i]);
@@ -450,6 +534,10 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
                    [](const Entry& a, const Entry& b) { return a.pos < b.pos; });
   Memo memo(model, step_ops, &charger);
   const int m = static_cast<int>(entries.size());
+  // Node k (1..m) is entry k-1, so node order is file order. Two lists run through them: the
+  // main list (head 0, tail m+1) holds the determinate operations' calls and returns, the info
+  // list (head m+2, tail m+3) the indeterminate operations' calls. The info tail's index is
+  // above every entry's, which ends a scan of the info list bounded by a return entry.
   // One 16-byte node per entry, so that a scan touches one cache line per four entries.
   struct Node {
     int32_t next;
@@ -457,30 +545,45 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
     int32_t op;
     int32_t cls;  // the memo class of a call entry; -1 for a return entry
   };
-  std::vector<Node> nodes(m + 2, Node{0, 0, -1, -1});
+  const int head = 0, tail = m + 1, info_head = m + 2, info_tail = m + 3;
+  const bool defer = limits.reductions && mask_words > 0 && model.DeferIndeterminate();
+  std::vector<Node> nodes(m + 4, Node{0, 0, -1, -1});
   std::vector<int32_t> first_call(n, 0), last_call(n, 0), ret_node(n, 0);
-  for (int k = 0; k <= m + 1; ++k) {
-    nodes[k].next = k + 1;
-    nodes[k].prev = k - 1;
-  }
-  for (int k = 1; k <= m; ++k) {
-    const Entry& e = entries[k - 1];
-    nodes[k].op = e.op;
-    if (e.step >= 0) {
-      nodes[k].cls = memo.op_class(e.step);
-      if (first_call[e.op] == 0) first_call[e.op] = k;
-      last_call[e.op] = k;
-    } else {
-      ret_node[e.op] = k;
+  {
+    int last_main = head, last_info = info_head;
+    auto append = [&](int* last, int k) {
+      nodes[*last].next = k;
+      nodes[k].prev = *last;
+      *last = k;
+    };
+    for (int k = 1; k <= m; ++k) {
+      const Entry& e = entries[k - 1];
+      nodes[k].op = e.op;
+      if (e.step >= 0) {
+        nodes[k].cls = memo.op_class(e.step);
+        if (first_call[e.op] == 0) first_call[e.op] = k;
+        last_call[e.op] = k;
+      } else {
+        ret_node[e.op] = k;
+      }
+      const bool info_list = defer && ops[e.op]->status == OpStatus::kInfo;
+      append(info_list ? &last_info : &last_main, k);
     }
+    append(&last_main, tail);
+    append(&last_info, info_tail);
   }
-  // Zobrist keys, from a fixed seed so that runs are reproducible.
+  // Zobrist keys, from a fixed seed so that runs are reproducible. Indeterminate operations
+  // with a mask bit are kept out of the hashes (the mask holds them).
   std::vector<uint64_t> z1(n), z2(n);
   base::Rng rng1(0x5EED0001u), rng2(0xC0FFEE02u);
   for (int i = 0; i < n; ++i) {
     z1[i] = rng1.Next();
     z2[i] = rng2.Next();
+    if (info_bit[i] >= 0) z1[i] = z2[i] = 0;
   }
+  auto flip = [&](int op) {
+    if (info_bit[op] >= 0) mask[info_bit[op] >> 6] ^= uint64_t{1} << (info_bit[op] & 63);
+  };
 
   auto lift = [&](int op) {  // unlinks the op's block of call entries and its return
     const int first = first_call[op], last = last_call[op];
@@ -506,6 +609,7 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
   struct Frame {
     int32_t node;   // the call entry linearized
     int32_t state;  // the state before it
+    int32_t bound;  // for an indeterminate call entry: the return entry that bounded the scan
   };
   std::vector<Frame> stack;
   stack.reserve(n);
@@ -523,7 +627,10 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
   int32_t state = memo.Intern(initial);
   uint64_t h1 = 0, h2 = 0;
 
-  int e = nodes[0].next;
+  // The scan: `e` walks the main list while `bound` is 0; at the first return entry, `bound`
+  // becomes it and `e` walks the info list up to it.
+  int e = nodes[head].next;
+  int bound = 0;
   uint64_t iterations = 0;
   uint64_t steps = 0;  // transitions asked of the (memoized) model
   auto finish = [&](Verdict v, StopCause cause) {
@@ -532,6 +639,7 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
     out.steps = steps;
     out.cache_entries = cache.size();
     out.memory_bytes = charger.peak();
+    out.others_bytes = charger.others();
     return out;
   };
 
@@ -540,7 +648,7 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
   // 10 in checker_bench); sizing for 8 avoids most rehashing, at 16 slots of 16 bytes per op.
   // Best effort: under a tight --memory-limit the table just grows as it needs to.
   cache.Reserve(8 * static_cast<uint64_t>(n));
-  if (cache.Add(h1, h2, state) == ConfigCache::Insert::kOutOfMemory) {
+  if (cache.Add(h1, h2, state, mask.data()) == ConfigCache::Insert::kOutOfMemory) {
     return finish(Verdict::kUnknown, StopCause::kMemoryLimit);
   }
 
@@ -550,24 +658,32 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
       int stop = limits.stop->load(std::memory_order_relaxed);
       if (stop != 0) return finish(Verdict::kUnknown, static_cast<StopCause>(stop));
     }
-    const Node& node = nodes[e];
-    if (node.cls >= 0) {
+    if (bound == 0 && nodes[e].cls < 0) {  // the main list's first return: the info list next
+      bound = e;
+      e = nodes[info_head].next;
+      continue;
+    }
+    if (bound == 0 || e < bound) {  // a candidate call entry
+      const Node& node = nodes[e];
       const int op = node.op;
       const int32_t t = memo.Step(state, node.cls);
       ++steps;
       if (t >= 0) {
         const uint64_t n1 = h1 ^ z1[op], n2 = h2 ^ z2[op];
-        ConfigCache::Insert r = cache.Add(n1, n2, t);
+        flip(op);
+        ConfigCache::Insert r = cache.Add(n1, n2, t, mask.data());
         if (r == ConfigCache::Insert::kNew) {
-          stack.push_back({e, state});
+          stack.push_back({e, state, bound});
           state = t;
           h1 = n1;
           h2 = n2;
           lift(op);
           if (ret_node[op] != 0) --remaining;
-          e = nodes[0].next;
+          e = nodes[head].next;
+          bound = 0;
           continue;
         }
+        flip(op);
         if (r == ConfigCache::Insert::kOutOfMemory) {
           return finish(Verdict::kUnknown, StopCause::kMemoryLimit);
         }
@@ -577,16 +693,17 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
       e = node.next;
       continue;
     }
-    // A return entry of an operation not yet linearized: this path cannot go on.
-    if (e > max_stuck) {
-      max_stuck = e;
+    // Every candidate tried: stuck at the return entry `bound`, of an operation not yet
+    // linearized. This path cannot go on.
+    if (bound > max_stuck) {
+      max_stuck = bound;
       snapshot.resize(common);
       for (size_t i = common; i < stack.size(); ++i) snapshot.push_back(nodes[stack[i].node].op);
       common = stack.size();
       stuck_states.clear();
       out.states_truncated = false;
     }
-    if (e == max_stuck &&
+    if (bound == max_stuck &&
         std::find(stuck_states.begin(), stuck_states.end(), state) == stuck_states.end()) {
       if (stuck_states.size() < kMaxStates) {
         stuck_states.push_back(state);
@@ -598,6 +715,23 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
       out.failing_op = nodes[max_stuck].op;
       out.prefix.assign(snapshot.begin(), snapshot.end());
       for (int32_t s : stuck_states) out.states.push_back(memo.state(s));
+      // The dropped operations invoked before the stuck return could have taken effect just
+      // before it, from any of these states (a step legal there leaves the path stuck at the
+      // same return: see Model::Droppable). Their states belong to the evidence too.
+      const size_t stuck_pos = entries[max_stuck - 1].pos;
+      for (size_t k = 0; k < out.states.size(); ++k) {
+        for (int i = 0; i < n; ++i) {
+          if (!dropped[i] || ops[i]->invoke_pos >= stuck_pos) continue;
+          Value next;
+          if (!model.Step(out.states[k], *ops[i], &next, nullptr)) continue;
+          if (std::find(out.states.begin(), out.states.end(), next) != out.states.end()) continue;
+          if (out.states.size() >= kMaxStates) {
+            out.states_truncated = true;
+            break;
+          }
+          out.states.push_back(std::move(next));
+        }
+      }
       return finish(Verdict::kInvalid, StopCause::kNone);
     }
     const Frame f = stack.back();
@@ -607,9 +741,11 @@ SearchOutcome SearchLinearization(const Model& model, const Value& initial,
     state = f.state;
     h1 ^= z1[op];
     h2 ^= z2[op];
+    flip(op);
     unlift(op);
     if (ret_node[op] != 0) ++remaining;
     e = nodes[f.node].next;  // the next candidate: this op's next alternative, or the next op
+    bound = f.bound;
   }
   return finish(Verdict::kValid, StopCause::kNone);
 }

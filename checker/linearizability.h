@@ -32,6 +32,8 @@ class MemoryBudget {
   bool Charge(uint64_t bytes);
   void Release(uint64_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
   uint64_t peak() const { return peak_.load(std::memory_order_relaxed); }
+  uint64_t used() const { return used_.load(std::memory_order_relaxed); }
+  uint64_t limit() const { return limit_; }
 
  private:
   const uint64_t limit_;  // 0 = none
@@ -46,6 +48,9 @@ struct SearchLimits {
   // Polled by the search; a non-kNone value stops it with that cause.
   const std::atomic<int>* stop = nullptr;
   MemoryBudget* memory = nullptr;  // may be null: no accounting
+  // false: Wing & Gong with Lowe's memo only, without the reductions of SearchLinearization
+  // (for differential tests and benchmarks).
+  bool reductions = true;
 };
 
 struct SearchOutcome {
@@ -54,6 +59,9 @@ struct SearchOutcome {
   uint64_t steps = 0;
   uint64_t cache_entries = 0;
   uint64_t memory_bytes = 0;  // peak bytes this search charged
+  // For kMemoryLimit: bytes other searches held on the shared budget when this one was refused
+  // (when large, the key may be decidable alone).
+  uint64_t others_bytes = 0;
   // For kInvalid (positions in the `ops` given to SearchLinearization):
   int failing_op = -1;        // the first completed operation that cannot be linearized
   std::vector<int> prefix;    // the longest linearizable prefix, in linearization order

@@ -13,6 +13,8 @@ std::vector<Operation> Model::Alternatives(const Operation&,
   return {};
 }
 
+std::vector<char> Model::Droppable(const std::vector<const Operation*>&) const { return {}; }
+
 std::string Model::DescribeState(const Value& state) const { return state.ToJson(); }
 
 std::string Model::DescribeOp(const Operation& op) const {

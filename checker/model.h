@@ -44,6 +44,21 @@ class Model {
   virtual std::vector<Operation> Alternatives(const Operation& op,
                                               const std::vector<const Operation*>& partition) const;
 
+  // Which operations of `partition` (one key's, as the search gets them) are indeterminate ones
+  // the search may leave out: every linearization that includes one of them stays a
+  // linearization when it is removed, so a history is linearizable with them iff without them.
+  // Returns one flag per operation (or nothing: none). The default drops none; the register,
+  // kv and set models drop an indeterminate write whose value no operation ever observed (the
+  // argument is beside each).
+  virtual std::vector<char> Droppable(const std::vector<const Operation*>& partition) const;
+
+  // Whether the search should try indeterminate operations after the determinate candidates
+  // (which lets it prune more; see SearchLinearization). True by default. The queue models say
+  // no: a FIFO queue's order follows real time, and trying a timed-out enqueue after later ones
+  // sends the search through many orders the queue rejects (100 ms became 100 s on a
+  // 40-operation history in random_test).
+  virtual bool DeferIndeterminate() const { return true; }
+
   // Applies op (status kOk, kInfo or kMismatch) to state. Returns false when op cannot happen in
   // state; then *why (if non-null) says so for a person, e.g. "the register holds 4".
   virtual bool Step(const Value& state, const Operation& op, Value* next,

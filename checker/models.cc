@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include "checker/model.h"
 
@@ -96,6 +97,42 @@ class RegisterModel : public Model {
     }
     if (why) *why = "the register holds " + state.ToJson();
     return false;
+  }
+
+  // An indeterminate write of v (or cas to v) that no operation observes can be left out. Take
+  // any linearization with it at point p, and let the window be the operations between p and
+  // the next operation that changes the register. Every operation in the window sees v: a read
+  // there returns v, an effective cas there has from == v, a mismatch cas there has from != v.
+  // With no read of v and no cas from v anywhere, the window holds only mismatch casts and
+  // operations that change the register (which end it). Without the write the window sees the
+  // value u from before p instead, which a mismatch cas [u, ...] would contradict: so the write
+  // is dropped only when the key has no mismatch observation at all. Then removing it leaves
+  // every other operation's outcome unchanged, and a linearization.
+  std::vector<char> Droppable(const std::vector<const Operation*>& partition) const override {
+    if (std::none_of(partition.begin(), partition.end(), [](const Operation* op) {
+          return op->status == OpStatus::kInfo && op->f != "read";
+        })) {
+      return {};
+    }
+    std::unordered_set<std::string> observed;  // values read, or compared against
+    for (const Operation* op : partition) {
+      if (op->status == OpStatus::kMismatch) return {};
+      if (op->f == "read" && op->status == OpStatus::kOk && !op->value.is_any()) {
+        observed.insert(op->value.ToJson());
+      } else if (op->f == "cas" && IsPair(op->value)) {
+        observed.insert(op->value.as_array()[0].ToJson());
+      }
+    }
+    std::vector<char> drop(partition.size(), 0);
+    for (size_t i = 0; i < partition.size(); ++i) {
+      const Operation& op = *partition[i];
+      if (op.status != OpStatus::kInfo) continue;
+      const Value* written = op.f == "write"                     ? &op.value
+                             : op.f == "cas" && IsPair(op.value) ? &op.value.as_array()[1]
+                                                                 : nullptr;
+      if (written && !written->is_any() && !observed.count(written->ToJson())) drop[i] = 1;
+    }
+    return drop;
   }
 
   std::string DescribeOp(const Operation& op) const override {
@@ -224,6 +261,41 @@ class KvModel : public Model {
 
   bool Irrelevant(const Operation& op) const override {
     return op.f == "get" && (op.status != OpStatus::kOk || op.value.is_any());
+  }
+
+  // An indeterminate put or append of s that no get saw can be left out. Linearized at p, it
+  // puts s into the value, and s stays a substring of the value until the next put: every get
+  // in that window returns a string containing s. If no get's result contains s, the window has
+  // no get, and without the operation every other one (puts and appends, which always apply)
+  // still applies; the gets outside the window see what they saw. An empty append changes
+  // nothing and is always dropped. The substring test is bounded (gets x bytes), so a huge key
+  // keeps every operation rather than spend quadratic time here.
+  std::vector<char> Droppable(const std::vector<const Operation*>& partition) const override {
+    std::vector<const std::string*> gets;
+    uint64_t bytes = 0;
+    size_t infos = 0;
+    for (const Operation* op : partition) {
+      if (op->f == "get" && op->status == OpStatus::kOk && op->value.is_string()) {
+        gets.push_back(&op->value.as_string());
+        bytes += op->value.as_string().size();
+      }
+      infos += op->status == OpStatus::kInfo;
+    }
+    if (infos == 0 || static_cast<double>(infos) * static_cast<double>(bytes) > 2e8) return {};
+    std::vector<char> drop(partition.size(), 0);
+    for (size_t i = 0; i < partition.size(); ++i) {
+      const Operation& op = *partition[i];
+      if (op.status != OpStatus::kInfo || (op.f != "put" && op.f != "append")) continue;
+      if (!op.value.is_string()) continue;
+      const std::string& s = op.value.as_string();
+      if (s.empty()) {
+        drop[i] = op.f == "append";
+        continue;
+      }
+      drop[i] = std::none_of(gets.begin(), gets.end(),
+                             [&](const std::string* g) { return g->find(s) != std::string::npos; });
+    }
+    return drop;
   }
 
   bool Step(const Value& state, const Operation& op, Value* next, std::string* why) const override {
@@ -377,6 +449,30 @@ class SetModel : public Model {
     return BadOp(name(), op, "add x or read -> array");
   }
 
+  // An indeterminate add of x that no read saw can be left out: linearized at p, x is in the set
+  // from p on (nothing removes it), so every read after p contains x. No read contains x, so no
+  // read comes after p, and without the add every other add still applies and every read sees
+  // what it saw.
+  std::vector<char> Droppable(const std::vector<const Operation*>& partition) const override {
+    std::set<std::string> seen;
+    size_t infos = 0;
+    for (const Operation* op : partition) {
+      infos += op->status == OpStatus::kInfo;
+      if (op->f != "read" || op->status != OpStatus::kOk || !op->value.is_array()) continue;
+      for (const Value& e : op->value.as_array()) seen.insert(e.ToJson());
+    }
+    if (infos == 0) return {};
+    std::vector<char> drop(partition.size(), 0);
+    for (size_t i = 0; i < partition.size(); ++i) {
+      const Operation& op = *partition[i];
+      if (op.status == OpStatus::kInfo && op.f == "add" && !op.value.is_any() &&
+          !seen.count(op.value.ToJson())) {
+        drop[i] = 1;
+      }
+    }
+    return drop;
+  }
+
   bool Step(const Value& state, const Operation& op, Value* next, std::string* why) const override {
     if (op.f == "add") {
       Value::Array elements = state.as_array();
@@ -415,6 +511,7 @@ class QueueModel : public Model {
     return BadOp(name(), op, "enqueue x or dequeue -> x");
   }
 
+  bool DeferIndeterminate() const override { return false; }
   bool Irrelevant(const Operation&) const override { return false; }
 
   std::vector<Operation> Alternatives(

@@ -1,5 +1,6 @@
 #include "harness/check_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -27,11 +28,16 @@ int RunCheckCommand(const CheckCommandOptions& options) {
   ck::CheckOptions check;
   check.model = options.model;
   check.timeout_s = options.timeout_s;
+  // Not given (negative): the checker's default, half the memory this process can get. 0: none.
   // Clamped before the cast: a double past 2^64 does not convert (and means "no limit" anyway).
-  check.memory_limit_mb =
-      options.memory_limit_mb < 1e15 ? static_cast<uint64_t>(options.memory_limit_mb) : 0;
+  if (options.memory_limit_mb < 0) {
+    check.memory_limit_mb = 0;
+  } else if (options.memory_limit_mb == 0 || options.memory_limit_mb >= 1e15) {
+    check.memory_limit_mb = ck::kNoMemoryLimit;
+  } else {
+    check.memory_limit_mb = std::max<uint64_t>(1, static_cast<uint64_t>(options.memory_limit_mb));
+  }
   check.threads = options.threads;
-  if (options.memory_limit_mb > 0 && options.memory_limit_mb < 1) check.memory_limit_mb = 1;
   if (!options.initial_json.empty()) {
     base::Result<ck::Value> initial = ck::ParseJson(options.initial_json);
     if (!initial.ok()) {
@@ -76,11 +82,16 @@ int RunCheckCommand(const CheckCommandOptions& options) {
       Error(status.message());
       const int file_code =
           status.code() == base::Status::Code::kInternal ? kExitInternal : kExitBadInput;
+      // Marked as an error (not a verdict like a timeout's unknown) and listed in report.txt.
+      const char* kind = file_code == kExitInternal ? "internal error" : "bad input";
       ck::Value json = ck::Value::MakeObject({{"file", ck::Value::String(file)},
                                               {"valid", ck::Value::String("unknown")},
-                                              {"cause", ck::Value::String(status.message())}});
+                                              {"cause", ck::Value::String(status.message())},
+                                              {"error", ck::Value::String(kind)},
+                                              {"exit", ck::Value::Int(file_code)}});
       if (options.json) std::printf("%s\n", json.ToJson().c_str());
       all_results.push_back(std::move(json));
+      all_text += file + ": NOT CHECKED (" + kind + "): " + status.message() + "\n";
       code = WorstExit(code, file_code);
     };
     base::Result<ck::History> history = ck::io::LoadHistoryFile(file, load);

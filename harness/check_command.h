@@ -13,7 +13,7 @@ struct CheckCommandOptions {
   std::string format = "auto";
   bool independent = false;
   double timeout_s = 0;
-  double memory_limit_mb = 0;
+  double memory_limit_mb = -1;  // negative: the default (checker::DefaultMemoryLimitMb); 0: none
   int threads = 0;
   bool json = false;
   std::string report_dir;  // empty: none

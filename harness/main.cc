@@ -47,7 +47,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   check_cmd
       ->add_option("--memory-limit", check.memory_limit_mb,
-                   "Stop when the search needs more than MB and answer unknown")
+                   "Stop a key's search when it needs more than MB and answer unknown for it "
+                   "(default: half the memory available, see README; 0: no limit)")
       ->check(CLI::NonNegativeNumber);
   check_cmd->add_option("--threads", check.threads, "Keys checked in parallel (default: cores)")
       ->check(CLI::NonNegativeNumber);

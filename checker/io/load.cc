@@ -69,6 +69,11 @@ Result<History> ParseHistory(std::string_view text, const std::string& source,
                              const LoadOptions& options) {
   Format format = options.format;
   if (format == Format::kAuto) format = DetectFormat(text);
+  if (options.independent && format != Format::kEdn) {
+    return Status::InvalidArgument(source +
+                                   ": --independent applies to EDN histories only (this is " +
+                                   FormatName(format) + ")");
+  }
   switch (format) {
     case Format::kJsonl:
       return ParseJsonl(text, source);
@@ -82,7 +87,8 @@ Result<History> ParseHistory(std::string_view text, const std::string& source,
 }
 
 Result<History> LoadHistoryFile(const std::string& path, const LoadOptions& options) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // "-" is standard input (read to its end, below).
+  const int fd = path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return CannotRead(path, errno);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {

@@ -24,7 +24,8 @@ struct LoadOptions {
 // JSON object with a string key; Jepsen log when a line holds "jepsen.util"; EDN otherwise.
 Format DetectFormat(std::string_view text);
 
-// Reads and parses a whole file. Errors are one line: "FILE:LINE: reason" (or "FILE: reason").
+// Reads and parses a whole file ("-": standard input). --independent with a format other than
+// EDN is an error. Errors are one line: "FILE:LINE: reason" (or "FILE: reason").
 base::Result<History> LoadHistoryFile(const std::string& path, const LoadOptions& options);
 base::Result<History> ParseHistory(std::string_view text, const std::string& source,
                                    const LoadOptions& options);

@@ -1,6 +1,7 @@
 #include "checker/io/render.h"
 
 #include <cstdio>
+#include <unordered_map>
 
 namespace faultline::checker::io {
 namespace {
@@ -62,12 +63,25 @@ std::string RenderText(const std::string& file, const CheckResult& r, size_t max
   if (r.verdict == Verdict::kInvalid && keyed) {
     out +=
         ": " + std::to_string(failing) + " of " + Count(r.keys.size(), "key") + " not linearizable";
+    if (undecided > 0) out += ", " + std::to_string(undecided) + " undecided";
   }
   if (r.verdict == Verdict::kUnknown) {
     out += ": analysis incomplete (" + r.cause + "), " + std::to_string(undecided) +
            (undecided == 1 ? " key" : " keys") + " undecided";
   }
   out += "\n";
+  // Undecided keys by name, when others were decided (a limit hit one key, not the check).
+  if (keyed && undecided > 0 && undecided < r.keys.size()) {
+    size_t shown = 0;
+    for (const KeyResult& k : r.keys) {
+      if (k.verdict != Verdict::kUnknown) continue;
+      if (shown++ == max_list) {
+        out += "  ... and " + std::to_string(undecided - max_list) + " more undecided\n";
+        break;
+      }
+      out += "  key " + KeyText(k) + ": undecided (" + k.cause + ")\n";
+    }
+  }
   for (const KeyResult& k : r.keys) {
     if (k.verdict != Verdict::kInvalid || !k.counterexample) continue;
     const Counterexample& cx = *k.counterexample;
@@ -93,7 +107,10 @@ std::string RenderText(const std::string& file, const CheckResult& r, size_t max
     size_t from = cx.prefix.size() > max_list ? cx.prefix.size() - max_list : 0;
     out += from > 0 ? ", last " + std::to_string(max_list) + " shown):\n" : "):\n";
     for (size_t i = from; i < cx.prefix.size(); ++i) {
-      out += "      " + OpLine(cx.prefix[i]) + "\n";
+      // An indeterminate operation in the prefix is one this order lets take effect; whether it
+      // did is unknown.
+      out += "      " + OpLine(cx.prefix[i]) +
+             (cx.prefix[i].status == OpStatus::kInfo ? "  (may not have taken effect)" : "") + "\n";
     }
   }
   return out;
@@ -134,13 +151,25 @@ Value OpRefToValue(const OpRef& op) {
 Value ResultToValue(const std::string& file, const CheckResult& r) {
   Value::Object keys;
   Value::Array failures;
+  // Member names: a string key as itself, any other key as its JSON text; when a string key's
+  // text equals another key's (the integer 1 and the string "1"), the string's JSON text
+  // ("\"1\""), so that no two members share a name. Each member also carries the key itself.
+  std::unordered_map<std::string, int> texts;
+  for (const KeyResult& k : r.keys) {
+    if (k.has_key) ++texts[KeyText(k)];
+  }
   for (const KeyResult& k : r.keys) {
     Value::Object kv{{"valid", VerdictValue(k.verdict)},
                      {"ops", Value::Int(static_cast<int64_t>(k.ops))},
                      {"steps", Value::Int(static_cast<int64_t>(k.steps))},
                      {"ms", Value::Double(k.ms)}};
     if (!k.cause.empty()) kv.emplace_back("cause", Value::String(k.cause));
-    if (k.has_key) keys.emplace_back(KeyText(k), Value::MakeObject(std::move(kv)));
+    if (k.has_key) {
+      kv.emplace_back("key", k.key);
+      std::string name = KeyText(k);
+      if (k.key.is_string() && texts[name] > 1) name = k.key.ToJson();
+      keys.emplace_back(std::move(name), Value::MakeObject(std::move(kv)));
+    }
     if (!k.counterexample) continue;
     const Counterexample& cx = *k.counterexample;
     Value::Array concurrent, states, prefix;

@@ -63,6 +63,15 @@ TEST(KnossosCorpus, EveryFileGetsKnossosVerdict) {
     o.timeout_s = 60;
     Result<CheckResult> r = CheckHistory(*h, o);
     ASSERT_TRUE(r.ok()) << r.status().message();
+    // One corpus file (cas-register/good/mongodb-v0-ack-rollback-.edn) holds nemesis events
+    // only. Knossos calls it valid; faultline answers unknown, "no client operations", so that a
+    // CI gate never passes on an empty or misread file (issue 13). The one deliberate difference.
+    if (r->cause == "no client operations") {
+      EXPECT_TRUE(e.valid) << e.file;
+      EXPECT_EQ(r->verdict, Verdict::kUnknown) << e.file;
+      EXPECT_EQ(e.file, "cas-register/good/mongodb-v0-ack-rollback-.edn");
+      continue;
+    }
     ASSERT_EQ(r->verdict, e.valid ? Verdict::kValid : Verdict::kInvalid) << r->cause;
     if (e.failing_index >= 0) {
       ASSERT_EQ(r->keys.size(), 1u);

@@ -1,5 +1,6 @@
 #include "checker/io/load.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -182,6 +183,32 @@ TEST_F(LoadTest, largeFileRoundTrips) {
   ASSERT_EQ(h->events.size(), 50000u);
   EXPECT_EQ(h->events.back().value, Value::Int(49999));
   EXPECT_EQ(h->events.back().line, 50000);
+}
+
+// Issue 13, point 6: --independent is refused where it would be ignored.
+TEST(FormatTest, independentIsForEdnOnly) {
+  for (const char* text : {R"({"process":0,"type":"invoke","f":"read"})",
+                           "INFO  jepsen.util - 0\t:invoke\t:read\tnil\n"}) {
+    Result<History> h = ParseHistory(text, "x", LoadOptions{Format::kAuto, true});
+    ASSERT_FALSE(h.ok()) << text;
+    EXPECT_NE(h.status().message().find("--independent applies to EDN"), std::string::npos);
+  }
+}
+
+// Issue 13, point 6: "-" is standard input.
+TEST_F(LoadTest, dashIsStandardInput) {
+  const std::string path =
+      Write("in.jsonl", "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n");
+  const int saved = ::dup(STDIN_FILENO);
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ::dup2(fd, STDIN_FILENO);
+  ::close(fd);
+  Result<History> h = LoadHistoryFile("-", LoadOptions{});
+  ::dup2(saved, STDIN_FILENO);
+  ::close(saved);
+  ASSERT_TRUE(h.ok()) << h.status().message();
+  EXPECT_EQ(h->events.size(), 1u);
 }
 
 }  // namespace
