@@ -102,7 +102,9 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   probe_cmd->add_option("--results", probe.results_dir, "With --node-cmd: results/probe/<time>/")
       ->capture_default_str();
-  probe_cmd->add_option("--request-timeout", probe.request_timeout_s, "Seconds per request")
+  probe_cmd
+      ->add_option("--request-timeout", probe.request_timeout_s,
+                   "Seconds per request (as test's; a slower answer: \"no answer in time\")")
       ->capture_default_str();
   probe_cmd
       ->add_option("--start-timeout", probe.start_timeout_s,

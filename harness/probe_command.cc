@@ -30,12 +30,23 @@ int BadOption(const std::string& message) {
   return results::kExitBadInput;
 }
 
-int Probe(const std::vector<base::NodeAddress>& nodes, const ProbeCommandOptions& o) {
+// Probes `nodes` and prints the table; with a run folder `dir`, keeps it in dir/probe.txt too.
+int Probe(const std::vector<base::NodeAddress>& nodes, const ProbeCommandOptions& o,
+          const std::string& dir = "") {
   targets::ProbeOptions popts;
   popts.timeout = Millis(o.request_timeout_s);
   const targets::ProbeReport report = targets::RunProtocolProbe(nodes, popts);
-  std::printf("%s", targets::FormatProbeReport(report).c_str());
+  const std::string table = targets::FormatProbeReport(report);
+  std::printf("%s", table.c_str());
   std::fflush(stdout);
+  if (!dir.empty()) {
+    if (FILE* f = std::fopen((dir + "/probe.txt").c_str(), "w")) {
+      std::fputs(table.c_str(), f);
+      std::fclose(f);
+    } else {
+      std::fprintf(stderr, "faultline: cannot write %s/probe.txt\n", dir.c_str());
+    }
+  }
   return report.required_passed() ? results::kExitValid : results::kExitInvalid;
 }
 
@@ -86,7 +97,7 @@ int ProbeStarted(const ProbeCommandOptions& o) {
       log.Say("error: could not start the nodes: " + s.message());
       for (const std::string& line : cluster.NotReady()) log.Say("  " + line);
     } else {
-      code = Probe(cluster.addresses(), o);
+      code = Probe(cluster.addresses(), o, *dir);
     }
     cluster.StopAll(std::chrono::seconds(5));
   }

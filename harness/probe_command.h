@@ -1,8 +1,9 @@
 // `faultline probe`: checks that a store speaks the KV protocol (docs/PROTOCOL.md) before a test
 // is run against it. Either starts the nodes of a --node-cmd exactly as `faultline test --target
 // process` would (the same process target, net backend and Cluster: the run folder
-// <results>/probe/<timestamp>/ holds each node's command and logs), or probes nodes that already
-// run (--address). The items are targets/protocol_probe.h's; the table goes to stdout.
+// <results>/probe/<timestamp>/ holds each node's command and logs, and probe.txt, the table), or
+// probes nodes that already run (--address). The items are targets/protocol_probe.h's; the table
+// goes to stdout.
 //
 // Exit codes: 0 every required item passed, 1 a required item failed, 2 the nodes could not be
 // started (or were not healthy in time), 254 bad options.
@@ -22,7 +23,7 @@ struct ProbeCommandOptions {
   std::string address;  // ... or probe these: "host:port[,host:port...]" (ids n1, n2, ...)
   std::string net = "auto";
   std::string results_dir = "results";
-  double request_timeout_s = 2;
+  double request_timeout_s = 1;  // test's default, so a pass here is a pass at test's start
   double start_timeout_s = 30;
 };
 

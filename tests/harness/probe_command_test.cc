@@ -79,6 +79,36 @@ TEST_F(ProbeCommand, CorrectStorePassesAndExitsZero) {
   EXPECT_THAT(r.out, HasSubstr("every required item passed"));
   EXPECT_THAT(r.out, HasSubstr("lease expiry"));
   EXPECT_THAT(r.out, Not(HasSubstr("FAIL")));
+  // The table is kept in the run folder, results/probe/<time>/probe.txt.
+  int found = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "probe")) {
+    if (e.path().filename() != "probe.txt") continue;
+    std::ifstream in(e.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_THAT(text.str(), HasSubstr("every required item passed"));
+    ++found;
+  }
+  EXPECT_EQ(found, 1);
+}
+
+// Followers that serve reads from a lagging copy speak the protocol: the probe passes, and a test
+// runs (and may find the stale reads) instead of ending in a test error.
+TEST_F(ProbeCommand, StaleFollowerReadsAreTheTestsJob) {
+  const std::string cmd =
+      "--node-cmd 'python3 " + kStore +
+      " --id {id} --host {host} --client-port {client_port} --peers {peers} --mode "
+      "stale-followers --share " +
+      (dir_ / "share.json").string() + "'";
+  RunResult r = Faultline("probe --nodes 3 " + cmd + Results());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("stale reads are the test's job, not the probe's"));
+  r = Faultline("test --target process --nodes 3 --nemesis none --time-limit 3 " + cmd + Results());
+  // The followers' copy lags 0.5 s behind a leader written all the time: the test finds it.
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("INVALID: linearizable"));
+  EXPECT_THAT(r.out, Not(HasSubstr("test error")));
+  EXPECT_THAT(r.out, Not(HasSubstr("protocol probe")));
 }
 
 TEST_F(ProbeCommand, BrokenCasExitsOneWithTheRequestAndAnswer) {

@@ -23,6 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 const ProbeItem* Find(const ProbeReport& r, const std::string& name) {
@@ -110,6 +111,7 @@ TEST(ProtocolProbe, RaftkvPassesEveryItem) {
                            "cas from null (absent key)",
                            "cas on objects",
                            "read on every node",
+                           "last write on every node",
                            "not-leader answer",
                            "/status",
                            "lock acquire/release",
@@ -198,6 +200,42 @@ TEST(ProtocolProbe, MissingLockEndpointsAreSkippedUnlessRequired) {
   r = RunProtocolProbe(store.addresses(), o);
   EXPECT_FALSE(r.required_passed());
   EXPECT_THAT(Find(r, "lock acquire/release")->answer, StartsWith("404 "));
+  EXPECT_EQ(Find(r, "lock acquire/release")->note, "404: no lock endpoint");
+}
+
+// Stale reads are the test's job: followers that read a lagging copy still speak the protocol.
+TEST(ProtocolProbe, StaleFollowerReadsPassTheRequiredItems) {
+  PythonStore store(3, "stale-followers");  // no --share: the followers' copy stays empty
+  ASSERT_TRUE(store.Ready());
+  const ProbeReport r = RunProtocolProbe(store.addresses(), ProbeOptions{});
+  const std::string table = FormatProbeReport(r);
+  EXPECT_TRUE(r.required_passed()) << table;
+  EXPECT_EQ(Find(r, "read on every node")->result, ProbeResult::kPass) << table;
+  const ProbeItem* last = Find(r, "last write on every node");
+  ASSERT_NE(last, nullptr) << table;
+  EXPECT_FALSE(last->required);
+  EXPECT_EQ(last->result, ProbeResult::kPass) << table;
+  EXPECT_EQ(last->note,
+            "n2 n3 answered a value other than the last write: stale reads are the test's job, "
+            "not the probe's");
+  EXPECT_THAT(table, Not(HasSubstr("cannot read")));
+}
+
+// A follower that answers not-leader without reading the body breaks its kept-alive connection:
+// the next request on it fails, a required item, with a hint at the cause.
+TEST(ProtocolProbe, UnreadBodyFailsARequiredItemWithAHint) {
+  PythonStore store(2, "unread-body");
+  ASSERT_TRUE(store.Ready());
+  const ProbeReport r = RunProtocolProbe(store.addresses(), ProbeOptions{});
+  const std::string table = FormatProbeReport(r);
+  EXPECT_FALSE(r.required_passed()) << table;
+  const ProbeItem* it = Find(r, "read on every node");
+  ASSERT_NE(it, nullptr);
+  EXPECT_EQ(it->result, ProbeResult::kFail) << table;
+  EXPECT_THAT(it->note, HasSubstr("a worker bound to n2 cannot read"));
+  EXPECT_THAT(it->note,
+              HasSubstr("hint: the store left the previous request's body unread (keep-alive)"));
+  EXPECT_THAT(it->answer, HasSubstr("{\"value\":7}GET"));
 }
 
 TEST(ProtocolProbe, NoNodeAnsweringFailsEveryRequiredItem) {
