@@ -487,6 +487,71 @@ class SetModel : public Model {
     if (why) *why = "the set is " + state.ToJson();
     return false;
   }
+
+  // A read that matches no possible state, as a diff against each of them rather than each whole
+  // set (a set of hundreds of elements printed once per state buried the difference): "read 40
+  // elements, but the set holds 41 elements (the read lacks 17) or [1,2,3] (the read lacks 3;
+  // extra 9)". Small sets are printed whole; lists and states are capped.
+  std::string Reject(const Operation& op, const std::vector<Value>& states) const override {
+    if (op.f != "read" || !op.value.is_array()) return Model::Reject(op, states);
+    const Value read = CanonicalSet(op.value.as_array(), true);
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < states.size() && i < kMaxStates; ++i) {
+      const Value::Array& held = states[i].as_array();
+      const Value::Array& got = read.as_array();
+      Value::Array lacks;
+      Value::Array extra;
+      // Both are sorted by canonical JSON (CanonicalSet): one merge finds both differences.
+      size_t a = 0;
+      size_t b = 0;
+      while (a < held.size() || b < got.size()) {
+        const int cmp = a == held.size()  ? 1
+                        : b == got.size() ? -1
+                                          : held[a].ToJson().compare(got[b].ToJson());
+        if (cmp < 0) {
+          lacks.push_back(held[a++]);
+        } else if (cmp > 0) {
+          extra.push_back(got[b++]);
+        } else {
+          ++a;
+          ++b;
+        }
+      }
+      std::string diff;
+      if (!lacks.empty()) diff = "the read lacks " + Elements(lacks);
+      if (!extra.empty())
+        diff += (diff.empty() ? "the read has extra " : "; extra ") + Elements(extra);
+      parts.push_back(Describe(states[i]) + " (" + diff + ")");
+    }
+    if (states.size() > kMaxStates)
+      parts.push_back(std::to_string(states.size() - kMaxStates) + " more states");
+    return "read " + Describe(read) + ", but the set holds " + Join(parts, " or ");
+  }
+
+ private:
+  static constexpr size_t kMaxStates = 4;    // states diffed in a reason
+  static constexpr size_t kMaxElements = 5;  // elements listed per difference
+  static constexpr size_t kMaxWhole = 5;     // a set this small is printed whole
+
+  // "[1,2,3]" for a small set, "41 elements" otherwise.
+  static std::string Describe(const Value& set) {
+    const size_t n = set.as_array().size();
+    return n <= kMaxWhole ? set.ToJson() : std::to_string(n) + " elements";
+  }
+
+  // "17, 23" or "1, 2, 3, 4, 5 ... and 12 more", integers in numeric order.
+  static std::string Elements(Value::Array elements) {
+    std::stable_sort(elements.begin(), elements.end(), [](const Value& x, const Value& y) {
+      if (x.is_int() && y.is_int()) return x.as_int() < y.as_int();
+      return x.is_int() && !y.is_int();
+    });
+    std::string out;
+    for (size_t i = 0; i < elements.size() && i < kMaxElements; ++i)
+      out += (i == 0 ? "" : ", ") + elements[i].ToJson();
+    if (elements.size() > kMaxElements)
+      out += " ... and " + std::to_string(elements.size() - kMaxElements) + " more";
+    return out;
+  }
 };
 
 // unordered-queue and fifo-queue: enqueue x, dequeue -> x. An ok dequeue of null observed an
@@ -597,6 +662,14 @@ class CounterModel : public Model {
     }
     if (why) *why = "the counter is " + state.ToJson();
     return false;
+  }
+
+  // "read 54, but the counter is 89, 85, 87 or 83", as the register's "holds 4 or 3".
+  std::string Reject(const Operation& op, const std::vector<Value>& states) const override {
+    if (op.f != "read" || !op.value.is_int() || states.empty()) return Model::Reject(op, states);
+    std::vector<std::string> values;
+    for (const Value& s : states) values.push_back(s.ToJson());
+    return "read " + op.value.ToJson() + ", but the counter is " + Join(values, " or ");
   }
 };
 

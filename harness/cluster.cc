@@ -112,6 +112,43 @@ std::string Cluster::ExitReason(size_t i) const {
   return reason + (tail.empty() ? " (stderr.log is empty)" : "; stderr: " + tail);
 }
 
+// A node that exits while the cluster starts ends the wait. Nodes started together usually fail
+// together (one bad flag, one bad config), and the others' last probe answer ("connection
+// refused") would hide that: each node that is not ready is given up to 1 s to exit too, and
+// every node that exited gets its own exit and stderr as its reason, in the error and NotReady().
+Status Cluster::Exited(const std::function<Status(const std::string&)>& report) {
+  const auto grace_end = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
+  std::vector<size_t> gone;
+  while (true) {
+    gone.clear();
+    bool pending = false;  // a node not ready yet that still runs
+    for (size_t i = 0; i < procs_.size(); ++i) {
+      if (!procs_[i]->Alive()) {
+        gone.push_back(i);
+      } else if (!not_ready_[i].empty()) {
+        pending = true;
+      }
+    }
+    if (!pending || std::chrono::steady_clock::now() >= grace_end) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (size_t i : gone) not_ready_[i] = ExitReason(i);
+  (void)report("");  // keeps every node's line for NotReady()
+  // "n2 exited with status 3; stderr: ...", "n2, n3 exited with status 3; stderr: ..." when
+  // they exited alike, or each node's own reason.
+  std::string ids;
+  bool alike = true;
+  for (size_t i : gone) {
+    ids += (ids.empty() ? "" : ", ") + addresses_[i].id;
+    alike = alike && not_ready_[i] == not_ready_[gone.front()];
+  }
+  if (alike) return Status::IoError(ids + " " + not_ready_[gone.front()]);
+  std::string message;
+  for (size_t i : gone)
+    message += (message.empty() ? "" : "; ") + addresses_[i].id + " " + not_ready_[i];
+  return Status::IoError(message);
+}
+
 Status Cluster::WaitHealthy(std::chrono::milliseconds timeout,
                             const std::function<bool()>& cancelled) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -150,11 +187,11 @@ Status Cluster::WaitHealthy(std::chrono::milliseconds timeout,
     if (cancelled && cancelled())
       return Status::IoError("interrupted while waiting for the cluster");
     bool all_answer = true;
-    for (size_t i = 0; i < procs_.size(); ++i) {
+    bool exited = false;
+    for (size_t i = 0; i < procs_.size() && !exited; ++i) {
       if (!procs_[i]->Alive()) {
-        not_ready_[i] = ExitReason(i);
-        (void)report("");  // keeps every node's line for NotReady()
-        return Status::IoError(addresses_[i].id + " " + not_ready_[i]);
+        exited = true;
+        break;
       }
       if (Answers(*clients[i])) {
         not_ready_[i].clear();
@@ -164,7 +201,10 @@ Status Cluster::WaitHealthy(std::chrono::milliseconds timeout,
       const std::string why =
           ProbeNode(addresses_[i].host, addresses_[i].client_port, std::chrono::milliseconds(1000));
       not_ready_[i] = why.empty() ? "does not answer the KV protocol yet" : why;
+      // A refused connection is often the node dying: its exit is the reason, not the refusal.
+      if (!procs_[i]->Alive()) exited = true;
     }
+    if (exited) return Exited(report);
     if (all_answer) {
       // Every node answers; now a write must commit, through whichever node takes it.
       for (size_t i = 0; i < clients.size(); ++i) {

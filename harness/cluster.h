@@ -42,8 +42,9 @@ class Cluster : public nemesis::NodeControl {
   base::Status StartAll();
   // Waits until every node answers and a write goes through (the target's /status when it has
   // one, then a probe write). Ends early with an error when a node exits. On failure the error
-  // is one line and NotReady() says, one line per node, why each node was not ready ("n1:
-  // connection refused", "n2: exited with status 3; stderr: ..."). `cancelled`, when given, is
+  // is one line (naming every node that exited, when one did) and NotReady() says, one line per
+  // node, why each node was not ready ("n1: connection refused at 127.0.0.1:7001", "n2: exited
+  // with status 3; stderr: ..."). `cancelled`, when given, is
   // polled and ends the wait early (Ctrl-C).
   base::Status WaitHealthy(std::chrono::milliseconds timeout,
                            const std::function<bool()>& cancelled = {});
@@ -52,7 +53,8 @@ class Cluster : public nemesis::NodeControl {
 
   const std::vector<base::NodeAddress>& addresses() const { return addresses_; }
   const std::vector<std::vector<std::string>>& commands() const { return commands_; }
-  // After a failed WaitHealthy: "n1: connection refused", one line per node not ready.
+  // After a failed WaitHealthy: "n1: connection refused at 127.0.0.1:7001", one line per node
+  // not ready.
   const std::vector<std::string>& NotReady() const { return not_ready_lines_; }
   // One line per node that is not running any more although nobody stopped it.
   std::vector<std::string> Unexpected();
@@ -72,6 +74,9 @@ class Cluster : public nemesis::NodeControl {
   NodeProcess* Find(const std::string& id);
   // "exited with status 3; stderr: <its last lines>" for node i, which has exited.
   std::string ExitReason(size_t i) const;
+  // WaitHealthy after a node exited: the error naming every node that exited, each with its own
+  // reason; `report` keeps the per-node lines.
+  base::Status Exited(const std::function<base::Status(const std::string&)>& report);
 
   const targets::Target* target_;
   nemesis::NetBackend* net_;

@@ -22,6 +22,13 @@ using Clock = std::chrono::steady_clock;
 // Bound on what one probe reads: the status line, headers and the start of the body.
 constexpr size_t kMaxAnswerBytes = 4096;
 
+// "198.18.0.2:8080", "[::1]:8080": the address a connect failure names, so that a user can see
+// which address the harness dialled (under netns a node must listen on its namespace's address).
+std::string HostPort(const std::string& host, int port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 int RemainingMs(Clock::time_point deadline) {
   const auto left =
       std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -52,13 +59,14 @@ int Connect(const std::string& host, int port, Clock::time_point deadline, std::
     return -1;
   }
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 && errno != EINPROGRESS) {
-    *why = errno == ECONNREFUSED ? "connection refused" : std::strerror(errno);
+    *why = (errno == ECONNREFUSED ? "connection refused" : std::strerror(errno)) +
+           std::string(" at ") + HostPort(host, port);
     ::close(fd);
     return -1;
   }
   pollfd p{fd, POLLOUT, 0};
   if (::poll(&p, 1, RemainingMs(deadline)) <= 0) {
-    *why = "connect timeout";
+    *why = "connect timeout at " + HostPort(host, port);
     ::close(fd);
     return -1;
   }
@@ -66,7 +74,8 @@ int Connect(const std::string& host, int port, Clock::time_point deadline, std::
   socklen_t err_len = sizeof err;
   ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len);
   if (err != 0) {
-    *why = err == ECONNREFUSED ? "connection refused" : std::strerror(err);
+    *why = (err == ECONNREFUSED ? "connection refused" : std::strerror(err)) + std::string(" at ") +
+           HostPort(host, port);
     ::close(fd);
     return -1;
   }

@@ -16,10 +16,11 @@
 
 namespace faultline::harness {
 
-// "connection refused", "connect timeout", "no answer within 1 s (request timeout)", "closed
-// the connection without answering", "not HTTP: answered \"...\"", "HTTP 200 with a body that
-// is not JSON: \"...\"", ...; "" when the node answered the read as the protocol says (200 with
-// a JSON body holding "value", or a 503 with a JSON error: up, though perhaps without a leader).
+// "connection refused at 127.0.0.1:7001", "connect timeout at 198.18.0.2:8080", "no answer within 1
+// s (request timeout)", "closed the connection without answering", "not HTTP: answered \"...\"",
+// "HTTP 200 with a body that is not JSON: \"...\"", ...; "" when the node answered the read as the
+// protocol says (200 with a JSON body holding "value", or a 503 with a JSON error: up, though
+// perhaps without a leader).
 std::string ProbeNode(const std::string& host, int port, std::chrono::milliseconds timeout);
 
 // The description of a complete exchange's bytes (status line, headers, body as far as read);

@@ -301,7 +301,8 @@ void TestRun::PrepareNodes() {
 
 void TestRun::Start() {
   if (!error_.empty()) return;
-  log_.Say("starting " + std::to_string(options_.nodes) + " " + target_->name() + " nodes");
+  log_.Say("starting " + std::to_string(options_.nodes) + " " + target_->name() +
+           (options_.nodes == 1 ? " node" : " nodes"));
   if (Status s = cluster_->StartAll(); !s.ok()) return Fail(s.message());
   if (Status s = cluster_->WaitHealthy(Millis(options_.start_timeout_s), Interrupted); !s.ok()) {
     Fail(s.message());

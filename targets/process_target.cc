@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <string_view>
@@ -89,10 +90,11 @@ bool IsPlaceholderName(std::string_view name) {
   return true;
 }
 
-// Replaces every {placeholder} in one word; an unknown name is an error. One pass: substituted
-// text (a data dir containing "{id}") is never scanned again.
-Result<std::string> Substitute(const std::string& word, const base::NodeAddress& self,
-                               const std::string& peers, const std::string& data_dir) {
+// Replaces every {placeholder} in one word; an unknown name is added to *unknown (once) and
+// left as it is. One pass: substituted text (a data dir containing "{id}") is never scanned again.
+std::string Substitute(const std::string& word, const base::NodeAddress& self,
+                       const std::string& peers, const std::string& data_dir,
+                       std::vector<std::string>* unknown) {
   std::string out;
   size_t i = 0;
   while (i < word.size()) {
@@ -120,8 +122,10 @@ Result<std::string> Substitute(const std::string& word, const base::NodeAddress&
     } else if (name == "data_dir") {
       out += data_dir;
     } else {
-      return Status::InvalidArgument("--node-cmd: unknown placeholder {" + std::string(name) +
-                                     "} (known: " + kKnownPlaceholders + ")");
+      const std::string braced = "{" + std::string(name) + "}";
+      if (std::find(unknown->begin(), unknown->end(), braced) == unknown->end())
+        unknown->push_back(braced);
+      out += braced;
     }
     i = close + 1;
   }
@@ -208,10 +212,15 @@ Result<std::vector<std::string>> ExpandNodeCommand(const std::string& node_cmd,
   }
   std::vector<std::string> argv;
   argv.reserve(words->size());
-  for (const std::string& word : *words) {
-    auto expanded = Substitute(word, self, peer_list, data_dir);
-    if (!expanded.ok()) return expanded.status();
-    argv.push_back(std::move(expanded).value());
+  std::vector<std::string> unknown;  // every unknown placeholder, so one run names them all
+  for (const std::string& word : *words)
+    argv.push_back(Substitute(word, self, peer_list, data_dir, &unknown));
+  if (!unknown.empty()) {
+    std::string names;
+    for (const std::string& u : unknown) names += (names.empty() ? "" : ", ") + u;
+    return Status::InvalidArgument(std::string("--node-cmd: unknown placeholder") +
+                                   (unknown.size() == 1 ? " " : "s ") + names +
+                                   " (known: " + kKnownPlaceholders + ")");
   }
   return argv;
 }

@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "checker/model.h"
 #include "tests/checker/history_builder.h"
 
 namespace faultline::checker {
@@ -428,6 +431,72 @@ TEST(Models, Counter) {
   EXPECT_EQ(Check(ok, "counter", std::nullopt).verdict, Verdict::kValid);
   History bad = HistoryBuilder().Op(0, "add", I(2), I(2)).Op(0, "read", Value(), I(1)).Build();
   EXPECT_EQ(Check(bad, "counter", std::nullopt).verdict, Verdict::kInvalid);
+}
+
+// The counter's "why" names the counter once, as the register's does ("holds 4 or 3").
+TEST(Models, CounterReasonListsTheValuesOnce) {
+  std::unique_ptr<Model> m = MakeModel("counter");
+  Operation read;
+  read.f = "read";
+  read.status = OpStatus::kOk;
+  read.value = I(54);
+  EXPECT_EQ(m->Reject(read, {I(89), I(85), I(87), I(83)}),
+            "read 54, but the counter is 89, 85, 87 or 83");
+  EXPECT_EQ(m->Reject(read, {I(89)}), "read 54, but the counter is 89");
+  History bad = HistoryBuilder().Op(0, "add", I(2), I(2)).Op(0, "read", Value(), I(1)).Build();
+  EXPECT_EQ(Check(bad, "counter", std::nullopt).keys[0].counterexample->reason,
+            "read 1, but the counter is 2");
+}
+
+// A set read that matches no state is told as a diff against each state, capped, never the
+// whole set once per state.
+TEST(Models, SetReasonIsADiffAgainstEachState) {
+  std::unique_ptr<Model> m = MakeModel("set");
+  auto set = [](int64_t from, int64_t to, std::vector<int64_t> skip = {}) {
+    Value::Array a;
+    for (int64_t i = from; i <= to; ++i) {
+      if (std::find(skip.begin(), skip.end(), i) == skip.end()) a.push_back(I(i));
+    }
+    return a;
+  };
+  // States are canonical sets, as the search hands them over (sorted by JSON text).
+  auto state = [&](Value::Array a) {
+    std::sort(a.begin(), a.end(),
+              [](const Value& x, const Value& y) { return x.ToJson() < y.ToJson(); });
+    return Value::MakeArray(std::move(a));
+  };
+  Operation read;
+  read.f = "read";
+  read.status = OpStatus::kOk;
+  Value::Array with_extra = set(1, 40, {17});
+  with_extra.push_back(I(99));
+  read.value = Value::MakeArray(with_extra);  // 40 elements: lacks 17, has 99
+  const std::string why = m->Reject(read, {state(set(1, 40)), state(set(1, 52))});
+  EXPECT_EQ(why,
+            "read 40 elements, but the set holds 40 elements (the read lacks 17; extra 99) or 52 "
+            "elements (the read lacks 17, 41, 42, 43, 44 ... and 8 more; extra 99)");
+  // Small sets are printed whole; more than four states are counted.
+  Operation small = read;
+  small.value = testing::A({I(1), I(2)});
+  std::vector<Value> states;
+  for (int64_t n = 3; n <= 8; ++n) states.push_back(state(set(1, n)));
+  EXPECT_EQ(
+      m->Reject(small, states),
+      "read [1,2], but the set holds [1,2,3] (the read lacks 3), [1,2,3,4] (the read lacks 3, "
+      "4), [1,2,3,4,5] (the read lacks 3, 4, 5), 6 elements (the read lacks 3, 4, 5, 6) or 2 "
+      "more states");
+  Operation extra_only = read;
+  extra_only.value = testing::A({I(1), I(7)});
+  EXPECT_EQ(m->Reject(extra_only, {state(set(1, 1))}),
+            "read [1,7], but the set holds [1] (the read has extra 7)");
+  // Through the search: the lost element is named.
+  History lost = HistoryBuilder()
+                     .Op(0, "add", I(1), I(1))
+                     .Op(0, "add", I(2), I(2))
+                     .Op(0, "read", Value(), testing::A({I(2)}))
+                     .Build();
+  EXPECT_EQ(Check(lost, "set", std::nullopt).keys[0].counterexample->reason,
+            "read [2], but the set holds [1,2] (the read lacks 1)");
 }
 
 TEST(Models, KvAppendsConcatenate) {

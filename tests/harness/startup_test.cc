@@ -133,14 +133,17 @@ TEST_F(Startup, ANodeThatNeverOpensItsPortIsConnectionRefused) {
   EXPECT_EQ(Run("silent"), 2) << Output();
   ExpectTestError();
   EXPECT_THAT(Output(), HasSubstr("cluster not ready after 2 s"));
-  EXPECT_THAT(Output(), HasSubstr("n1: connection refused"));
-  EXPECT_THAT(Output(), HasSubstr("n2: connection refused"));
+  // The address each node was dialled at: under netns it is the namespace's, not loopback.
+  EXPECT_THAT(Output(), HasSubstr("n1: connection refused at 127.0.0.1:"));
+  EXPECT_THAT(Output(), HasSubstr("n2: connection refused at 127.0.0.1:"));
+  EXPECT_THAT(Output(), HasSubstr("starting 2 process nodes"));
 }
 
 TEST_F(Startup, ANodeThatNeverAnswersIsARequestTimeout) {
   EXPECT_EQ(Run("mute", 1), 2) << Output();
   ExpectTestError();
   EXPECT_THAT(Output(), HasSubstr("n1: no answer within 1 s (request timeout)"));
+  EXPECT_THAT(Output(), HasSubstr("starting 1 process node\n"));
 }
 
 TEST_F(Startup, ANodeThatAnswersGarbageIsNotHttp) {
@@ -162,6 +165,20 @@ TEST_F(Startup, ANodeThatExitsAtStartupShowsItsStatusAndStderr) {
                                   "open /nonexistent/config.toml"));
   // Not the checker's unknown: no checker ran, and the summary says why the run did not start.
   EXPECT_THAT(Output(), Not(HasSubstr("the check did not finish")));
+}
+
+// Nodes that all exit at start each show their own exit, never the refused connection of their
+// last probe (issue: "n2: connection refused" beside "n1: exited with status 3"), and the error
+// line names every node that exited.
+TEST_F(Startup, NodesThatAllExitAtStartupEachShowTheirOwnExit) {
+  EXPECT_EQ(Run("exit3", 3), 2) << Output();
+  ExpectTestError();
+  const std::string out = Output();
+  for (const char* id : {"n1", "n2", "n3"}) {
+    EXPECT_THAT(out, HasSubstr(std::string(id) + ": exited with status 3; stderr: broken_start"));
+  }
+  EXPECT_THAT(out, Not(HasSubstr("connection refused")));
+  EXPECT_THAT(out, HasSubstr("UNKNOWN: test error: n1, n2, n3 exited with status 3"));
 }
 
 TEST_F(Startup, OneNodeWithTheDefaultFaultsRunsPauseAndKill) {

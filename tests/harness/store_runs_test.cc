@@ -194,6 +194,9 @@ TEST_F(StoreRun, NodesThatNeverComeBackAreInvalidThroughLiveness) {
   EXPECT_THAT(out, ::testing::ContainsRegex("liveness +invalid +the cluster took no write"));
   EXPECT_THAT(out, ::testing::ContainsRegex("node-exits +invalid .*exited with status 3"));
   EXPECT_THAT(out, HasSubstr("refusing to start"));  // the node's last stderr line
+  // The recovery wait names every node that exited, each with its own status and stderr.
+  EXPECT_THAT(out, ::testing::ContainsRegex("recovery: n2 exited with status 3; stderr: "
+                                            "[^\n]*refusing to start; n3 exited with status 3"));
   EXPECT_EQ(CheckerValid("liveness"), "false");
   EXPECT_EQ(CheckerValid("node-exits"), "false");
   const std::string junit = Junit();

@@ -318,6 +318,9 @@ TEST(ExpandNodeCommand, errorsAreOneLine) {
   } cases[] = {
       {"kv --data {datadir}", "unknown placeholder {datadir}"},
       {"kv --data {data-dir}", "unknown placeholder {data-dir}"},
+      // Every unknown placeholder at once, each named once, in order of appearance.
+      {"kv --id {idd} --port {clientport} --x {idd}{hots}",
+       "unknown placeholders {idd}, {clientport}, {hots} (known: {id}, {host},"},
       {"kv 'unterminated", "unbalanced single quote"},
       {"kv \"unterminated \\\"", "unbalanced double quote"},
       {"kv trailing\\", "trailing backslash"},
