@@ -138,7 +138,6 @@ std::vector<TestOption> MakeTable() {
     TestOption n = Text("--nemesis", "FAULTS", &TestCommandOptions::nemesis,
                         "none, all, or a comma list of partition, pause, kill");
     n.choices = {"none", "all", "partition", "pause", "kill"};
-    n.comma_list = true;
     // "none" and "all" stand alone; a list names fault kinds.
     n.set = [](TestCommandOptions* o, const std::string& v) {
       const std::string usage = "none, all, or a comma list of partition, pause, kill";

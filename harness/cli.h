@@ -27,8 +27,7 @@ struct TestOption {
   std::string value_name;  // "N", "SECONDS", ...; "" for a flag
   std::string help;
   std::string default_text;          // for --help ("5", "2 per node", "random")
-  std::vector<std::string> choices;  // an enumerated option's values (a comma list: each item's)
-  bool comma_list = false;           // the value is a comma list of `choices`
+  std::vector<std::string> choices;  // an enumerated option's values (--nemesis: of each item)
   bool repeatable = false;           // each occurrence adds a value (--raft-opt)
   // Sets the option from one command-line value ("" for a flag). A one-line error otherwise.
   std::function<base::Status(TestCommandOptions*, const std::string&)> set;

@@ -183,7 +183,8 @@ Status TestRun::Configure() {
     // The default faults shrink to those that fit one node; partitions asked for are an error.
     if (options_.nemesis != TestCommandOptions{}.nemesis) {
       return Status::InvalidArgument("a partition needs at least 2 nodes (--nodes " +
-                                     std::to_string(options_.nodes) + ")");
+                                     std::to_string(options_.nodes) +
+                                     "); --nemesis pause,kill fits one node");
     }
     kinds_.erase(partition);
     fitted_nemesis_ = "one node: partitions left out of the default faults";

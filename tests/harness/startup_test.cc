@@ -1,7 +1,7 @@
 // `faultline test` against nodes that never become ready (issue 12, point 5): each way of not
 // starting gets its own one-line reason per node, the run exits 2 with cause "test error: ...",
 // and results.json and junit.xml say it apart from a checker's unknown. The nodes are the tiny
-// Python store tests/data/stores/broken_start.py; --start-timeout 2 keeps each run short.
+// Python store tests/data/stores/broken_start.py; --start-timeout 3 keeps each run short.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -63,7 +63,7 @@ class Startup : public ::testing::Test {
                                     "--nodes",         std::to_string(nodes),
                                     "--nemesis",       "none",
                                     "--time-limit",    "1",
-                                    "--start-timeout", "2",
+                                    "--start-timeout", "3",
                                     "--net",           "proxy"};
     const std::string out = (dir_ / "out.txt").string();
     const pid_t pid = ::fork();
@@ -132,7 +132,7 @@ class Startup : public ::testing::Test {
 TEST_F(Startup, ANodeThatNeverOpensItsPortIsConnectionRefused) {
   EXPECT_EQ(Run("silent"), 2) << Output();
   ExpectTestError();
-  EXPECT_THAT(Output(), HasSubstr("cluster not ready after 2 s"));
+  EXPECT_THAT(Output(), HasSubstr("cluster not ready after 3 s"));
   // The address each node was dialled at: under netns it is the namespace's, not loopback.
   EXPECT_THAT(Output(), HasSubstr("n1: connection refused at 127.0.0.1:"));
   EXPECT_THAT(Output(), HasSubstr("n2: connection refused at 127.0.0.1:"));
