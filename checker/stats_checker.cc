@@ -72,20 +72,31 @@ StatsCheckResult CheckStats(const History& history, const std::vector<std::strin
     r.summary = "no client operation was invoked";
     return r;
   }
-  if (ok == 0) {
-    r.verdict = Verdict::kUnknown;
-    r.summary = "no operation ever succeeded: " + NotOkLine(all_not_ok);
-    return r;
+  std::vector<std::string> invoked_kinds, never_invoked;
+  for (const auto& [f, s] : r.by_f) {
+    if (s.invoked > 0) invoked_kinds.push_back(f);
   }
-  std::string missing;
   for (const std::string& f : expected) {
     auto it = r.by_f.find(f);
-    if (it == r.by_f.end() || it->second.invoked == 0) {
-      missing += (missing.empty() ? "" : "; ") + ("no " + f + " was ever invoked");
-    } else if (it->second.ok == 0) {
-      missing += (missing.empty() ? "" : "; ") +
-                 ("no " + f + " ever succeeded: " + NotOkLine(it->second.not_ok));
+    if (it == r.by_f.end() || it->second.invoked == 0) never_invoked.push_back(f);
+  }
+  std::string missing;
+  if (ok == 0 && invoked_kinds.size() > 1) {
+    missing = "no operation ever succeeded: " + NotOkLine(all_not_ok);
+  } else {
+    for (const std::string& f : invoked_kinds) {
+      const OpKindStats& s = r.by_f.at(f);
+      const bool wanted =
+          ok == 0 || std::find(expected.begin(), expected.end(), f) != expected.end();
+      if (s.ok > 0 || !wanted) continue;
+      missing +=
+          (missing.empty() ? "" : "; ") + ("no " + f + " ever succeeded: " + NotOkLine(s.not_ok));
     }
+  }
+  if (!never_invoked.empty()) {
+    std::string names;
+    for (const std::string& f : never_invoked) names += (names.empty() ? "" : ", ") + f;
+    missing += (missing.empty() ? "" : "; ") + names + " never invoked";
   }
   if (!missing.empty()) {
     r.verdict = Verdict::kUnknown;

@@ -9,9 +9,10 @@
 //
 // Verdict: unknown when no client operation succeeded at all, or when one of the `expected`
 // kinds (the kinds the workload issues) has no ok completion: "no acquire ever succeeded:
-// 7483 info http-404"; a kind that was never even invoked is named too ("no release was ever
-// invoked"). Otherwise valid. The stats checker never says invalid: it finds no anomaly, it
-// only refuses to let an empty judgement pass as a verdict.
+// 7483 info http-404; write, release never invoked" (several kinds that all failed: "no operation
+// ever succeeded: <the not-ok counts>"); a kind never invoked is named too. Otherwise valid. The
+// stats checker never says invalid: it finds no anomaly, it only refuses to let an empty judgement
+// pass as a verdict.
 #pragma once
 
 #include <cstdint>

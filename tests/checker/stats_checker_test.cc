@@ -38,7 +38,7 @@ TEST(StatsChecker, nothingSucceededIsUnknownWithTheErrors) {
   h.events.front().f = "start-kill";
   const StatsCheckResult r = CheckStats(h, {"acquire", "write", "release"});
   EXPECT_EQ(r.verdict, Verdict::kUnknown);
-  EXPECT_EQ(r.summary, "no operation ever succeeded: 5 info http-404");
+  EXPECT_EQ(r.summary, "no acquire ever succeeded: 5 info http-404; write, release never invoked");
   EXPECT_EQ(r.by_f.count("start-kill"), 0u);
 }
 
@@ -59,7 +59,7 @@ TEST(StatsChecker, aKindNeverInvokedIsNamed) {
   b.Op(0, "read", Value(), Value());
   const StatsCheckResult r = CheckStats(b.Build(), {"read", "cas"});
   EXPECT_EQ(r.verdict, Verdict::kUnknown);
-  EXPECT_EQ(r.summary, "no cas was ever invoked");
+  EXPECT_EQ(r.summary, "cas never invoked");
 }
 
 TEST(StatsChecker, emptyHistoryIsUnknown) {
@@ -79,6 +79,16 @@ TEST(StatsChecker, valueCarriesTheCounts) {
 TEST(StatsChecker, notOkLineListsTheLargestFirst) {
   EXPECT_EQ(NotOkLine({{"fail a", 1}, {"info b", 7}, {"fail c", 3}, {"fail d", 2}}, 2),
             "7 info b, 3 fail c and 2 more");
+}
+
+TEST(StatsChecker, severalKindsThatAllFailedAreOneLine) {
+  HistoryBuilder b;
+  b.Invoke(0, "read").Fail(0, "read", Value(), "no-quorum");
+  b.Invoke(1, "write", I(1)).Fail(1, "write", I(1), "no-quorum");
+  b.Invoke(2, "write", I(2)).Info(2, "write", I(2));
+  const StatsCheckResult r = CheckStats(b.Build(), {"read", "write"});
+  EXPECT_EQ(r.verdict, Verdict::kUnknown);
+  EXPECT_EQ(r.summary, "no operation ever succeeded: 2 fail no-quorum, 1 info");
 }
 
 }  // namespace

@@ -149,7 +149,7 @@ TEST_F(StoreRun, LockWorkloadAgainstAStoreWithoutLocksIsUnknown) {
                     "--nodes 3 --workload lock --nemesis none --time-limit 3 --name nolocks"),
           std::chrono::seconds(60));
   EXPECT_EQ(code, 2) << Output();
-  EXPECT_THAT(Output(), HasSubstr("UNKNOWN: stats: no operation ever succeeded: "));
+  EXPECT_THAT(Output(), HasSubstr("UNKNOWN: stats: no acquire ever succeeded: "));
   EXPECT_THAT(Output(), HasSubstr("info http-404"));
   EXPECT_EQ(CheckerValid("stats"), "\"unknown\"");
   EXPECT_EQ(CheckerValid("liveness"), "true");  // the KV endpoints work
