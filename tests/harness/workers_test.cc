@@ -156,7 +156,7 @@ TEST(WorkersTest, AWorkerBacksOffFromANodeThatRefusesAndRetriesTheSameOperation)
   // Back after three refusals: the first success is the refused operation, and without a
   // refusal there is no wait.
   const RunResult back = RunFor(1, 0, std::chrono::milliseconds(1000), 3);
-  EXPECT_GT(back.completed, 50u);
+  EXPECT_GT(back.completed, 10u);  // backing off still would allow at most 6 in the second
   ASSERT_GE(back.history.events.size(), 8u);
   const checker::Event& first = back.history.events[0];
   const checker::Event& ok = back.history.events[7];  // the 4th completion
