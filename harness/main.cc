@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "checker/check.h"
 #include "harness/check_command.h"
@@ -26,6 +27,23 @@ std::string ModelList() {
   return out;
 }
 
+// A number that is zero or more. CLI::NonNegativeNumber would say so by printing the largest
+// double in full (309 digits); this says it in a few words.
+const CLI::Validator kNonNegative(
+    [](std::string& v) -> std::string {
+      size_t used = 0;
+      double d = 0;
+      try {
+        d = std::stod(v, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != v.size()) return "'" + v + "' is not a number";
+      if (!(d >= 0)) return "'" + v + "' is negative (it must be 0 or more)";
+      return "";
+    },
+    "NUMBER>=0");
+
 int Main(int argc, char** argv) {
   CLI::App app{"faultline: Jepsen-style safety testing for replicated stores"};
   app.require_subcommand(1);
@@ -44,14 +62,14 @@ int Main(int argc, char** argv) {
   check_cmd->add_flag("--independent", check.independent,
                       "EDN: split Jepsen independent [key value] tuples into key and value");
   check_cmd->add_option("--timeout", check.timeout_s, "Stop after SECONDS and answer unknown")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   check_cmd
       ->add_option("--memory-limit", check.memory_limit_mb,
                    "Stop a key's search when it needs more than MB and answer unknown for it "
                    "(default: half the memory available, see README; 0: no limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   check_cmd->add_option("--threads", check.threads, "Keys checked in parallel (default: cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   check_cmd->add_flag("--json", check.json, "Print one JSON object per file");
   check_cmd->add_option("--report", check.report_dir,
                         "Also write results.json and report.txt into DIR");

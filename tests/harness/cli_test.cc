@@ -112,12 +112,17 @@ TEST_F(CheckCommand, BadInputIsOneLineAndExit254) {
   for (const std::string& args : std::vector<std::string>{
            "check " + bad, "check /nonexistent/history.jsonl", "check --model nope " + bad,
            "check --initial '{bad' " + bad, "check --format xml " + bad, "check",
-           "check --threads x " + bad, "frobnicate"}) {
+           "check --threads x " + bad, "check --threads -1 " + bad, "check --timeout -5 " + bad,
+           "frobnicate"}) {
     RunResult r = Faultline(args);
     EXPECT_EQ(r.code, 254) << args << ": " << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
   }
   EXPECT_THAT(Faultline("check " + bad).out, HasSubstr("bad.jsonl:2:"));
+  // A negative count says so in a few words (CLI11's own check printed a 309-digit bound).
+  const RunResult negative = Faultline("check --threads -1 " + bad);
+  EXPECT_THAT(negative.out, HasSubstr("'-1' is negative"));
+  EXPECT_LT(negative.out.size(), 200u) << negative.out;
 }
 
 TEST_F(CheckCommand, ReportDirGetsResultsAndText) {
