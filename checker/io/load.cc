@@ -61,6 +61,13 @@ Format DetectFormat(std::string_view text) {
     const size_t next = skip_space(first + 1);
     if (next < text.size() && text[next] == '"') return Format::kJsonl;
   }
+  // EDN opens with a map, a vector, a list or a comment. Looking at that structure first keeps an
+  // EDN history whose exception traces mention jepsen.util from being read as a jepsen log (a
+  // log line starts with its level or a timestamp, never with one of these).
+  if (first < text.size() &&
+      std::string_view("{[(;#").find(text[first]) != std::string_view::npos) {
+    return Format::kEdn;
+  }
   if (text.find("jepsen.util") != std::string_view::npos) return Format::kJepsenLog;
   return Format::kEdn;
 }

@@ -68,6 +68,11 @@ TEST(FormatTest, detect) {
   EXPECT_EQ(DetectFormat("{}"), Format::kEdn);
   EXPECT_EQ(DetectFormat("INFO  jepsen.core - start\nINFO  jepsen.util - 0\t:invoke\t:read\tnil\n"),
             Format::kJepsenLog);
+  // A real history.edn carries jepsen.util in its exception traces: still EDN (issue 13).
+  EXPECT_EQ(DetectFormat("{:type :info, :f :write, :process 3, :exception {:trace "
+                         "[[jepsen.util$timeout invoke \"util.clj\" 12]]}}\n"),
+            Format::kEdn);
+  EXPECT_EQ(DetectFormat("[{:type :invoke} \"jepsen.util\"]"), Format::kEdn);
 }
 
 TEST(FormatTest, parseHistoryDispatches) {
