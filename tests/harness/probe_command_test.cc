@@ -102,7 +102,9 @@ TEST_F(ProbeCommand, StaleFollowerReadsAreTheTestsJob) {
       (dir_ / "share.json").string() + "'";
   RunResult r = Faultline("probe --nodes 3 " + cmd + Results());
   EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("stale reads are the test's job, not the probe's"));
+  // Whether the probe's own follower read lands inside the 0.5 s lag depends on timing, so the
+  // stale-read note is checked in protocol_probe_test (a copy that never catches up), not here.
+  EXPECT_THAT(r.out, HasSubstr("read on every node          required  pass"));
   r = Faultline("test --target process --nodes 3 --nemesis none --time-limit 3 " + cmd + Results());
   // The followers' copy lags 0.5 s behind a leader written all the time: the test finds it.
   EXPECT_EQ(r.code, 1) << r.out;
