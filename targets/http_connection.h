@@ -14,10 +14,29 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "targets/kv_http_client.h"
 
 namespace faultline::targets {
+
+// How an exchange ended, as the completion both HTTP clients record: `node` answered (or was
+// asked), with `value` for ok and `error` for fail and info.
+inline Completion Make(checker::EventType type, Value value, std::string error,
+                       const std::string& node) {
+  Completion c;
+  c.type = type;
+  c.value = std::move(value);
+  c.error = std::move(error);
+  c.node = node;
+  return c;
+}
+inline Completion Info(std::string error, const std::string& node) {
+  return Make(checker::EventType::kInfo, Value(), std::move(error), node);
+}
+inline Completion Fail(std::string error, const std::string& node) {
+  return Make(checker::EventType::kFail, Value(), std::move(error), node);
+}
 
 class HttpConnection {
  public:

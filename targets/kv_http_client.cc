@@ -14,23 +14,6 @@ namespace {
 using checker::EventType;
 using checker::ParseJson;
 
-Completion Make(EventType type, Value value, std::string error, const std::string& node) {
-  Completion c;
-  c.type = type;
-  c.value = std::move(value);
-  c.error = std::move(error);
-  c.node = node;
-  return c;
-}
-
-Completion Info(std::string error, const std::string& node) {
-  return Make(EventType::kInfo, Value(), std::move(error), node);
-}
-
-Completion Fail(std::string error, const std::string& node) {
-  return Make(EventType::kFail, Value(), std::move(error), node);
-}
-
 // The "error" string of a JSON error body, or "" when the body is not such an object.
 std::string BodyError(std::string_view body) {
   const auto parsed = ParseJson(body);

@@ -16,23 +16,6 @@ using checker::ParseJson;
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-Completion Make(EventType type, Value value, std::string error, const std::string& node) {
-  Completion c;
-  c.type = type;
-  c.value = std::move(value);
-  c.error = std::move(error);
-  c.node = node;
-  return c;
-}
-
-Completion Info(std::string error, const std::string& node) {
-  return Make(EventType::kInfo, Value(), std::move(error), node);
-}
-
-Completion Fail(std::string error, const std::string& node) {
-  return Make(EventType::kFail, Value(), std::move(error), node);
-}
-
 // "etcdserver: request timed out" → "request-timed-out".
 std::string ErrorName(std::string message) {
   constexpr std::string_view kPrefix = "etcdserver: ";
