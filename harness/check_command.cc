@@ -1,6 +1,7 @@
 #include "harness/check_command.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -9,6 +10,7 @@
 #include "checker/io/load.h"
 #include "checker/io/render.h"
 #include "results/exit_codes.h"
+#include "results/report_html.h"
 #include "results/run_files.h"
 
 namespace faultline::harness {
@@ -21,6 +23,38 @@ using results::kExitValid;
 using results::WorstExit;
 
 void Error(const std::string& msg) { std::fprintf(stderr, "faultline check: %s\n", msg.c_str()); }
+
+// --report DIR: DIR/report.html for one file; for several, DIR/report-<n>-<file name>.html each.
+void WriteHtml(const CheckCommandOptions& options, const ck::CheckOptions& check,
+               const std::string& file, int number, const ck::History& history,
+               const ck::CheckResult& result, const ck::Value& json) {
+  results::ReportSource source;
+  source.title = file;
+  source.verdict = result.verdict;
+  source.cause = result.cause;
+  source.facts = {{"history", file}, {"model", result.model}};
+  if (!options.initial_json.empty()) source.facts.emplace_back("initial", options.initial_json);
+  source.initial = check.initial;
+  const std::string summary = result.model + ", " + std::to_string(result.ops) + " ops, " +
+                              std::to_string(result.keys.size()) + " keys" +
+                              (result.cause.empty() ? "" : ": " + result.cause);
+  source.checkers.push_back({"linearizable", result.verdict, summary, json});
+  std::string name = "report.html";
+  if (options.files.size() > 1) {
+    std::string stem = std::filesystem::path(file).filename().string();
+    for (char& c : stem) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+    }
+    name = "report-" + std::to_string(number) + "-" + stem + ".html";
+  }
+  base::Result<results::ReportWritten> w =
+      results::WriteHistoryReport(options.report_dir + "/" + name, history, source);
+  if (!w.ok()) {
+    Error("--report " + options.report_dir + ": " + w.status().message());
+  } else if (!w->note.empty()) {
+    Error(w->note);
+  }
+}
 
 }  // namespace
 
@@ -76,7 +110,9 @@ int RunCheckCommand(const CheckCommandOptions& options) {
   int code = kExitValid;
   ck::Value::Array all_results;
   std::string all_text;
+  int file_number = 0;
   for (const std::string& file : options.files) {
+    ++file_number;
     // A file that cannot be checked still gets its JSON object (DESIGN.md section 4).
     auto failed = [&](const base::Status& status) {
       Error(status.message());
@@ -112,6 +148,9 @@ int RunCheckCommand(const CheckCommandOptions& options) {
       std::fputs(text.c_str(), stdout);
     }
     std::fflush(stdout);
+    if (!options.report_dir.empty()) {
+      WriteHtml(options, check, file, file_number, *history, *result, json);
+    }
     all_results.push_back(std::move(json));
     all_text += text;
     code = WorstExit(code, results::ExitCodeFor(result->verdict));

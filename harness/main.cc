@@ -9,6 +9,7 @@
 #include "harness/check_command.h"
 #include "harness/cli.h"
 #include "harness/probe_command.h"
+#include "harness/report_command.h"
 #include "harness/sim_command.h"
 #include "harness/test_command.h"
 #include "results/exit_codes.h"
@@ -129,6 +130,11 @@ int Main(int argc, char** argv) {
                    "With --node-cmd: seconds for the nodes to answer and take a write")
       ->capture_default_str();
 
+  std::string report_dir;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "Write RUN_DIR/report.html, the run's HTML report (exit: the run's verdict)");
+  report_cmd->add_option("run_dir", report_dir, "A run folder, e.g. results/latest")->required();
+
   // An unknown command gets a clear line rather than CLI11's "a subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {
     const std::string command = argv[1];
@@ -180,6 +186,7 @@ int Main(int argc, char** argv) {
     return RunSimCommand(sim);
   }
   if (probe_cmd->parsed()) return RunProbeCommand(probe);
+  if (report_cmd->parsed()) return RunReportCommand(report_dir);
   if (test_cmd->parsed()) {
     faultline::base::Result<TestCommandOptions> options = test.Options();
     if (!options.ok()) {

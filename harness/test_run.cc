@@ -13,6 +13,8 @@
 #include "harness/counterexample.h"
 #include "harness/run_signals.h"
 #include "results/exit_codes.h"
+#include "results/junit_cases.h"
+#include "results/report_html.h"
 #include "results/store.h"
 #include "targets/protocol_probe.h"
 
@@ -594,8 +596,9 @@ int TestRun::Report() {
   (void)results::WriteRunResults(run_dir_, r);
   if (!checks_.empty()) (void)results::WriteFileAtomic(run_dir_ + "/report.txt", ReportText());
 
-  std::vector<results::JunitCase> cases;
-  for (const auto& c : checks_) cases.push_back({c.name, c.verdict, c.summary, check_s_, ""});
+  // One case per checker and per failing key, each naming the run folder.
+  std::vector<results::JunitCase> cases =
+      results::CheckerJunitCases(r.checkers, run_dir_, check_s_);
   if (!error_.empty()) {
     // The run itself went wrong: its own case, typed apart from a checker's unknown.
     cases.push_back({"run", Verdict::kUnknown, TestErrorCause(), workload_s_, "test-error"});
@@ -605,6 +608,12 @@ int TestRun::Report() {
   (void)results::WriteFileAtomic(run_dir_ + "/junit.xml",
                                  results::JunitXml(name_, cases, workload_s_ + check_s_));
 
+  // report.html last: it reads what the lines above wrote.
+  if (Result<results::ReportWritten> html = results::WriteRunReport(run_dir_); !html.ok()) {
+    log_.Say("report.html: " + html.status().message());
+  } else if (!html->note.empty()) {
+    log_.Say("report.html: " + html->note);
+  }
   PrintSummary(r.run);
   log_.Info(std::string("verdict ") + results::VerdictWord(verdict_) +
             (cause_.empty() ? "" : ": " + cause_));
@@ -698,6 +707,7 @@ void TestRun::PrintSummary(const results::RunStats& s) const {
               cause_.c_str());
   for (const std::string& line : s.not_ready) std::printf("  %s\n", line.c_str());
   std::printf("results: %s\n", run_dir_.c_str());
+  std::printf("report: %s/report.html\n", run_dir_.c_str());
   if (verdict_ == Verdict::kInvalid) std::printf("explained in: %s/report.txt\n", run_dir_.c_str());
   if (verdict_ != Verdict::kValid) std::printf("rerun: %s\n", rerun_.c_str());
   std::fflush(stdout);
