@@ -89,7 +89,7 @@ const char* const kReportJs = R"FLJS(
   var D = JSON.parse(document.getElementById("fl-data").textContent);
   var US = D.unit === "us";
   function sec(t) { return US ? t / 1e6 : t; }
-  function fmtT(t) { return US ? (t / 1e6).toFixed(4) + " s" : "event " + t; }
+  function fmtT(t) { return US ? (t / 1e6).toFixed(4) + " s" : "event " + Math.round(t); }
   function fmtDur(d) {
     if (!US) return d + " events";
     if (d < 1000) return d + " µs";
@@ -169,7 +169,7 @@ const char* const kReportJs = R"FLJS(
   function plots() {
     var made = 0;
     if (typeof Dygraph === "undefined" || !document.getElementById("throughput")) return 0;
-    var end = Math.max(D.end, 1), width = niceStep(end / 150);
+    var end = Math.max(D.end, 1), width = Math.max(niceStep(end / 150), US ? 1000 : 1);
     var nb = Math.floor(end / width) + 1, c = [new Float64Array(nb), new Float64Array(nb), new Float64Array(nb)];
     for (var i = 0; i < n; i++) if (!O.open[i]) c[O.type[i]][Math.floor(O.t1[i] / width)]++;
     var scale = US ? 1e6 / width : 1, rows = [];
@@ -240,7 +240,11 @@ const char* const kReportJs = R"FLJS(
       return ctx.createPattern(c, "repeat");
     })();
 
-    function plotW() { return Math.max(canvas.clientWidth - LM, 10); }
+    // The plot's width, measured once per draw and per event: reading clientWidth for every
+    // operation costs a layout query each (300 ms for 100,000 operations).
+    var pw = 10;
+    function measure() { pw = Math.max(canvas.clientWidth - LM, 10); }
+    function plotW() { return pw; }
     function X(t) { return LM + (t - view.lo) / (view.hi - view.lo) * plotW(); }
     function T(x) { return view.lo + (x - LM) / plotW() * (view.hi - view.lo); }
     function firstInvokedAfter(t) {
@@ -254,6 +258,8 @@ const char* const kReportJs = R"FLJS(
       return lo;
     }
     function draw() {
+      var started = performance.now();
+      measure();
       var dpr = window.devicePixelRatio || 1, cw = canvas.clientWidth || 800;
       canvas.width = Math.round(cw * dpr);
       canvas.height = Math.round(H * dpr);
@@ -292,23 +298,30 @@ const char* const kReportJs = R"FLJS(
           var bit = 1 << O.type[i], base = O.lane[i] * w;
           for (var x = x0; x <= x1; x++) masks[base + x] |= bit;
         }
-        // Per lane and pixel column: green if an ok operation covers it, red and orange bands
-        // below for fail and info.
-        var band = bh / 3;
+        // Per lane and pixel column: a green band if an ok operation covers it, red and orange
+        // bands below for fail and info; written as pixels (a fillRect per run is too slow at
+        // hundreds of lanes) into an image the width of the plot, then drawn over the lanes.
+        var hh = L * laneH, img = ctx.createImageData(w, hh);
+        var px = new Uint32Array(img.data.buffer);
+        var C32 = [0xff449e2e, 0xff2827d6, 0xff129cf3];  // COLORS as little-endian RGBA
         for (l = 0; l < L; l++) {
-          for (var t = 0; t < 3; t++) {
-            ctx.fillStyle = COLORS[t];
-            var run = -1;
-            for (x = 0; x <= w; x++) {
-              var on = x < w && (masks[l * w + x] & (1 << t));
-              if (on && run < 0) run = x;
-              if (!on && run >= 0) {
-                ctx.fillRect(LM + run, TOP + l * laneH + pad + t * band, x - run, Math.max(band, 1));
-                run = -1;
-              }
+          for (x = 0; x < w; x++) {
+            var mk = masks[l * w + x];
+            if (!mk) continue;
+            for (var t = 0; t < 3; t++) {
+              if (!(mk & (1 << t))) continue;
+              var r0 = l * laneH + pad + Math.floor(t * bh / 3);
+              var r1 = Math.max(l * laneH + pad + Math.floor((t + 1) * bh / 3), r0 + 1);
+              for (var row = r0; row < r1 && row < hh; row++) px[row * w + x] = C32[t];
             }
           }
         }
+        var off = document.createElement("canvas");
+        off.width = w;
+        off.height = hh;
+        off.getContext("2d").putImageData(img, 0, 0);
+        ctx.imageSmoothingEnabled = false;
+        ctx.drawImage(off, LM, TOP, w, hh);
       } else {
         mode = "bars";
         for (i = a; i < b; i++) {
@@ -355,6 +368,7 @@ const char* const kReportJs = R"FLJS(
       wrap.setAttribute("data-drawn", String(count));
       wrap.setAttribute("data-mode", mode);
       wrap.setAttribute("data-marked", String(marked.length));
+      wrap.setAttribute("data-draw-ms", (performance.now() - started).toFixed(1));
     }
     var pending = false;
     function redraw() {
@@ -375,6 +389,7 @@ const char* const kReportJs = R"FLJS(
     function zoom(f, tc) { setView(tc - (tc - view.lo) * f, tc + (view.hi - tc) * f); }
     canvas.addEventListener("wheel", function (e) {
       e.preventDefault();
+      measure();
       var r = canvas.getBoundingClientRect();
       zoom(Math.exp(e.deltaY * 0.0015), T(Math.max(e.clientX - r.left, LM)));
     }, {passive: false});
@@ -387,6 +402,7 @@ const char* const kReportJs = R"FLJS(
     canvas.addEventListener("mouseleave", function () { tip.style.display = "none"; });
     canvas.addEventListener("dblclick", function () { setView(full.lo, full.hi); });
     canvas.addEventListener("mousemove", function (e) {
+      measure();
       var r = canvas.getBoundingClientRect(), x = e.clientX - r.left, y = e.clientY - r.top;
       if (drag) {
         var dt = (e.clientX - drag.x) / plotW() * (drag.hi - drag.lo);
@@ -440,8 +456,14 @@ const char* const kReportJs = R"FLJS(
       draw();
       document.getElementById("timeline").scrollIntoView();
     }
+    // Shows the time range [lo, hi] (seconds, or event indices for a history without times).
+    function show(lo, hi) {
+      var k = US ? 1e6 : 1;
+      setView(lo * k, hi * k);
+      draw();
+    }
     draw();
-    return {jump: jump, draw: draw};
+    return {jump: jump, draw: draw, show: show};
   })();
 
   // ---- counterexample diagrams, Porcupine style ----------------------------------------------
@@ -490,7 +512,9 @@ const char* const kReportJs = R"FLJS(
     return ops.length;
   }
 
+  var plotsStarted = performance.now();
   var plotsMade = plots();
+  document.body.setAttribute("data-plots-ms", (performance.now() - plotsStarted).toFixed(0));
   document.body.setAttribute("data-plots", String(plotsMade));
   var cxDrawn = 0;
   Array.prototype.forEach.call(document.querySelectorAll("canvas.cxdiag"), function (cv) {
@@ -506,6 +530,9 @@ const char* const kReportJs = R"FLJS(
   // report.html#ev=14,15 opens with those operations shown in the timeline.
   var m = /[#&]ev=([0-9,]+)/.exec(location.hash);
   if (m) TL.jump(m[1].split(",").map(Number));
+  // report.html#t=10,12 opens with the timeline showing 10 s to 12 s.
+  var tm = /[#&]t=([0-9.]+),([0-9.]+)/.exec(location.hash);
+  if (tm) TL.show(Number(tm[1]), Number(tm[2]));
   if (!failed) {
     statusEl.setAttribute("data-status", "ok");
     statusEl.textContent = "";

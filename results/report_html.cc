@@ -30,11 +30,13 @@ using checker::Value;
 using checker::Verdict;
 
 // Bounds on what one report embeds (STYLE.md: a limit on everything).
-constexpr size_t kValueChars = 60;   // an operation's value in the timeline's tooltips
-constexpr size_t kStateChars = 300;  // a model state in a counterexample's table
-constexpr size_t kShownSteps = 60;   // the last steps of a longest linearizable prefix
+constexpr size_t kValueChars = 60;    // an operation's value in the timeline's tooltips
+constexpr size_t kStateChars = 300;   // a model state in a counterexample's table
+constexpr size_t kShownSteps = 60;    // the last steps of a longest linearizable prefix
+constexpr size_t kDiagramSteps = 12;  // ... of which the diagram draws
 constexpr size_t kShownConcurrent = 40;
-constexpr size_t kShownFindings = 50;  // lost / unexpected / violations per checker
+constexpr size_t kShownCounterexamples = 200;  // failing keys drawn; the rest are counted
+constexpr size_t kShownFindings = 50;          // lost / unexpected / violations per checker
 constexpr size_t kLinksPerFinding = 20;
 
 std::string Escape(std::string_view s) {
@@ -98,7 +100,6 @@ std::string Fixed(double v, int digits) {
 const char* VerdictClass(Verdict v) {
   return v == Verdict::kValid ? "valid" : v == Verdict::kInvalid ? "invalid" : "unknown";
 }
-
 
 // Strings interned into a table, for the columnar operation arrays.
 class Interner {
@@ -434,7 +435,10 @@ std::string CounterexampleHtml(const HistoryView& view, const CheckerOutcome& ch
                                          {"text", Value::String(Cut(text, 40))},
                                          {"ev", Value::Int(o->invoke_index)}}));
   };
-  for (size_t i = 0; i < steps.size(); ++i) {
+  // The diagram shows the last few steps only: a long prefix spread over the whole run would
+  // shrink every bar to a line (the table has them all).
+  for (size_t i = steps.size() > kDiagramSteps ? steps.size() - kDiagramSteps : 0; i < steps.size();
+       ++i) {
     add(steps[i].op, "step", static_cast<int64_t>(first_shown + i + 1), steps[i].text);
   }
   const Operation* bad = view.ByIndex(op_index);
@@ -673,6 +677,16 @@ std::string RenderHtmlReport(const History& history, const ReportSource& source,
   bool have_dygraphs = false;
   std::string dygraphs = ReadWhole(options.dygraphs_path, &have_dygraphs);
   std::string note;
+  // Its stylesheet beside it (legend, title and axis labels are placed by it).
+  std::string dygraphs_css;
+  if (have_dygraphs) {
+    std::string css_path = options.dygraphs_path;
+    if (css_path.size() > 3 && css_path.ends_with(".js")) {
+      css_path.replace(css_path.size() - 3, 3, ".css");
+      bool have_css = false;
+      dygraphs_css = ReadWhole(css_path, &have_css);
+    }
+  }
   if (!have_dygraphs) {
     note = "plots left out: " + options.dygraphs_path + " is missing (install libjs-dygraphs)";
     notes.push_back(note);
@@ -689,6 +703,12 @@ std::string RenderHtmlReport(const History& history, const ReportSource& source,
         model = checker::MakeModel(m->as_string());
       }
       for (const Value& f : failures->as_array()) {
+        if (number == static_cast<int>(kShownCounterexamples)) {
+          failures_html += "<p class=\"note\">… and " +
+                           std::to_string(failures->as_array().size() - kShownCounterexamples) +
+                           " more failing keys: see results.json or report.txt</p>\n";
+          break;
+        }
         failures_html += CounterexampleHtml(view, c, f, model.get(), source.initial, ++number);
       }
     }
@@ -707,6 +727,7 @@ std::string RenderHtmlReport(const History& history, const ReportSource& source,
   out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>" +
          Escape(source.title) + " — " + VerdictWord(source.verdict) +
          " — faultline report</title>\n<style>\n";
+  out += dygraphs_css;
   out += kReportCss;
   out += "</style>\n</head><body>\n";
   out += HeaderHtml(source, view);

@@ -125,7 +125,6 @@ TEST_F(ReportBrowserTest, runFolder_linkJumpsToTheOperationInTheTimeline) {
   EXPECT_EQ(Attr(p.dom, "div id=\"tl\"", "data-marked"), "1");
   EXPECT_LT(Num(Attr(p.dom, "div id=\"tl\"", "data-drawn")), 2000);  // zoomed in
   Screenshot(run / "report.html", "run-2000.png");
-  Screenshot(run / "report.html", "run-2000-jump.png", "#ev=0");
 }
 
 TEST_F(ReportBrowserTest, hundredThousandOperations_aggregatedTimelineAndPlots) {
@@ -139,7 +138,17 @@ TEST_F(ReportBrowserTest, hundredThousandOperations_aggregatedTimelineAndPlots) 
   const Page p = Open(work(), html, "");
   ExpectWorking(p);
   EXPECT_EQ(Attr(p.dom, "div id=\"tl\"", "data-mode"), "aggregate");
+  // Not asserted (STYLE.md: speed is measured, not tested); printed for the record.
+  std::printf("100000 operations: timeline drawn in %s ms, plots in %s ms\n",
+              Attr(p.dom, "div id=\"tl\"", "data-draw-ms").c_str(),
+              Attr(p.dom, "body", "data-plots-ms").c_str());
   Screenshot(html, "generated-100000.png");
+  // Zoomed in to 0.2 s: only the operations in view are drawn, as single bars.
+  const Page zoomed = Open(work(), html, "#t=30,30.2");
+  ExpectWorking(zoomed);
+  EXPECT_EQ(Attr(zoomed.dom, "div id=\"tl\"", "data-mode"), "bars");
+  EXPECT_LT(Num(Attr(zoomed.dom, "div id=\"tl\"", "data-drawn")), 1000);
+  Screenshot(html, "generated-100000-zoomed.png", "#t=30,30.2");
 }
 
 TEST_F(ReportBrowserTest, aScriptErrorIsCaught) {
