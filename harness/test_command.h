@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "checker/value.h"
+#include "workloads/workload.h"
 
 namespace faultline::harness {
 
@@ -52,6 +53,14 @@ base::Status ValidateTestOptions(const TestCommandOptions& o);
 // test.json's `config`: every option, with the seed and the concurrency actually used.
 checker::Value TestConfigValue(const TestCommandOptions& o, const std::string& name, uint64_t seed,
                                int concurrency);
+// The options back from test.json's `config` (TestConfigValue), for `faultline analyze`: the
+// seed and the concurrency actually used are set. A one-line error for a config that is not an
+// object or has a field of the wrong type; fields it lacks keep their defaults.
+base::Result<TestCommandOptions> TestOptionsFromConfig(const checker::Value& config);
+// The workload's options for a run with these options, `concurrency` workers and `seed`: the
+// same for the run and for its re-analysis, so the checkers judge what the workload generated.
+workloads::WorkloadOptions WorkloadOptionsFor(const TestCommandOptions& o, int concurrency,
+                                              uint64_t seed);
 // The command line that reruns this test with the same seed: every option not at its default
 // (harness/cli.h builds it from the same table as the parser).
 std::string RerunLine(const TestCommandOptions& o, uint64_t seed);
