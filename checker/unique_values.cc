@@ -32,17 +32,27 @@ struct Analysis {
 Analysis Unknown(std::string why) { return Analysis{Answer::kUnknown, std::move(why), {}, -1}; }
 Analysis Invalid(std::string why) { return Analysis{Answer::kInvalid, std::move(why), {}, -1}; }
 
-bool ContainsAny(const Value& v) {
-  if (v.is_any()) return true;
-  if (v.is_array()) {
-    return std::any_of(v.as_array().begin(), v.as_array().end(), ContainsAny);
+// A value whose canonical JSON does not tell it apart from another one: Value::Any, and NaN
+// (both print as null). Values are interned by their JSON, so these go to the search.
+bool Ambiguous(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kAny:
+      return true;
+    case Value::Kind::kDouble:
+      return v.as_double() != v.as_double();
+    case Value::Kind::kArray:
+      for (const Value& e : v.as_array()) {
+        if (Ambiguous(e)) return true;
+      }
+      return false;
+    case Value::Kind::kObject:
+      for (const auto& [k, e] : v.as_object()) {
+        if (Ambiguous(e)) return true;
+      }
+      return false;
+    default:
+      return false;
   }
-  if (v.is_object()) {
-    for (const auto& [k, e] : v.as_object()) {
-      if (ContainsAny(e)) return true;
-    }
-  }
-  return false;
 }
 
 // A string for a person, shortened to its end when long (appended strings accumulate).
@@ -537,20 +547,33 @@ Analysis Decider::AnalyzeKv(const std::vector<Item>& items) {
 Analysis Decider::AnalyzeRegister(const std::vector<Item>& items) {
   const int n = static_cast<int>(items.size());
   enum Kind : uint8_t { kRead, kWrite, kCas, kMismatchCas };
+  // Values by kind and canonical JSON (integers, the common case, without printing them).
   std::unordered_map<std::string, int> ids;
+  std::unordered_map<int64_t, int> int_ids;
   std::vector<const Value*> values;
   auto intern = [&](const Value& v) {
-    auto [it, inserted] = ids.try_emplace(v.ToJson(), static_cast<int>(values.size()));
+    if (v.is_int()) {
+      auto [it, inserted] = int_ids.try_emplace(v.as_int(), static_cast<int>(values.size()));
+      if (inserted) values.push_back(&v);
+      return it->second;
+    }
+    std::string key(1, static_cast<char>(v.kind()));
+    v.AppendJson(&key);
+    auto [it, inserted] = ids.try_emplace(std::move(key), static_cast<int>(values.size()));
     if (inserted) values.push_back(&v);
     return it->second;
   };
+  ids.reserve(items.size());
+  int_ids.reserve(items.size());
   auto shown = [&](int v) { return "`" + values[v]->ToJson() + "`"; };
   intern(initial_);  // value 0
   std::vector<uint8_t> kind(n);
   std::vector<int> from(n, -1), to(n, -1);
   for (int i = 0; i < n; ++i) {
     const Operation& op = *ops_[items[i].op];
-    if (ContainsAny(op.value)) return Unknown("a value that matches anything");
+    if (!op.value.is_int() && Ambiguous(op.value)) {
+      return Unknown("a value whose JSON is ambiguous (NaN, or one that matches anything)");
+    }
     if (op.f == "read") {
       kind[i] = kRead;
       from[i] = intern(op.value);
