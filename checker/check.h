@@ -40,6 +40,9 @@ struct CheckOptions {
   // false: the plain search, without the pruning of indeterminate operations (for tests and
   // benchmarks; see SearchLinearization).
   bool reductions = true;
+  // false: every key is searched, even when all its written values are unique (see
+  // unique_values.h; for tests and benchmarks).
+  bool unique_fast_path = true;
 };
 
 // An operation as a report shows it.
@@ -74,6 +77,7 @@ struct KeyResult {
   uint64_t steps = 0;          // model steps taken by the search
   uint64_t cache_entries = 0;  // memoized (linearized set, state) configurations
   double ms = 0;
+  bool fast_path = false;  // decided by the unique-value fast path, without a search
   std::optional<Counterexample> counterexample;
 };
 
