@@ -42,6 +42,11 @@ std::string Seconds(int64_t ns) {
   return buf;
 }
 
+// "1 time", "3 times".
+std::string Count(int64_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 std::string Describe(const MutexOverlap& o) {
   std::string s = "process " + std::to_string(o.second.process) + " got token " +
                   std::to_string(o.second.token) + " (event " +
@@ -158,19 +163,19 @@ Result<MutexCheckResult> CheckMutex(const History& history, int64_t lease_ns) {
     r.verdict = Verdict::kInvalid;
     const MutexOverlap& first = *std::find_if(r.overlaps.begin(), r.overlaps.end(),
                                               [](const MutexOverlap& o) { return o.within_lease; });
-    r.summary =
-        std::to_string(r.overlaps_within_lease) +
-        " times two clients held a lock at once while both leases ran; first: " + Describe(first);
+    r.summary = Count(r.overlaps_within_lease, "time") +
+                " two clients held a lock at once while both leases certainly ran; first: " +
+                Describe(first);
     if (r.overlaps_after_lease > 0) {
       r.summary += " (and " + std::to_string(r.overlaps_after_lease) + " after a lease ran out)";
     }
     return r;
   }
   r.verdict = Verdict::kValid;
-  r.summary = std::to_string(r.overlaps_after_lease) +
-              " times two clients held a lock at once, each after the earlier holder's lease (" +
+  r.summary = Count(r.overlaps_after_lease, "time") +
+              " two clients held a lock at once after a lease (" +
               std::to_string(lease_ns / 1000000) +
-              " ms) could have run out: allowed for a lease lock, safe only with fencing tokens; "
+              " ms) could have run out, as a lease lock allows (safe only with fencing tokens); "
               "first: " +
               Describe(r.overlaps.front());
   return r;
