@@ -22,7 +22,8 @@
 // zoo.cfg with tickTime 500, one JVM of -Xmx256m each), and drives the same client counts against
 // the ZooKeeper leader through the harness's own ZooKeeper client (the C library's synchronous
 // API): GET = sync + getData (the default --zk-reads sync), PUT = setData, CAS = getData + setData
-// with the version read. Results are printed beside raftkv's and etcd's.
+// with the version read, after 2 s of unmeasured warm-up load for the JVMs. Results are printed
+// beside raftkv's and etcd's.
 //
 // Usage: raftkv_bench [--seconds N] [--nodes 3|5] [--quick] [--etcd] [--zookeeper]
 #include <pthread.h>
@@ -605,6 +606,18 @@ int RunZooKeeper(int seconds, std::vector<PointResult>* points) {
   if (leader < 0) {
     std::fprintf(stderr, "raftkv_bench: no ZooKeeper leader within 30 s\n");
     return 1;
+  }
+  // The JVM compiles its hot paths during the first seconds of load: warm it up unmeasured
+  // (16 clients, 2 s), as a long-running ensemble would be.
+  {
+    std::vector<WorkerResult> warm(16);
+    std::vector<std::thread> threads;
+    const auto end = Clock::now() + std::chrono::seconds(2);
+    for (size_t i = 0; i < warm.size(); ++i) {
+      threads.emplace_back(ZkWorker, std::cref(ensemble.address(leader)), end,
+                           static_cast<uint32_t>(2000 + i), &warm[i]);
+    }
+    for (std::thread& t : threads) t.join();
   }
   for (const int clients : {1, 16, 64}) {
     std::vector<WorkerResult> results(static_cast<size_t>(clients));
