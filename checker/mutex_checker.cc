@@ -122,6 +122,7 @@ Result<MutexCheckResult> CheckMutex(const History& history, int64_t lease_ns) {
     }
     // Sweep by start: `open` holds every earlier hold that had not ended when this one began.
     std::vector<const Hold*> open;
+    std::vector<bool> overlapping(lock.holds.size(), false);
     for (const Hold& h : lock.holds) {
       std::erase_if(open, [&h](const Hold* o) { return o->end_pos < h.start_pos; });
       for (const Hold* o : open) {
@@ -142,10 +143,13 @@ Result<MutexCheckResult> CheckMutex(const History& history, int64_t lease_ns) {
         ov.within_lease =
             lease_ns <= 0 || invoked < 0 || ov.start_time < 0 || ov.start_time < invoked + lease_ns;
         (ov.within_lease ? r.overlaps_within_lease : r.overlaps_after_lease)++;
+        overlapping[static_cast<size_t>(o - lock.holds.data())] = true;
+        overlapping[static_cast<size_t>(&h - lock.holds.data())] = true;
         r.overlaps.push_back(std::move(ov));
       }
       open.push_back(&h);
     }
+    r.holds_overlapping += std::count(overlapping.begin(), overlapping.end(), true);
   }
   std::stable_sort(r.overlaps.begin(), r.overlaps.end(),
                    [](const MutexOverlap& a, const MutexOverlap& b) {
@@ -172,8 +176,9 @@ Result<MutexCheckResult> CheckMutex(const History& history, int64_t lease_ns) {
     return r;
   }
   r.verdict = Verdict::kValid;
-  r.summary = Count(r.overlaps_after_lease, "time") +
-              " two clients held a lock at once after a lease (" +
+  r.summary = Count(r.overlaps_after_lease, "time") + " (" + std::to_string(r.holds_overlapping) +
+              " of " + std::to_string(r.holds) +
+              " grants involved) two clients held a lock at once after a lease (" +
               std::to_string(lease_ns / 1000000) +
               " ms) could have run out, as a lease lock allows (safe only with fencing tokens); "
               "first: " +
@@ -201,6 +206,7 @@ Value MutexCheckResultToValue(const MutexCheckResult& r, size_t max_list) {
       {"lease_ms", Value::Int(r.lease_ns / 1000000)},
       {"overlaps_within_lease", Value::Int(r.overlaps_within_lease)},
       {"overlaps_after_lease", Value::Int(r.overlaps_after_lease)},
+      {"holds_overlapping", Value::Int(r.holds_overlapping)},
       {"overlaps", Value::MakeArray(std::move(overlaps))},
   });
 }

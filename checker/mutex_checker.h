@@ -73,6 +73,7 @@ struct MutexCheckResult {
   int64_t lease_ns = 0;
   int64_t overlaps_within_lease = 0;
   int64_t overlaps_after_lease = 0;
+  int64_t holds_overlapping = 0;  // holds in at least one overlap (one long hold may overlap many)
   std::vector<MutexOverlap> overlaps;  // in history order of the second hold's start
 };
 
@@ -80,9 +81,10 @@ struct MutexCheckResult {
 base::Result<MutexCheckResult> CheckMutex(const History& history, int64_t lease_ns);
 
 // {"valid", "summary", "holds", "locks", "lease_ms", "overlaps_within_lease",
-//  "overlaps_after_lease", "overlaps": [{"key", "within_lease", "start_ns", "end_ns", "first":
-//  hold, "second": hold}]}, where a hold is {"process", "token", "node", "acquire_invoke_index",
-//  "acquire_complete_index", "release_invoke_index"}; the list cut to `max_list`.
+//  "overlaps_after_lease", "holds_overlapping", "overlaps": [{"key", "within_lease", "start_ns",
+//  "end_ns", "first": hold, "second": hold}]}, where a hold is {"process", "token", "node",
+//  "acquire_invoke_index", "acquire_complete_index", "release_invoke_index"}; the list cut to
+//  `max_list`.
 Value MutexCheckResultToValue(const MutexCheckResult& result, size_t max_list = 100);
 
 }  // namespace faultline::checker

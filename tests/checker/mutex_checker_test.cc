@@ -115,6 +115,7 @@ TEST(MutexChecker, overlapAfterTheLeaseRanOutIsReportedButValid) {
   EXPECT_EQ(r.verdict, Verdict::kValid) << r.summary;
   EXPECT_EQ(r.overlaps_after_lease, 1);
   EXPECT_EQ(r.overlaps_within_lease, 0);
+  EXPECT_EQ(r.holds_overlapping, 2);
   ASSERT_EQ(r.overlaps.size(), 1u);
   EXPECT_FALSE(r.overlaps[0].within_lease);
   EXPECT_EQ(r.overlaps[0].start_time, 1800 * kMs);
@@ -133,6 +134,19 @@ TEST(MutexChecker, overlapWhileBothLeasesRanIsInvalid) {
   EXPECT_EQ(r.verdict, Verdict::kInvalid);
   EXPECT_EQ(r.overlaps_within_lease, 1);
   EXPECT_NE(r.summary.find("while both leases certainly ran"), std::string::npos) << r.summary;
+}
+
+// A paused holder overlaps every short hold granted while it sleeps: one overlap per pair, and
+// the count of holds involved says how many grants took part.
+TEST(MutexChecker, oneLongHoldOverlapsEveryHoldDuringIt) {
+  HistoryBuilder b;
+  b.Op(0, "acquire", Value(), I(1));
+  for (int t = 2; t <= 4; ++t) b.Op(t, "acquire", Value(), I(t)).Op(t, "release", I(t), I(t));
+  b.Op(0, "release", I(1), I(1));
+  MutexCheckResult r = Check(b.Build());
+  EXPECT_EQ(r.overlaps.size(), 3u);
+  EXPECT_EQ(r.holds_overlapping, 4);
+  for (const MutexOverlap& o : r.overlaps) EXPECT_EQ(o.first.token, 1);
 }
 
 TEST(MutexChecker, withoutTimesEveryOverlapCounts) {
