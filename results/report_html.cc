@@ -361,11 +361,12 @@ struct Step {
   std::string state_after;
 };
 
-// The model's text for an operation, with how it ended when not ok.
+// The model's text for an operation, with how it ended when not ok ("write 1 (info)").
 std::string OpText(const checker::Model* model, const Operation& op) {
-  std::string text = model != nullptr ? model->DescribeOp(op) : op.f + " " + op.value.ToJson();
+  if (model != nullptr) return model->DescribeOp(op);
+  std::string text = op.f + " " + op.value.ToJson();
   if (op.status == OpStatus::kInfo) text += " (info)";
-  if (op.status == OpStatus::kMismatch) text += " (mismatch)";
+  if (op.status == OpStatus::kMismatch) text += " (failed: mismatch)";
   return text;
 }
 
@@ -733,15 +734,25 @@ std::string RenderHtmlReport(const History& history, const ReportSource& source,
   out += HeaderHtml(source, view);
   out += "<div id=\"fl-status\" data-status=\"pending\"></div>\n";
   for (const std::string& n : notes) out += "<p class=\"note\">" + Escape(n) + "</p>\n";
+  out += "<nav>";
+  if (!failures_html.empty()) {
+    out += "<a href=\"#failures\">counterexamples and findings" +
+           (number > 0 ? " (" + std::to_string(number) + " failing keys)" : std::string()) +
+           "</a> · ";
+  }
+  if (have_dygraphs) out += "<a href=\"#plots\">throughput and latency</a> · ";
+  out += "<a href=\"#timeline\">timeline</a></nav>\n";
   if (!failures_html.empty()) {
     out +=
-        "<h2>Counterexamples and findings</h2>\n<p class=\"hint\">Click an operation to show "
+        "<h2 id=\"failures\">Counterexamples and findings</h2>\n<p class=\"hint\">Click an "
+        "operation to show "
         "it in the timeline.</p>\n" +
         failures_html;
   }
   if (have_dygraphs) {
     out +=
-        "<h2>Throughput and latency</h2>\n<div class=\"plot\" id=\"throughput\"></div>\n"
+        "<h2 id=\"plots\">Throughput and latency</h2>\n<div class=\"plot\" "
+        "id=\"throughput\"></div>\n"
         "<div class=\"plot\" id=\"latency\"></div>\n";
   }
   out +=
