@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 
 #include "checker/check.h"
 #include "checker/io/load.h"
@@ -130,18 +132,47 @@ int RunCheckCommand(const CheckCommandOptions& options) {
       all_text += file + ": NOT CHECKED (" + kind + "): " + status.message() + "\n";
       code = WorstExit(code, file_code);
     };
-    base::Result<ck::History> history = ck::io::LoadHistoryFile(file, load);
-    if (!history.ok()) {
-      failed(history.status());
+    // An internal failure (an exception from anywhere below) is exit 255 for this file; the
+    // other files are still checked (issue 13).
+    base::Result<ck::CheckResult> result = base::Status::Internal("not checked");
+    ck::Value json;
+    std::string text;
+    try {
+      // --timeout covers the whole check of a file, parsing included (issue 13).
+      check.started = std::chrono::steady_clock::now();
+      bool parse_timed_out = false;
+      if (options.timeout_s > 0 && options.timeout_s < 1e9) {
+        load.deadline = *check.started + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::duration<double>(options.timeout_s));
+        load.timed_out = &parse_timed_out;
+      }
+      base::Result<ck::History> history = ck::io::LoadHistoryFile(file, load);
+      if (!history.ok() && parse_timed_out) {
+        // Unknown, like a search that ran out of time: exit 2, cause "timeout".
+        ck::CheckResult unknown;
+        unknown.verdict = ck::Verdict::kUnknown;
+        unknown.cause = "timeout: while parsing the file";
+        unknown.model = options.model;
+        unknown.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                               *check.started)
+                         .count();
+        result = std::move(unknown);
+      } else if (!history.ok()) {
+        failed(history.status());
+        continue;
+      } else {
+        result = ck::CheckHistory(*history, check);
+      }
+      if (!result.ok()) {
+        failed(result.status());
+        continue;
+      }
+      json = ck::io::ResultToValue(file, *result);
+      text = ck::io::RenderText(file, *result);
+    } catch (const std::exception& e) {
+      failed(base::Status::Internal(file + ": internal error: " + e.what()));
       continue;
     }
-    base::Result<ck::CheckResult> result = ck::CheckHistory(*history, check);
-    if (!result.ok()) {
-      failed(result.status());
-      continue;
-    }
-    ck::Value json = ck::io::ResultToValue(file, *result);
-    std::string text = ck::io::RenderText(file, *result);
     if (options.json) {
       std::printf("%s\n", json.ToJson().c_str());
     } else {
