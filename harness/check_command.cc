@@ -137,6 +137,7 @@ int RunCheckCommand(const CheckCommandOptions& options) {
     base::Result<ck::CheckResult> result = base::Status::Internal("not checked");
     ck::Value json;
     std::string text;
+    ck::History loaded;  // kept for --report's report.html
     try {
       // --timeout covers the whole check of a file, parsing included (issue 13).
       check.started = std::chrono::steady_clock::now();
@@ -162,6 +163,7 @@ int RunCheckCommand(const CheckCommandOptions& options) {
         continue;
       } else {
         result = ck::CheckHistory(*history, check);
+        loaded = std::move(*history);
       }
       if (!result.ok()) {
         failed(result.status());
@@ -180,7 +182,7 @@ int RunCheckCommand(const CheckCommandOptions& options) {
     }
     std::fflush(stdout);
     if (!options.report_dir.empty()) {
-      WriteHtml(options, check, file, file_number, *history, *result, json);
+      WriteHtml(options, check, file, file_number, loaded, *result, json);
     }
     all_results.push_back(std::move(json));
     all_text += text;
