@@ -137,7 +137,7 @@ int RunCheckCommand(const CheckCommandOptions& options) {
     base::Result<ck::CheckResult> result = base::Status::Internal("not checked");
     ck::Value json;
     std::string text;
-    std::optional<ck::History> loaded;  // for --report's report.html
+    ck::History loaded;  // kept for --report's report.html
     try {
       // --timeout covers the whole check of a file, parsing included (issue 13).
       check.started = std::chrono::steady_clock::now();
@@ -162,8 +162,8 @@ int RunCheckCommand(const CheckCommandOptions& options) {
         failed(history.status());
         continue;
       } else {
+        result = ck::CheckHistory(*history, check);
         loaded = std::move(*history);
-        result = ck::CheckHistory(*loaded, check);
       }
       if (!result.ok()) {
         failed(result.status());
@@ -181,8 +181,8 @@ int RunCheckCommand(const CheckCommandOptions& options) {
       std::fputs(text.c_str(), stdout);
     }
     std::fflush(stdout);
-    if (!options.report_dir.empty() && loaded) {
-      WriteHtml(options, check, file, file_number, *loaded, *result, json);
+    if (!options.report_dir.empty()) {
+      WriteHtml(options, check, file, file_number, loaded, *result, json);
     }
     all_results.push_back(std::move(json));
     all_text += text;

@@ -47,6 +47,7 @@ a.op { color: #1f5fbf; cursor: pointer; }
 .tag { display: inline-block; padding: 0 6px; border-radius: 3px; color: #fff; background: #d62728;
   font-size: 12px; }
 .tag.unexpected { background: #8e44ad; } .tag.bounds { background: #c0392b; }
+nav { margin: 6px 0 10px; }
 footer { margin-top: 24px; color: #888; font-size: 12px; }
 )FLCSS";
 
@@ -185,19 +186,22 @@ const char* const kReportJs = R"FLJS(
       made++;
     }
     tEl.setAttribute("data-points", String(rows.length));
-    var lrows = [];
+    var lrows = [], ymin = Infinity, ymax = 0;
     for (i = 0; i < n; i++) {
       if (O.open[i]) continue;
       var lat = O.t1[i] - O.t0[i];
-      var r = [sec(O.t0[i]), null, null, null];
-      r[1 + O.type[i]] = US ? Math.max(lat / 1000, 0.001) : Math.max(lat, 0.5);
+      var r = [sec(O.t0[i]), null, null, null], y = US ? Math.max(lat / 1000, 0.001) : Math.max(lat, 0.5);
+      r[1 + O.type[i]] = y;
+      ymin = Math.min(ymin, y);
+      ymax = Math.max(ymax, y);
       lrows.push(r);
     }
     if (lrows.length) {
       new Dygraph(lEl, lrows, {
         labels: ["time", "ok", "fail", "info"], colors: COLORS, title: "Latency (log scale)",
         xlabel: xlabel, ylabel: US ? "latency (ms)" : "latency (events)", logscale: true,
-        drawPoints: true, strokeWidth: 0, pointSize: 1.5, highlightCircleSize: 3,
+        drawPoints: true, strokeWidth: 0, pointSize: lrows.length < 5000 ? 3 : 1.5,
+        highlightCircleSize: 4, valueRange: [ymin / 2, ymax * 2],
         underlayCallback: shade(D.nemesis), legend: "always"
       });
       made++;
@@ -279,7 +283,7 @@ const char* const kReportJs = R"FLJS(
       ctx.beginPath(); ctx.rect(LM, 0, cw - LM, H); ctx.clip();
       D.nemesis.forEach(function (p, k) {
         var x0 = X(p.t0), x1 = Math.max(X(p.t1), x0 + 2);
-        if (x1 < LM || x0 > cw) return;
+        if (x1 <= LM || x0 > cw) return;
         ctx.fillStyle = kindFill(p.kind);
         ctx.fillRect(x0, TOP - 4, x1 - x0, L * laneH + 4);
         ctx.fillStyle = kindInk(p.kind);
@@ -331,7 +335,9 @@ const char* const kReportJs = R"FLJS(
           ctx.fillRect(bx0, y, Math.max(bx1 - bx0, 1), bh);
           if (bx1 - bx0 > 40 && laneH >= 12) {
             ctx.fillStyle = "#fff";
-            ctx.fillText(opLabel(i), Math.max(bx0, LM) + 3, y + bh / 2, bx1 - Math.max(bx0, LM) - 6);
+            var lx = Math.max(bx0, LM) + 3, chars = Math.floor((bx1 - lx - 3) / 6);
+            var text = opLabel(i);
+            if (chars > 2) ctx.fillText(text.length > chars ? text.slice(0, chars - 1) + "…" : text, lx, y + bh / 2);
           }
         }
       }
@@ -502,7 +508,13 @@ const char* const kReportJs = R"FLJS(
       c.strokeRect(x0, y, x1 - x0, h);
       c.fillStyle = p.role === "fail" ? "#fff" : "#111";
       var label = (p.role === "step" ? p.step + ". " : p.role === "fail" ? "✗ " : "") + p.text;
-      c.fillText(label, x0 + 3, y + h / 2, Math.max(x1 - x0 - 6, 8));
+      // Cut, not squeezed, to the bar; a narrow bar keeps its step number.
+      var room = x1 - x0 - 6;
+      if (c.measureText(label).width > room && p.role === "step") label = String(p.step);
+      c.save();
+      c.beginPath(); c.rect(x0, y, x1 - x0, h); c.clip();
+      c.fillText(label, x0 + 3, y + h / 2);
+      c.restore();
       boxes.push([x0, y, x1, y + h, p.ev]);
     });
     canvas.addEventListener("click", function (e) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -140,15 +141,45 @@ class HistoryView {
     }
     std::set<int64_t> processes;
     for (const Operation& op : ops_) processes.insert(op.process);
-    fold_ = processes.size() > kMaxLanes && concurrency > 0;
-    if (fold_) {
-      for (int w = 0; w < concurrency; ++w) lane_names_.push_back("worker " + std::to_string(w));
-    } else {
+    if (processes.size() <= kMaxLanes) {
       for (int64_t p : processes) {
         lane_of_[p] = static_cast<int64_t>(lane_names_.size());
         lane_names_.push_back("process " + std::to_string(p));
       }
+    } else if (concurrency > 0) {
+      // Jepsen's convention: a worker goes on as process p + concurrency after an info.
+      for (int w = 0; w < concurrency; ++w) lane_names_.push_back("worker " + std::to_string(w));
+      for (int64_t p : processes) lane_of_[p] = ((p % concurrency) + concurrency) % concurrency;
+    } else {
+      ShareLanes();
     }
+  }
+
+  // Many processes and no worker count (a bare history): a process takes the first lane whose
+  // previous process was done before it began (interval colouring), so lanes never overlap and
+  // there are as many as processes ever ran at once.
+  void ShareLanes() {
+    std::map<int64_t, std::pair<int64_t, int64_t>> span;  // process -> [first invoke, last end]
+    for (const Operation& op : ops_) {
+      const int64_t end = CompleteT(op) < 0 ? std::numeric_limits<int64_t>::max() : CompleteT(op);
+      auto [it, fresh] = span.try_emplace(op.process, InvokeT(op), end);
+      if (!fresh) {
+        it->second.first = std::min(it->second.first, InvokeT(op));
+        it->second.second = std::max(it->second.second, end);
+      }
+    }
+    std::vector<std::pair<std::pair<int64_t, int64_t>, int64_t>> order;  // (span, process)
+    for (const auto& [p, sp] : span) order.push_back({sp, p});
+    std::sort(order.begin(), order.end());
+    std::vector<int64_t> lane_end;  // per lane: when its last process was done
+    for (const auto& [sp, p] : order) {
+      size_t lane = 0;
+      while (lane < lane_end.size() && lane_end[lane] >= sp.first) ++lane;
+      if (lane == lane_end.size()) lane_end.push_back(0);
+      lane_end[lane] = sp.second;
+      lane_of_[p] = static_cast<int64_t>(lane);
+    }
+    for (size_t l = 0; l < lane_end.size(); ++l) lane_names_.push_back("lane " + std::to_string(l));
   }
 
   bool timed() const { return timed_; }
@@ -195,8 +226,7 @@ class HistoryView {
     std::string type;
     int64_t prev_t = 0, prev_ii = 0;
     for (const Operation& op : ops_) {
-      const int64_t lane_id =
-          fold_ ? op.process % static_cast<int64_t>(lane_names_.size()) : lane_of_.at(op.process);
+      const int64_t lane_id = lane_of_.at(op.process);
       lane.push_back(Value::Int(lane_id));
       process.push_back(Value::Int(op.process));
       const int64_t t = InvokeT(op), done = CompleteT(op);
@@ -323,7 +353,6 @@ class HistoryView {
   std::string error_;
   std::vector<Operation> ops_;
   std::unordered_map<int64_t, const Operation*> by_index_;
-  bool fold_ = false;
   std::map<int64_t, int64_t> lane_of_;
   std::vector<std::string> lane_names_;
 };
@@ -361,11 +390,12 @@ struct Step {
   std::string state_after;
 };
 
-// The model's text for an operation, with how it ended when not ok.
+// The model's text for an operation, with how it ended when not ok ("write 1 (info)").
 std::string OpText(const checker::Model* model, const Operation& op) {
-  std::string text = model != nullptr ? model->DescribeOp(op) : op.f + " " + op.value.ToJson();
+  if (model != nullptr) return model->DescribeOp(op);
+  std::string text = op.f + " " + op.value.ToJson();
   if (op.status == OpStatus::kInfo) text += " (info)";
-  if (op.status == OpStatus::kMismatch) text += " (mismatch)";
+  if (op.status == OpStatus::kMismatch) text += " (failed: mismatch)";
   return text;
 }
 
@@ -733,15 +763,25 @@ std::string RenderHtmlReport(const History& history, const ReportSource& source,
   out += HeaderHtml(source, view);
   out += "<div id=\"fl-status\" data-status=\"pending\"></div>\n";
   for (const std::string& n : notes) out += "<p class=\"note\">" + Escape(n) + "</p>\n";
+  out += "<nav>";
+  if (!failures_html.empty()) {
+    out += "<a href=\"#failures\">counterexamples and findings" +
+           (number > 0 ? " (" + std::to_string(number) + " failing keys)" : std::string()) +
+           "</a> · ";
+  }
+  if (have_dygraphs) out += "<a href=\"#plots\">throughput and latency</a> · ";
+  out += "<a href=\"#timeline\">timeline</a></nav>\n";
   if (!failures_html.empty()) {
     out +=
-        "<h2>Counterexamples and findings</h2>\n<p class=\"hint\">Click an operation to show "
+        "<h2 id=\"failures\">Counterexamples and findings</h2>\n<p class=\"hint\">Click an "
+        "operation to show "
         "it in the timeline.</p>\n" +
         failures_html;
   }
   if (have_dygraphs) {
     out +=
-        "<h2>Throughput and latency</h2>\n<div class=\"plot\" id=\"throughput\"></div>\n"
+        "<h2 id=\"plots\">Throughput and latency</h2>\n<div class=\"plot\" "
+        "id=\"throughput\"></div>\n"
         "<div class=\"plot\" id=\"latency\"></div>\n";
   }
   out +=

@@ -50,8 +50,9 @@ struct ReportSource {
   // "failures" are drawn, its "model" replays each counterexample's prefix).
   std::vector<CheckerOutcome> checkers;
   std::optional<checker::Value> initial;  // the model's initial state; its default when absent
-  // Workers of the run: a history with more retired processes (after info completions) than
-  // kMaxLanes folds process p into lane p mod concurrency. 0: unknown (never folded).
+  // Workers of the run. A history with more processes (retired after info completions) than
+  // kMaxLanes draws process p on lane p mod concurrency ("worker w"); with concurrency 0
+  // (unknown) a process takes the first lane free since before it began.
   int concurrency = 0;
 };
 

@@ -143,6 +143,13 @@ TEST(ReportHtml, hundredThousandOperations_sizeBounded) {
   EXPECT_LT(html.size(), 8'000'000u);  // well under the 20 MB the issue allows
 }
 
+TEST(ReportHtml, manyProcessesWithoutAWorkerCount_shareLanesThatNeverOverlap) {
+  const checker::History h = GeneratedHistory(10'000, 10, 4);  // about 300 processes
+  const Value data = PageData(RenderHtmlReport(h, ReportSource{}, NoPlots()));
+  EXPECT_EQ(data.find("lanes")->as_array().size(), 10u);  // never more than 10 ran at once
+  EXPECT_EQ(data.find("lanes")->as_array()[0].as_string(), "lane 0");
+}
+
 TEST(ReportHtml, nemesisPeriodsLabelledWithTheirTargets) {
   const checker::History h = GeneratedHistory(200, 10, 3);
   const Value data = PageData(RenderHtmlReport(h, ReportSource{}, NoPlots()));
