@@ -1,6 +1,8 @@
 // checker_bench: how fast is `faultline check`?
 //
-//   build/bin/checker_bench [--corpus DIR] [--quick] [--per-file] [--only NAME]
+//   build/bin/checker_bench [--corpus DIR] [--quick] [--per-file] [--only NAME] [--search-only]
+//
+// --search-only turns the checker's unique-value fast path off (every key searched), to compare.
 //
 // 1. The Knossos corpus (tests/data/knossos): every file parsed and checked in one
 //    process, wall time in all and the slowest files (every file with --per-file).
@@ -32,6 +34,8 @@ namespace ck = faultline::checker;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+bool g_search_only = false;  // --search-only
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
@@ -86,6 +90,7 @@ void RunCorpus(const std::string& dir, bool per_file) {
     o.model = r.model;
     o.initial = *ck::ParseJson(r.initial);
     o.threads = 1;
+    o.unique_fast_path = !g_search_only;
     faultline::base::Result<ck::CheckResult> res = ck::CheckHistory(*h, o);
     if (!res.ok()) {
       std::printf("corpus: %s\n", res.status().message().c_str());
@@ -229,6 +234,7 @@ void RunSynthetic(const Spec& spec, int threads) {
   o.model = spec.model;
   o.initial = ck::Value::Int(0);
   o.threads = threads;
+  o.unique_fast_path = !g_search_only;
   const auto t1 = Clock::now();
   faultline::base::Result<ck::CheckResult> r = ck::CheckHistory(*h, o);
   const double check_s = Seconds(t1);
@@ -271,10 +277,12 @@ int main(int argc, char** argv) {
       corpus = argv[++i];
     } else if (a == "--only" && i + 1 < argc) {
       only = argv[++i];
+    } else if (a == "--search-only") {
+      g_search_only = true;
     } else {
       std::fprintf(stderr,
                    "usage: checker_bench [--corpus DIR] [--quick] [--per-file] [--only "
-                   "corpus|steps|synthetic|big]\n");
+                   "corpus|steps|synthetic|big] [--search-only]\n");
       return 254;
     }
   }

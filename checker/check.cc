@@ -16,6 +16,7 @@
 
 #include "checker/linearizability.h"
 #include "checker/model.h"
+#include "checker/unique_values.h"
 
 namespace faultline::checker {
 
@@ -109,9 +110,11 @@ OpRef MakeRef(const Model& model, const Operation& op) {
   return r;
 }
 
-Counterexample BuildCounterexample(const Model& model, const Partition& p, const SearchOutcome& s) {
+Counterexample BuildCounterexample(const Model& model, const Partition& p, int failing_op,
+                                   const std::vector<int>& prefix, const std::vector<Value>& states,
+                                   bool states_truncated) {
   Counterexample cx;
-  const Operation& bad = *p.ops[s.failing_op];
+  const Operation& bad = *p.ops[failing_op];
   cx.op = MakeRef(model, bad);
   // Concurrent: intervals overlapping [invoke, complete]; indeterminate ones never end.
   for (const Operation* o : p.ops) {
@@ -121,17 +124,17 @@ Counterexample BuildCounterexample(const Model& model, const Partition& p, const
       cx.concurrent.push_back(MakeRef(model, *o));
     }
   }
-  for (const Value& st : s.states) cx.states.push_back(model.DescribeState(st));
-  cx.states_truncated = s.states_truncated;
-  for (int i : s.prefix) cx.prefix.push_back(MakeRef(model, *p.ops[i]));
-  cx.reason = model.Reject(bad, s.states);
+  for (const Value& st : states) cx.states.push_back(model.DescribeState(st));
+  cx.states_truncated = states_truncated;
+  for (int i : prefix) cx.prefix.push_back(MakeRef(model, *p.ops[i]));
+  cx.reason = model.Reject(bad, states);
   return cx;
 }
 
 }  // namespace
 
 Result<CheckResult> CheckHistory(const History& history, const CheckOptions& options) {
-  const auto started = Clock::now();
+  const auto started = options.started.value_or(Clock::now());
   std::unique_ptr<Model> model = MakeModel(options.model);
   if (!model) {
     std::string names;
@@ -200,6 +203,26 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
     const auto t0 = Clock::now();
     SearchOutcome s;
     try {
+      // Keys whose written values are all unique are decided without a search when the
+      // unique-value fast path applies (see unique_values.h); the others, and those it cannot
+      // decide, are searched.
+      if (options.unique_fast_path) {
+        UniqueOutcome u = DecideUniqueValues(*model, *initial, p.ops, &stop);
+        if (u.kind != UniqueOutcome::Kind::kNotApplicable) {
+          kr.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+          kr.fast_path = true;
+          kr.cause.clear();
+          kr.verdict = Verdict::kValid;
+          if (u.kind == UniqueOutcome::Kind::kInvalid) {
+            kr.verdict = Verdict::kInvalid;
+            kr.counterexample =
+                BuildCounterexample(*model, p, u.failing_op, u.prefix, u.states, true);
+            kr.counterexample->reason = u.reason;
+            kr.cause = u.reason;
+          }
+          return false;
+        }
+      }
       s = SearchLinearization(*model, *initial, p.ops, limits);
     } catch (const std::bad_alloc&) {
       // The allocator said no before the budget did: the same verdict as the limit, for this
@@ -218,7 +241,8 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
              s.others_bytes > budget.limit() / 8;
     }
     if (s.verdict == Verdict::kInvalid) {
-      kr.counterexample = BuildCounterexample(*model, p, s);
+      kr.counterexample =
+          BuildCounterexample(*model, p, s.failing_op, s.prefix, s.states, s.states_truncated);
       kr.cause = kr.counterexample->reason;
     } else {
       kr.cause.clear();

@@ -6,6 +6,7 @@
 // counterexample a person can follow.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,6 +34,9 @@ struct CheckOptions {
   std::string model = "cas-register";
   std::optional<Value> initial;  // the model's documented default when absent
   double timeout_s = 0;          // wall-clock limit for the whole check; 0 = none
+  // When timeout_s started counting; unset: at the call. `faultline check` starts it before
+  // reading the file, so that the limit covers parsing too (issue 13).
+  std::optional<std::chrono::steady_clock::time_point> started;
   // Limit on the search's memory (see MemoryBudget): 0 = the machine's default,
   // DefaultMemoryLimitMb(); kNoMemoryLimit = none.
   uint64_t memory_limit_mb = 0;
@@ -40,6 +44,9 @@ struct CheckOptions {
   // false: the plain search, without the pruning of indeterminate operations (for tests and
   // benchmarks; see SearchLinearization).
   bool reductions = true;
+  // false: every key is searched, even when all its written values are unique (see
+  // unique_values.h; for tests and benchmarks).
+  bool unique_fast_path = true;
 };
 
 // An operation as a report shows it.
@@ -74,6 +81,7 @@ struct KeyResult {
   uint64_t steps = 0;          // model steps taken by the search
   uint64_t cache_entries = 0;  // memoized (linearized set, state) configurations
   double ms = 0;
+  bool fast_path = false;  // decided by the unique-value fast path, without a search
   std::optional<Counterexample> counterexample;
 };
 

@@ -102,6 +102,11 @@ class JsonReader {
   // Moves to `offset` in the buffer. REQUIRES: offset <= the buffer's size.
   void Seek(size_t offset) { p_ = begin_ + offset; }
 
+  // The deepest nesting accepted (kMaxJsonDepth unless set): the checker decodes its own model
+  // states with more room, since a model may wrap a value one level deeper than any input
+  // (the set model holds [v]: issue 13).
+  void set_max_depth(int depth) { max_depth_ = depth; }
+
   // Parses the value starting at the current position (no leading whitespace).
   bool ParseValue(Value* out) { return ParseValueAt(out, 0); }
   // Validates and steps over the value at the current position without building it.
@@ -147,6 +152,7 @@ class JsonReader {
   bool FailAt(const char* at, std::string reason);
   bool FailUnexpected();
 
+  int max_depth_ = kMaxJsonDepth;
   const char* begin_ = nullptr;
   const char* p_ = nullptr;
   const char* end_ = nullptr;
@@ -181,6 +187,24 @@ inline size_t Utf8SequenceLength(const char* p, const char* end) {
     return 4;
   }
   return 0;
+}
+
+// Whether s is well-formed UTF-8 (every non-ASCII sequence passes Utf8SequenceLength). Text
+// that is not would print as JSON no reader accepts back, and a model state holding it could
+// not be decoded again (issue 13: a keyword :\xff crashed the search).
+inline bool IsValidUtf8(std::string_view s) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (p != end) {
+    if (static_cast<unsigned char>(*p) < 0x80) {
+      ++p;
+      continue;
+    }
+    const size_t n = Utf8SequenceLength(p, end);
+    if (n == 0) return false;
+    p += n;
+  }
+  return true;
 }
 
 // Appends code point cp (REQUIRES: <= 0x10FFFF and not a surrogate) as UTF-8.

@@ -384,7 +384,9 @@ bool JsonReader::ParseNumber(Value* out) {
       *out = Value::Int(v);
       return true;
     }
-    // Too large for int64: fall through to a double, as the header promises.
+    // Beyond int64. As the nearest double, different integers compared equal (a false VALID,
+    // issue 13); there is no exact representation for them here, so they are refused.
+    return FailAt(start, "integer beyond 64 bits is not supported (it cannot be compared exactly)");
   }
   double d = 0;
   const auto r = std::from_chars(start, p_, d);
@@ -404,7 +406,7 @@ bool JsonReader::ParseNumber(Value* out) {
 }
 
 bool JsonReader::ParseArray(Value* out, int depth) {
-  if (depth > kMaxJsonDepth) return Fail("nesting deeper than " + std::to_string(kMaxJsonDepth));
+  if (depth > max_depth_) return Fail("nesting deeper than " + std::to_string(max_depth_));
   ++p_;  // '['
   SkipWhitespace();
   if (p_ != end_ && *p_ == ']') {
@@ -437,7 +439,7 @@ bool JsonReader::ParseArray(Value* out, int depth) {
 }
 
 bool JsonReader::ParseObject(Value* out, int depth) {
-  if (depth > kMaxJsonDepth) return Fail("nesting deeper than " + std::to_string(kMaxJsonDepth));
+  if (depth > max_depth_) return Fail("nesting deeper than " + std::to_string(max_depth_));
   ++p_;  // '{'
   SkipWhitespace();
   if (p_ != end_ && *p_ == '}') {
@@ -550,8 +552,8 @@ bool JsonReader::SkipValueAt(int depth) {
   if (c == 'n') return ParseLiteral("null");
   if (c != '[' && c != '{') return FailUnexpected();
   const char close = c == '[' ? ']' : '}';
-  if (depth + 1 > kMaxJsonDepth) {
-    return Fail("nesting deeper than " + std::to_string(kMaxJsonDepth));
+  if (depth + 1 > max_depth_) {
+    return Fail("nesting deeper than " + std::to_string(max_depth_));
   }
   ++p_;
   SkipWhitespace();

@@ -10,6 +10,7 @@
 #include "harness/check_command.h"
 #include "harness/cli.h"
 #include "harness/probe_command.h"
+#include "harness/report_command.h"
 #include "harness/sim_command.h"
 #include "harness/suite_command.h"
 #include "harness/test_command.h"
@@ -132,6 +133,10 @@ int Main(int argc, char** argv) {
                    "With --node-cmd: seconds for the nodes to answer and take a write")
       ->capture_default_str();
 
+  std::string report_dir;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "Write RUN_DIR/report.html, the run's HTML report (exit: the run's verdict)");
+  report_cmd->add_option("run_dir", report_dir, "A run folder, e.g. results/latest")->required();
   AnalyzeCommandOptions analyze;
   CLI::App* analyze_cmd = app.add_subcommand(
       "analyze",
@@ -212,6 +217,7 @@ int Main(int argc, char** argv) {
     return RunSimCommand(sim);
   }
   if (probe_cmd->parsed()) return RunProbeCommand(probe);
+  if (report_cmd->parsed()) return RunReportCommand(report_dir);
   if (analyze_cmd->parsed()) return RunAnalyzeCommand(analyze);
   if (suite_cmd->parsed()) return RunSuiteCommand(suite);
   if (serve_cmd->parsed()) return faultline::results::RunServe(serve);

@@ -6,6 +6,8 @@
 
 #include "harness/counterexample.h"
 #include "results/exit_codes.h"
+#include "results/junit_cases.h"
+#include "results/report_html.h"
 #include "results/store.h"
 
 namespace faultline::harness {
@@ -74,8 +76,9 @@ Status WriteRunReport(const RunReport& report) {
 
   const double check_s = report.stats.check_s;
   const double workload_s = report.stats.workload_s;
-  std::vector<results::JunitCase> cases;
-  for (const auto& c : j.checks) cases.push_back({c.name, c.verdict, c.summary, check_s, ""});
+  // One case per checker and per failing key, each naming the run folder.
+  std::vector<results::JunitCase> cases =
+      results::CheckerJunitCases(r.checkers, report.run_dir, check_s);
   if (!report.stats.error.empty()) {
     // The run itself went wrong: its own case, typed apart from a checker's unknown.
     cases.push_back(
@@ -86,6 +89,13 @@ Status WriteRunReport(const RunReport& report) {
   }
   keep(results::WriteFileAtomic(report.run_dir + "/junit.xml",
                                 results::JunitXml(report.name, cases, workload_s + check_s)));
+
+  // report.html last: it reads what the lines above wrote.
+  if (Result<results::ReportWritten> html = results::WriteRunReport(report.run_dir); !html.ok()) {
+    std::fprintf(stderr, "faultline: report.html: %s\n", html.status().message().c_str());
+  } else if (!html->note.empty()) {
+    std::fprintf(stderr, "faultline: report.html: %s\n", html->note.c_str());
+  }
   return first;
 }
 
@@ -146,6 +156,7 @@ void PrintRunSummary(const RunReport& report) {
               j.cause.c_str());
   for (const std::string& line : s.not_ready) std::printf("  %s\n", line.c_str());
   std::printf("results: %s\n", report.run_dir.c_str());
+  std::printf("report: %s/report.html\n", report.run_dir.c_str());
   if (j.verdict == Verdict::kInvalid) {
     std::printf("explained in: %s/report.txt\n", report.run_dir.c_str());
   }

@@ -22,9 +22,10 @@ std::string FormatFixed(double v, int digits) {
 }
 
 Status ValidateTestOptions(const TestCommandOptions& o) {
-  if (o.target != "raft" && o.target != "process" && o.target != "etcd") {
+  if (o.target != "raft" && o.target != "process" && o.target != "etcd" &&
+      o.target != "zookeeper") {
     return Status::InvalidArgument("unknown --target '" + o.target +
-                                   "' (use raft, process or etcd)");
+                                   "' (use raft, process, etcd or zookeeper)");
   }
   if (o.target == "process" && o.node_cmd.empty()) {
     return Status::InvalidArgument("--target process needs --node-cmd 'TEMPLATE'");
@@ -35,6 +36,17 @@ Status ValidateTestOptions(const TestCommandOptions& o) {
   }
   if (o.target != "etcd" && o.etcd_reads != TestCommandOptions{}.etcd_reads) {
     return Status::InvalidArgument("--etcd-reads is for --target etcd");
+  }
+  if (o.zk_reads != "sync" && o.zk_reads != "plain") {
+    return Status::InvalidArgument("unknown --zk-reads '" + o.zk_reads + "' (use sync or plain)");
+  }
+  if (o.target != "zookeeper" && o.zk_reads != TestCommandOptions{}.zk_reads) {
+    return Status::InvalidArgument("--zk-reads is for --target zookeeper");
+  }
+  if (o.target == "zookeeper" && o.net == "proxy") {
+    return Status::InvalidArgument(
+        "--target zookeeper needs --net netns: every member's zoo.cfg lists the same server "
+        "addresses, which the proxy backend's per-link relays cannot give");
   }
   if (o.target == "etcd" && o.net == "proxy") {
     return Status::InvalidArgument(
@@ -91,6 +103,7 @@ Value TestConfigValue(const TestCommandOptions& o, const std::string& name, uint
   if (!o.node_cmd.empty()) c.emplace_back("node_cmd", Value::String(o.node_cmd));
   c.emplace_back("raft_opts", Value::MakeArray(std::move(raft_opts)));
   if (o.target == "etcd") c.emplace_back("etcd_reads", Value::String(o.etcd_reads));
+  if (o.target == "zookeeper") c.emplace_back("zk_reads", Value::String(o.zk_reads));
   c.emplace_back("request_timeout_s", Value::Double(o.request_timeout_s));
   c.emplace_back("check_timeout_s", Value::Double(o.check_timeout_s));
   c.emplace_back("lease_ms", Value::Int(o.lease_ms));

@@ -17,7 +17,7 @@
 namespace faultline::harness {
 
 struct TestCommandOptions {
-  std::string target = "raft";  // raft | process | etcd
+  std::string target = "raft";  // raft | process | etcd | zookeeper
   int nodes = 5;
   std::string workload = "register";             // register | set | counter | lock
   std::string nemesis = "partition,pause,kill";  // none | all | comma list
@@ -32,6 +32,7 @@ struct TestCommandOptions {
   std::string node_cmd;                     // --target process
   std::vector<std::string> raft_opts;       // --target raft
   std::string etcd_reads = "linearizable";  // --target etcd: linearizable | serializable
+  std::string zk_reads = "sync";            // --target zookeeper: sync | plain
   std::string name;                         // default: <target>-<workload>
   double request_timeout_s = 1;
   double check_timeout_s = 600;

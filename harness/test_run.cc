@@ -219,6 +219,11 @@ Status TestRun::MakeTarget() {
     target_ = targets::MakeRaftTarget(SelfDir() + "/raftkv", options_.raft_opts);
   } else if (options_.target == "etcd") {
     target_ = targets::MakeEtcdTarget("/usr/bin/etcd", options_.etcd_reads == "serializable");
+  } else if (options_.target == "zookeeper") {
+    targets::ZooKeeperSettings zk;
+    zk.sync_reads = options_.zk_reads == "sync";
+    zk.lease_ms = options_.lease_ms;
+    target_ = targets::MakeZooKeeperTarget(zk);
   } else {
     // Its errors name --node-cmd already.
     Result<std::unique_ptr<targets::Target>> t = targets::MakeProcessTarget(options_.node_cmd);

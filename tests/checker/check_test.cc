@@ -52,7 +52,12 @@ TEST(Check, StaleReadIsInvalidWithCounterexample) {
   const Counterexample& cx = *r.keys[0].counterexample;
   EXPECT_EQ(cx.op.index(), 3);
   EXPECT_EQ(cx.op.f, "read");
-  EXPECT_EQ(cx.reason, "read 0, but the register holds 1");
+  // Decided by the unique-value fast path (checker/unique_values.h), which says why in its words.
+  EXPECT_EQ(cx.reason,
+            "the `read -> 0` at event 3 saw `0`, but the `write 1` at event 1 took effect after "
+            "the start and before that read began, where only `0` can be the value (a value "
+            "written once cannot come back)");
+  EXPECT_TRUE(r.keys[0].fast_path);
   EXPECT_THAT(cx.states, ::testing::ElementsAre("1"));
   ASSERT_EQ(cx.prefix.size(), 1u);
   EXPECT_EQ(cx.prefix[0].index(), 1);
@@ -219,6 +224,8 @@ TEST(Check, TimeoutAnswersUnknownPromptly) {
   for (int i = 0; i < 40; ++i) b.Op(100, "read", Value(), I(i % 2 == 0 ? 1 + i / 2 : 41));
   CheckOptions o;
   o.model = "cas-register";
+  // The search's limit: every value is written once, so the fast path would decide it at once.
+  o.unique_fast_path = false;
   o.timeout_s = 0.2;
   Result<CheckResult> r = CheckHistory(b.Build(), o);
   ASSERT_TRUE(r.ok());
@@ -252,6 +259,8 @@ TEST(Check, MemoryLimitAnswersUnknown) {
   for (int i = 0; i < 40; ++i) b.Op(100, "read", Value(), I(i % 2 == 0 ? 1 + i / 2 : 41));
   CheckOptions o;
   o.model = "cas-register";
+  // The search's limit: every value is written once, so the fast path would decide it at once.
+  o.unique_fast_path = false;
   o.memory_limit_mb = 1;
   o.timeout_s = 60;
   Result<CheckResult> r = CheckHistory(b.Build(), o);
