@@ -135,6 +135,8 @@ int RunCheckCommand(const CheckCommandOptions& options) {
     // An internal failure (an exception from anywhere below) is exit 255 for this file; the
     // other files are still checked (issue 13).
     base::Result<ck::CheckResult> result = base::Status::Internal("not checked");
+    // Outside the try: report.html below draws it (empty when parsing ran out of time).
+    base::Result<ck::History> history = base::Status::Internal("not read");
     ck::Value json;
     std::string text;
     try {
@@ -146,7 +148,7 @@ int RunCheckCommand(const CheckCommandOptions& options) {
                                              std::chrono::duration<double>(options.timeout_s));
         load.timed_out = &parse_timed_out;
       }
-      base::Result<ck::History> history = ck::io::LoadHistoryFile(file, load);
+      history = ck::io::LoadHistoryFile(file, load);
       if (!history.ok() && parse_timed_out) {
         // Unknown, like a search that ran out of time: exit 2, cause "timeout".
         ck::CheckResult unknown;
@@ -180,7 +182,8 @@ int RunCheckCommand(const CheckCommandOptions& options) {
     }
     std::fflush(stdout);
     if (!options.report_dir.empty()) {
-      WriteHtml(options, check, file, file_number, *history, *result, json);
+      WriteHtml(options, check, file, file_number, history.ok() ? *history : ck::History{}, *result,
+                json);
     }
     all_results.push_back(std::move(json));
     all_text += text;
