@@ -258,6 +258,41 @@ TEST_F(SuiteCommand, AnInvalidRunExitsOneAndTheNextRunStillRuns) {
   EXPECT_THAT(Out(), HasSubstr("no complete results.json"));
 }
 
+// Ctrl-C: passed on to the running test, which wraps up cleanly; the suite stops after it, the
+// rest not run, exit 2; nothing the runs started is left running.
+TEST_F(SuiteCommand, SigintEndsTheCurrentRunCleanlyAndStops) {
+  const std::string file =
+      Write("long.json",
+            R"({"name": "long", "defaults": {"nodes": 3, "time_limit": 60, "nemesis": "none",
+          "start_timeout": 20}, "matrix": {"workload": ["register", "set"]}})");
+  Start({"suite", file, "--results", (dir_ / "results").string()});
+  // Until run 1's workload is under way.
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (Clock::now() < deadline && Err().find("running register") == std::string::npos) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_THAT(Err(), HasSubstr("running register")) << Out();
+  ASSERT_EQ(::kill(pid_, SIGINT), 0);
+  EXPECT_EQ(Wait(std::chrono::seconds(90)), 2) << Out() << Err();
+  EXPECT_THAT(Err(), HasSubstr("stopping after the current run"));
+  const fs::path suite = SuiteDir("long");
+  ASSERT_FALSE(suite.empty());
+  const Value summary = ReadJson(suite / "summary.json");
+  EXPECT_EQ(summary.find("interrupted")->ToJson(), "true");
+  EXPECT_EQ(Int(summary, "exit_code"), 2);
+  const Value& runs = *summary.find("runs");
+  EXPECT_EQ(Str(runs.as_array()[0], "status"), "unknown");
+  EXPECT_THAT(Str(runs.as_array()[0], "cause"), HasSubstr("interrupted"));
+  EXPECT_EQ(Str(runs.as_array()[1], "status"), "not-run");
+  // The interrupted run checked what it recorded and left its folder complete.
+  EXPECT_TRUE(fs::exists(suite / Str(runs.as_array()[0], "run_dir") / "results.json"));
+  // No process of this test's folder is left (the nodes' command lines name their data folder).
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string cmdline = ReadFile(e.path() / "cmdline");
+    EXPECT_EQ(cmdline.find(dir_.string()), std::string::npos) << e.path() << ": " << cmdline;
+  }
+}
+
 TEST_F(SuiteCommand, AnalyzeRefusesWhatIsNotARunFolder) {
   EXPECT_EQ(Run({"analyze", (dir_ / "nothing").string()}, std::chrono::seconds(30)), 254);
   EXPECT_THAT(Err(), HasSubstr("no such run folder"));
