@@ -293,6 +293,31 @@ TEST_F(SuiteCommand, SigintEndsTheCurrentRunCleanlyAndStops) {
   }
 }
 
+// A run that crashes (here its node kills the `faultline test` process with SIGKILL, under the
+// proxy backend so that no namespace outlives it) is counted as crashed, exit 255, and the next
+// run still runs.
+TEST_F(SuiteCommand, ACrashedRunIsCountedAndTheSuiteGoesOn) {
+  const std::string file =
+      Write("crash.json", std::string(R"({"name": "crash", "defaults": {)") + kShort +
+                              R"(}, "runs": [{"target": "process", "net": "proxy", "node_cmd":
+                        "python3 -c 'import os, signal; os.kill(os.getppid(), signal.SIGKILL)' {id}"},
+                        {"target": "raft"}]})");
+  EXPECT_EQ(
+      Run({"suite", file, "--results", (dir_ / "results").string()}, std::chrono::seconds(180)),
+      255)
+      << Out();
+  const fs::path suite = SuiteDir("crash");
+  ASSERT_FALSE(suite.empty());
+  const Value summary = ReadJson(suite / "summary.json");
+  const Value& runs = *summary.find("runs");
+  EXPECT_EQ(Str(runs.as_array()[0], "status"), "crashed");
+  EXPECT_THAT(Str(runs.as_array()[0], "cause"), HasSubstr("killed by signal 9"));
+  EXPECT_EQ(Str(runs.as_array()[1], "status"), "valid");
+  EXPECT_EQ(Int(*summary.find("counts"), "crashed"), 1);
+  const std::string junit = JunitCounts(suite / "junit.xml");
+  EXPECT_THAT(junit, HasSubstr(" 0 1 0 2 ")) << junit;  // the crash is an <error>
+}
+
 TEST_F(SuiteCommand, AnalyzeRefusesWhatIsNotARunFolder) {
   EXPECT_EQ(Run({"analyze", (dir_ / "nothing").string()}, std::chrono::seconds(30)), 254);
   EXPECT_THAT(Err(), HasSubstr("no such run folder"));
