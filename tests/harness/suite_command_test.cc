@@ -247,6 +247,9 @@ TEST_F(SuiteCommand, AnInvalidRunExitsOneAndTheNextRunStillRuns) {
   EXPECT_EQ(Str(*after.find("run"), "name"), Str(*before.find("run"), "name"));
   EXPECT_TRUE(fs::exists(bad_dir / "junit.xml"));
   EXPECT_THAT(Out(), HasSubstr("INVALID: linearizable"));
+  // `check RUN_DIR` checks the history alone (linearizability, the default model).
+  EXPECT_EQ(Run({"check", bad_dir.string()}, std::chrono::seconds(60)), 1) << Out() << Err();
+  EXPECT_THAT(Out(), HasSubstr("history.jsonl"));
   // The valid run stays valid.
   EXPECT_EQ(Run({"analyze", (suite / Str(good, "run_dir")).string()}, std::chrono::seconds(60)), 0)
       << Out() << Err();
