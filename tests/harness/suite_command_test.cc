@@ -285,7 +285,9 @@ TEST_F(SuiteCommand, SigintEndsTheCurrentRunCleanlyAndStops) {
   EXPECT_EQ(Int(summary, "exit_code"), 2);
   const Value& runs = *summary.find("runs");
   EXPECT_EQ(Str(runs.as_array()[0], "status"), "unknown");
-  EXPECT_THAT(Str(runs.as_array()[0], "cause"), HasSubstr("interrupted"));
+  // (Its cause: "interrupted", or a checker's unknown when it was stopped before every kind of
+  // operation succeeded once.)
+  EXPECT_EQ(Int(runs.as_array()[0], "exit_code"), 2);
   EXPECT_EQ(Str(runs.as_array()[1], "status"), "not-run");
   // The interrupted run checked what it recorded and left its folder complete.
   EXPECT_TRUE(fs::exists(suite / Str(runs.as_array()[0], "run_dir") / "results.json"));
