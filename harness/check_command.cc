@@ -113,8 +113,15 @@ int RunCheckCommand(const CheckCommandOptions& options) {
   ck::Value::Array all_results;
   std::string all_text;
   int file_number = 0;
-  for (const std::string& file : options.files) {
+  for (const std::string& given : options.files) {
     ++file_number;
+    // A run folder stands for its history: `check RUN_DIR` checks the history alone, with one
+    // model (`faultline analyze RUN_DIR` runs the workload's checkers).
+    std::error_code dir_ec;
+    const std::string file = std::filesystem::is_directory(given, dir_ec) &&
+                                     std::filesystem::exists(given + "/history.jsonl", dir_ec)
+                                 ? given + "/history.jsonl"
+                                 : given;
     // A file that cannot be checked still gets its JSON object (DESIGN.md section 4).
     auto failed = [&](const base::Status& status) {
       Error(status.message());
@@ -137,7 +144,7 @@ int RunCheckCommand(const CheckCommandOptions& options) {
     base::Result<ck::CheckResult> result = base::Status::Internal("not checked");
     ck::Value json;
     std::string text;
-    ck::History loaded;  // kept for --report's report.html
+    ck::History loaded;  // kept for --report's report.html (empty when parsing ran out of time)
     try {
       // --timeout covers the whole check of a file, parsing included (issue 13).
       check.started = std::chrono::steady_clock::now();

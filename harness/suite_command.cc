@@ -63,7 +63,13 @@ void InstallSuiteSignals() {
 std::string SelfExe() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("faultline") : exe.string();
+  if (ec) return "faultline";
+  std::string path = exe.string();
+  const std::string deleted = " (deleted)";  // the file was replaced while running
+  if (path.size() > deleted.size() && path.ends_with(deleted)) {
+    path.resize(path.size() - deleted.size());
+  }
+  return path;
 }
 
 std::string Fixed(double v, int digits) {
@@ -102,6 +108,8 @@ ChildEnd RunChild(const std::vector<std::string>& args, double bound_s) {
     sigset_t none;
     sigemptyset(&none);
     ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    // This very binary even when the file was replaced since (a rebuild during a long suite).
+    ::execv("/proc/self/exe", argv.data());
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

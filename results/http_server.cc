@@ -71,6 +71,12 @@ int RunServe(const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   httplib::Server server;
+  // SO_REUSEADDR, not cpp-httplib's default SO_REUSEPORT: with SO_REUSEPORT a second process
+  // could bind the same port and take half the connections.
+  server.set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server.set_keep_alive_timeout(5);
   server.set_payload_max_length(64 * 1024);  // requests carry no body worth reading
   server.Get(".*", [&root, &options](const httplib::Request& req, httplib::Response& res) {

@@ -177,17 +177,19 @@ std::string ResultsIndexHtml(const std::vector<IndexEntry>& entries,
       }
     }
     rows += "<tr><td class=\"v\" style=\"background:" + std::string(VerdictColour(e.verdict)) +
-            "\">" + HtmlEscape(e.verdict) + "</td><td>" + HtmlEscape(ShowTime(e.started_at)) +
-            "</td><td>" + (e.suite ? "suite " : "") + HtmlEscape(e.name) + "<br><small>" +
-            HtmlEscape(e.path) + "</small></td><td>" + HtmlEscape(e.suite ? e.counts : e.target) +
-            "</td><td>" + HtmlEscape(e.workload) + "</td><td>" + HtmlEscape(e.nemesis) +
-            "</td><td>" + (e.suite || e.seconds == 0 ? "" : Fixed(e.seconds, 0) + " s") +
-            "</td><td>" + HtmlEscape(e.cause) + "</td><td>" + links + "</td></tr>\n";
+            "\">" + HtmlEscape(e.verdict) + "</td><td class=\"t\">" +
+            HtmlEscape(ShowTime(e.started_at)) + "</td><td>" + (e.suite ? "suite " : "") +
+            HtmlEscape(e.name) + "<br><small>" + HtmlEscape(e.path) + "</small></td><td>" +
+            HtmlEscape(e.suite ? e.counts : e.target) + "</td><td>" + HtmlEscape(e.workload) +
+            "</td><td>" + HtmlEscape(e.nemesis) + "</td><td>" +
+            (e.suite || e.seconds == 0 ? "" : Fixed(e.seconds, 0) + " s") + "</td><td>" +
+            HtmlEscape(e.cause) + "</td><td>" + links + "</td></tr>\n";
   }
   return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>faultline results</title>\n"
          "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{"
          "border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}td.v{color:"
-         "white;font-weight:bold}small{color:#57606a}</style></head><body>\n<h1>faultline "
+         "white;font-weight:bold}td.t{white-space:nowrap}small{color:#57606a}</style></"
+         "head><body>\n<h1>faultline "
          "results</h1>\n<p>" +
          HtmlEscape(root_label) + ": " + std::to_string(entries.size()) +
          " runs and suites, newest first</p>\n<table><tr><th>verdict</th><th>started</"

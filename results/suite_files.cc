@@ -157,7 +157,7 @@ std::string SuiteIndexHtml(const SuiteRecord& suite) {
             "</td><td class=\"v\" style=\"background:" + VerdictColour(r.status) + "\">" +
             HtmlEscape(r.status) + "</td><td>" + HtmlEscape(r.target) + "</td><td>" +
             HtmlEscape(r.workload) + "</td><td>" + HtmlEscape(r.nemesis) + "</td><td>" +
-            Fixed(r.seconds, 1) + " s</td><td>" + HtmlEscape(r.cause) + "</td><td>" + links +
+            Fixed(r.seconds, 1) + "&nbsp;s</td><td>" + HtmlEscape(r.cause) + "</td><td>" + links +
             "</td><td><code>" +
             HtmlEscape(r.rerun.empty() ? "faultline test " + Join(r.args) : r.rerun) +
             "</code></td></tr>\n";
