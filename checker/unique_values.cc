@@ -254,14 +254,16 @@ class Decider {
   }
 
   Analysis Analyze(const std::vector<Item>& items) {
-    return kv_ ? AnalyzeKv(items) : AnalyzeRegister(items);
+    return kv_ ? AnalyzeKv(items) : set_ ? AnalyzeSet(items) : AnalyzeRegister(items);
   }
   Analysis AnalyzeKv(const std::vector<Item>& items);
+  Analysis AnalyzeSet(const std::vector<Item>& items);
   Analysis AnalyzeRegister(const std::vector<Item>& items);
 
   // Checks a claimed linearization: every determinate item exactly once, nothing else, real
-  // time respected, and every step legal in the model.
-  bool Certify(const std::vector<Item>& items, const std::vector<int>& order) const;
+  // time respected, and (with `replay`) every step legal in the model.
+  bool Certify(const std::vector<Item>& items, const std::vector<int>& order,
+               bool replay = true) const;
 
   // "the get at event 812", "the append of `x 5 1 y` at event 700".
   std::string Name(int op) const {
@@ -269,9 +271,15 @@ class Decider {
     const int64_t at = o.complete_index >= 0 ? o.complete_index : o.invoke_index;
     std::string s = "the " + o.f;
     if (o.f == "append" && o.value.is_string()) s += " of " + Shown(o.value.as_string());
-    if (o.f != "get" && o.f != "append") s = "the `" + model_.DescribeOp(o) + "`";
+    if (o.f != "get" && o.f != "append") {
+      const std::string d = model_.DescribeOp(o);
+      if (d.size() <= 60) s = "the `" + d + "`";
+    }
     s += " at event " + std::to_string(at);
-    if (o.status == OpStatus::kInfo || o.complete_index < 0) s += " (indeterminate)";
+    if ((o.status == OpStatus::kInfo || o.complete_index < 0) &&
+        s.find("(info)") == std::string::npos) {
+      s += " (indeterminate)";
+    }
     return s;
   }
   std::string Events(int op) const {
@@ -280,19 +288,22 @@ class Decider {
                ? "events " + std::to_string(o.invoke_index) + "-" + std::to_string(o.complete_index)
                : "from event " + std::to_string(o.invoke_index) + ", indeterminate";
   }
+  // `end`: the node after every version (or -1); a step through it is about an unseen write.
   std::string DescribeCycle(const std::vector<Item>& items,
-                            const std::vector<std::pair<int, EdgeKind>>& cycle) const;
+                            const std::vector<std::pair<int, EdgeKind>>& cycle, int end) const;
 
   const Model& model_;
   const Value& initial_;
   const std::vector<const Operation*>& ops_;
   const std::atomic<int>* stop_;
   bool kv_ = false;
+  bool set_ = false;
   std::vector<Item> full_;
   int prefer_op_ = -1;  // the operation a cycle's words should start at, when on one
 };
 
-bool Decider::Certify(const std::vector<Item>& items, const std::vector<int>& order) const {
+bool Decider::Certify(const std::vector<Item>& items, const std::vector<int>& order,
+                      bool replay) const {
   std::vector<int> item_of(ops_.size(), -1);
   for (size_t i = 0; i < items.size(); ++i) item_of[items[i].op] = static_cast<int>(i);
   std::vector<char> placed(items.size(), 0);
@@ -310,6 +321,7 @@ bool Decider::Certify(const std::vector<Item>& items, const std::vector<int>& or
     if (min_ret <= it.inv) return false;
     min_ret = std::min(min_ret, it.ret);
   }
+  if (!replay) return true;
   Value state = initial_;
   for (int op : order) {
     Value next;
@@ -320,7 +332,8 @@ bool Decider::Certify(const std::vector<Item>& items, const std::vector<int>& or
 }
 
 std::string Decider::DescribeCycle(const std::vector<Item>& items,
-                                   const std::vector<std::pair<int, EdgeKind>>& cycle) const {
+                                   const std::vector<std::pair<int, EdgeKind>>& cycle,
+                                   int end) const {
   const int n = static_cast<int>(items.size());
   auto is_op = [&](int node) { return node < n; };
   // Rotate so that the cycle starts at an operation.
@@ -332,32 +345,42 @@ std::string Decider::DescribeCycle(const std::vector<Item>& items,
   // Steps between consecutive operations: (from op, to op, how).
   struct Step {
     int from, to;
-    EdgeKind kind;  // kCompletes for a real-time path, kLast for one through the end node
+    EdgeKind kind;  // kCompletes: a real-time path; kUnseen: one through the end node
   };
   std::vector<Step> steps;
   for (size_t i = 0; i < c.size();) {
     const int from = items[c[i].first].op;
     EdgeKind kind = c[i].second;
     size_t j = i + 1;
-    while (j < c.size() && !is_op(c[j].first)) ++j;
+    bool via_end = false;
+    for (; j < c.size() && !is_op(c[j].first); ++j) via_end |= c[j].first == end;
     const int to = items[c[j % c.size()].first].op;
-    if (j > i + 1 && kind != EdgeKind::kCompletes) kind = EdgeKind::kLast;
+    if (j > i + 1 && kind != EdgeKind::kCompletes) {
+      kind = via_end ? EdgeKind::kUnseen : EdgeKind::kVersion;
+    }
     steps.push_back({from, to, kind});
     i = j;
   }
   auto value_of = [&](int op) {
     const Value& v = ops_[op]->value;
-    return v.is_string() ? Shown(v.as_string()) : "`" + v.ToJson() + "`";
+    if (v.is_string()) return Shown(v.as_string());
+    const std::string json = v.ToJson();
+    if (v.is_array() && json.size() > 48) {
+      return std::to_string(v.as_array().size()) + " elements";
+    }
+    return "`" + json + "`";
   };
-  // The common case in words of its own: a get that missed an append that completed first.
+  auto reader = [&](int op) { return ops_[op]->f == "get" || ops_[op]->f == "read"; };
+  // The common case in words of its own: a read that missed a write that completed first.
   if (steps.size() == 2) {
     for (int k = 0; k < 2; ++k) {
       const Step& a = steps[k];
       const Step& b = steps[1 - k];
-      if ((a.kind == EdgeKind::kAnti || a.kind == EdgeKind::kLast) &&
-          b.kind == EdgeKind::kCompletes && ops_[a.from]->f == "get") {
+      if (a.kind != EdgeKind::kCompletes && b.kind == EdgeKind::kCompletes && reader(a.from) &&
+          !reader(a.to)) {
         return Name(a.from) + " saw " + value_of(a.from) + " but not " + value_of(a.to) +
-               ", whose append (" + Events(a.to) + ") completed before that get began";
+               ", whose " + ops_[a.to]->f + " (" + Events(a.to) + ") completed before that " +
+               ops_[a.from]->f + " began";
       }
     }
   }
@@ -365,28 +388,19 @@ std::string Decider::DescribeCycle(const std::vector<Item>& items,
   for (size_t i = 0; i < steps.size(); ++i) {
     const Step& s = steps[i];
     if (i > 0) out += "; ";
-    switch (s.kind) {
-      case EdgeKind::kCompletes:
-        out += Name(s.from) + " completed before " + Name(s.to) + " began";
-        break;
-      case EdgeKind::kReadsFrom:
-        out += Name(s.to) + " saw " + value_of(s.from) + ", so it came after " + Name(s.from);
-        break;
-      case EdgeKind::kAnti:
-        out +=
-            Name(s.from) + " did not see " + value_of(s.to) + ", so it came before " + Name(s.to);
-        break;
-      case EdgeKind::kVersion:
-        out += "the gets show " + value_of(s.from) + " before " + value_of(s.to) + ", so " +
-               Name(s.from) + " came before " + Name(s.to);
-        break;
-      case EdgeKind::kLast:
-      case EdgeKind::kUnseen:
-        out +=
-            "no get saw " + value_of(s.to) + ", so " + Name(s.to) + " came after " + Name(s.from);
-        break;
-      default:
-        out += Name(s.from) + " came before " + Name(s.to);
+    if (s.kind == EdgeKind::kCompletes) {
+      out += Name(s.from) + " completed before " + Name(s.to) + " began";
+    } else if (reader(s.from) && !reader(s.to)) {
+      out += Name(s.from) + " did not see " + value_of(s.to) + ", so it came before " + Name(s.to);
+    } else if (!reader(s.from) && reader(s.to)) {
+      out += Name(s.to) + " saw " + value_of(s.from) + ", so it came after " + Name(s.from);
+    } else if (s.kind == EdgeKind::kUnseen) {
+      out += "no read saw " + value_of(s.to) + ", so " + Name(s.to) + " came after " + Name(s.from);
+    } else if (!reader(s.from) && !reader(s.to)) {
+      out += "the reads show " + value_of(s.from) + " before " + value_of(s.to) + ", so " +
+             Name(s.from) + " came before " + Name(s.to);
+    } else {
+      out += Name(s.from) + " came before " + Name(s.to);
     }
   }
   return out;
@@ -531,7 +545,7 @@ Analysis Decider::AnalyzeKv(const std::vector<Item>& items) {
     for (int i = 0; i < m; ++i) {
       if (kept[i].op == prefer_op_) prefer = i;
     }
-    Analysis a = Invalid(DescribeCycle(kept, g.Cycle(prefer)));
+    Analysis a = Invalid(DescribeCycle(kept, g.Cycle(prefer), end));
     return a;
   }
   Analysis a;
@@ -539,6 +553,164 @@ Analysis Decider::AnalyzeKv(const std::vector<Item>& items) {
     if (node < m) a.order.push_back(kept[node].op);
   }
   if (!Certify(items, a.order)) return Unknown("the inferred order did not replay (a bug)");
+  a.answer = Answer::kValid;
+  return a;
+}
+
+// set: add x, read -> the whole set. With every element added once, the reads must form a
+// chain under inclusion (adds only grow the set), which pins the version order up to the order
+// of the adds between two consecutive versions, which nothing observes. Gates between versions
+// keep the graph linear: the reads of version j-1 -> in_j -> the adds new in version j -> out_j
+// -> the reads of version j and in_{j+1}.
+Analysis Decider::AnalyzeSet(const std::vector<Item>& items) {
+  const int n = static_cast<int>(items.size());
+  // Elements by canonical JSON, as the set model tells them apart. Doubles (whose text may
+  // equal an integer's) and ambiguous values go to the search.
+  auto plain = [](const Value& v) { return !v.is_double() && !Ambiguous(v); };
+  std::unordered_map<std::string, int> element;  // -> the item that added it
+  std::vector<int> reads;
+  for (int i = 0; i < n; ++i) {
+    const Operation& op = *ops_[items[i].op];
+    if (op.f == "add") {
+      if (!plain(op.value)) return Unknown("an element the fast path does not compare");
+      if (!element.emplace(op.value.ToJson(), i).second) {
+        return Unknown("the element `" + op.value.ToJson() + "` added twice");
+      }
+    } else if (op.f == "read" && op.value.is_array()) {
+      reads.push_back(i);
+    } else {
+      return Unknown("a " + op.f + " the fast path does not take");
+    }
+  }
+  // Each read as the sorted items that added what it saw.
+  std::vector<std::vector<int>> seen(reads.size());
+  for (size_t r = 0; r < reads.size(); ++r) {
+    const Operation& op = *ops_[items[reads[r]].op];
+    for (const Value& e : op.value.as_array()) {
+      if (!plain(e)) return Unknown("an element the fast path does not compare");
+      auto it = element.find(e.ToJson());
+      if (it == element.end()) {
+        Analysis a = Invalid(Name(items[reads[r]].op) + " saw `" + e.ToJson() +
+                             "`, which no operation added");
+        a.cycle_op = items[reads[r]].op;
+        return a;
+      }
+      seen[r].push_back(it->second);
+    }
+    std::sort(seen[r].begin(), seen[r].end());
+    seen[r].erase(std::unique(seen[r].begin(), seen[r].end()), seen[r].end());
+  }
+  std::vector<int> by_size(reads.size());
+  for (size_t r = 0; r < reads.size(); ++r) by_size[r] = static_cast<int>(r);
+  std::stable_sort(by_size.begin(), by_size.end(),
+                   [&](int a, int b) { return seen[a].size() < seen[b].size(); });
+  // Versions: the distinct sets, each containing the one before.
+  std::vector<int> version_of(reads.size(), 0);
+  std::vector<std::vector<int>> fresh;  // per version (from 1), the items new in it
+  const std::vector<int> empty;
+  const std::vector<int>* last = &empty;
+  int last_read = -1;
+  for (int r : by_size) {
+    const std::vector<int>& cur = seen[r];
+    if (cur != *last) {
+      std::vector<int> lacking;
+      std::set_difference(last->begin(), last->end(), cur.begin(), cur.end(),
+                          std::back_inserter(lacking));
+      if (!lacking.empty()) {
+        Analysis a = Invalid(Name(items[reads[last_read]].op) + " saw " +
+                             ("`" + ops_[items[lacking[0]].op]->value.ToJson() + "`") + " but " +
+                             Name(items[reads[r]].op) +
+                             " did not, though it saw as many elements or more: an element once "
+                             "added never leaves the set");
+        a.cycle_op = items[reads[r]].op;
+        return a;
+      }
+      fresh.emplace_back();
+      std::set_difference(cur.begin(), cur.end(), last->begin(), last->end(),
+                          std::back_inserter(fresh.back()));
+      last = &cur;
+    }
+    version_of[r] = static_cast<int>(fresh.size());
+    last_read = r;
+  }
+  if (Stopped()) return Unknown("stopped");
+  const int versions = static_cast<int>(fresh.size());
+  std::vector<char> used(n, 0);
+  for (const std::vector<int>& f : fresh) {
+    for (int i : f) used[i] = 1;
+  }
+  std::vector<Item> kept;
+  std::vector<int> node_of(n, -1);
+  for (int i = 0; i < n; ++i) {
+    const bool unseen = ops_[items[i].op]->f == "add" && !used[i];
+    if (unseen && !items[i].determinate) continue;
+    node_of[i] = static_cast<int>(kept.size());
+    kept.push_back(items[i]);
+  }
+  Graph g;
+  for (size_t i = 0; i < kept.size(); ++i) g.AddNode();
+  const int gates = g.size();
+  for (int j = 0; j < versions; ++j) {
+    g.AddNode();  // in_{j+1}: gates + 2j
+    g.AddNode();  // out_{j+1}: gates + 2j + 1
+  }
+  const int end = g.AddNode();
+  auto in = [&](int j) { return j <= versions ? gates + 2 * (j - 1) : end; };  // j >= 1
+  auto out = [&](int j) { return gates + 2 * (j - 1) + 1; };
+  for (int j = 1; j <= versions; ++j) {
+    for (int i : fresh[j - 1]) {
+      g.AddEdge(in(j), node_of[i], EdgeKind::kVersion);
+      g.AddEdge(node_of[i], out(j), EdgeKind::kVersion);
+    }
+    g.AddEdge(in(j), out(j), EdgeKind::kVersion);
+    g.AddEdge(out(j), in(j + 1), EdgeKind::kVersion);
+  }
+  for (size_t r = 0; r < reads.size(); ++r) {
+    const int j = version_of[r];
+    const int node = node_of[reads[r]];
+    if (j > 0) g.AddEdge(out(j), node, EdgeKind::kReadsFrom);
+    g.AddEdge(node, in(j + 1), EdgeKind::kAnti);
+  }
+  for (int i = 0; i < n; ++i) {
+    if (ops_[items[i].op]->f == "add" && !used[i] && node_of[i] >= 0) {
+      g.AddEdge(end, node_of[i], EdgeKind::kUnseen);
+    }
+  }
+  AddRealTime(&g, kept);
+  std::vector<int> order;
+  const int m = static_cast<int>(kept.size());
+  if (!g.TopoSort(&order)) {
+    int prefer = -1;
+    for (int i = 0; i < m; ++i) {
+      if (kept[i].op == prefer_op_) prefer = i;
+    }
+    return Invalid(DescribeCycle(kept, g.Cycle(prefer), end));
+  }
+  Analysis a;
+  for (int node : order) {
+    if (node < m) a.order.push_back(kept[node].op);
+  }
+  // The replay, on element numbers (the model's own step would sort the whole set per add).
+  if (!Certify(items, a.order, false)) return Unknown("the inferred order did not replay (a bug)");
+  std::vector<int> item_of(ops_.size(), -1);
+  for (int i = 0; i < n; ++i) item_of[items[i].op] = i;
+  std::vector<int> read_of(n, -1);
+  for (size_t r = 0; r < reads.size(); ++r) read_of[reads[r]] = static_cast<int>(r);
+  std::vector<char> present(n, 0);
+  size_t count = 0;
+  for (int op : a.order) {
+    const int i = item_of[op];
+    if (read_of[i] < 0) {
+      if (!present[i]) ++count;
+      present[i] = 1;
+      continue;
+    }
+    const std::vector<int>& s = seen[read_of[i]];
+    if (s.size() != count ||
+        !std::all_of(s.begin(), s.end(), [&](int e) { return present[e] != 0; })) {
+      return Unknown("the inferred order did not replay (a bug)");
+    }
+  }
   a.answer = Answer::kValid;
   return a;
 }
@@ -858,12 +1030,17 @@ UniqueOutcome Decider::Decide() {
   UniqueOutcome out;
   const std::string_view name = model_.name();
   kv_ = name == "kv";
-  if (!kv_ && name != "register" && name != "cas-register") {
+  set_ = name == "set";
+  if (!kv_ && !set_ && name != "register" && name != "cas-register") {
     out.not_applicable = "model " + std::string(name);
     return out;
   }
   if (kv_ && !(initial_.is_string() && initial_.as_string().empty())) {
     out.not_applicable = "a non-empty initial value";
+    return out;
+  }
+  if (set_ && !(initial_.is_array() && initial_.as_array().empty())) {
+    out.not_applicable = "a non-empty initial set";
     return out;
   }
   full_ = FullView();
