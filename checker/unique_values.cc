@@ -1107,6 +1107,12 @@ UniqueOutcome Decider::Decide() {
   }
   out.states.push_back(std::move(state));
   out.reason = found.why;
+  if (!kv_ && !set_) {
+    // As the search's reasons begin ("read 0, but the register holds 1 or 2"): the operation.
+    const Operation& f = *ops_[out.failing_op];
+    out.reason =
+        (f.f == "read" ? "read " + f.value.ToJson() : model_.DescribeOp(f)) + ": " + found.why;
+  }
   return out;
 }
 

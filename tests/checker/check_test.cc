@@ -53,10 +53,11 @@ TEST(Check, StaleReadIsInvalidWithCounterexample) {
   EXPECT_EQ(cx.op.index(), 3);
   EXPECT_EQ(cx.op.f, "read");
   // Decided by the unique-value fast path (checker/unique_values.h), which says why in its words.
-  EXPECT_EQ(cx.reason,
-            "the `read -> 0` at event 3 saw `0`, but the `write 1` at event 1 took effect after "
-            "the start and before that read began, where only `0` can be the value (a value "
-            "written once cannot come back)");
+  EXPECT_EQ(
+      cx.reason,
+      "read 0: the `read -> 0` at event 3 saw `0`, but the `write 1` at event 1 took effect after "
+      "the start and before that read began, where only `0` can be the value (a value "
+      "written once cannot come back)");
   EXPECT_TRUE(r.keys[0].fast_path);
   EXPECT_THAT(cx.states, ::testing::ElementsAre("1"));
   ASSERT_EQ(cx.prefix.size(), 1u);

@@ -319,10 +319,11 @@ TEST(UniqueValues, RegisterStaleReadInWords) {
   ASSERT_TRUE(r.keys[0].fast_path);
   const Counterexample& cx = *r.keys[0].counterexample;
   EXPECT_EQ(cx.op.index(), 7);
-  EXPECT_EQ(cx.reason,
-            "the `read -> 1` at event 7 saw `1`, but the `write 2` at event 5 took effect after "
-            "the `write 1` at event 1 completed and before that read began, where only `1` can "
-            "be the value (a value written once cannot come back)");
+  EXPECT_EQ(
+      cx.reason,
+      "read 1: the `read -> 1` at event 7 saw `1`, but the `write 2` at event 5 took effect after "
+      "the `write 1` at event 1 completed and before that read began, where only `1` can "
+      "be the value (a value written once cannot come back)");
 }
 
 TEST(UniqueValues, RegisterReadOfAValueNobodyWrote) {
@@ -332,9 +333,10 @@ TEST(UniqueValues, RegisterReadOfAValueNobodyWrote) {
   const CheckResult r = Check(b.Build(), "cas-register", true);
   ASSERT_EQ(r.verdict, Verdict::kInvalid);
   ASSERT_TRUE(r.keys[0].fast_path);
-  EXPECT_EQ(r.keys[0].cause,
-            "the `read -> 7` at event 3 read `7`, which no operation wrote (and the register "
-            "starts at `null`)");
+  EXPECT_EQ(
+      r.keys[0].cause,
+      "read 7: the `read -> 7` at event 3 read `7`, which no operation wrote (and the register "
+      "starts at `null`)");
 }
 
 // Preconditions that send a key to the search.
