@@ -830,200 +830,224 @@ Analysis Decider::AnalyzeRegister(const std::vector<Item>& items) {
     }
   }
   if (Stopped()) return Unknown("stopped");
-  // Chains: the initial value and each written value start one; forced cas extend them.
-  std::vector<int> seg(num_values, -1);
-  std::vector<std::vector<int>> chains;
-  auto chain_from = [&](int head) {
-    const int s = static_cast<int>(chains.size());
-    chains.emplace_back();
-    for (int v = head; v >= 0;) {
-      if (seg[v] >= 0) return false;
-      seg[v] = s;
-      chains[s].push_back(v);
-      v = succ[v] >= 0 ? to[succ[v]] : -1;
-    }
-    return true;
-  };
-  if (!chain_from(0)) return Unknown("a cycle of cas");
-  for (int i = 0; i < n; ++i) {
-    if (forced[i] && kind[i] == kWrite && !chain_from(to[i])) return Unknown("a cycle of cas");
-  }
-  for (int v = 1; v < num_values; ++v) {
-    if (writer[v] >= 0 && forced[writer[v]] && seg[v] < 0) return Unknown("a cycle of cas");
-  }
-  // Zones: a chain holds the register throughout [the first completion, the last invocation]
-  // of its operations when that span is not empty (forward), and two chains cannot both.
-  struct Zone {
-    int64_t lo = kNever, hi = -1;  // min completion, max invocation
-    int lo_item = -1, hi_item = -1;
-    bool forward() const { return lo < hi; }
-  };
-  const int num_chains = static_cast<int>(chains.size());
-  std::vector<Zone> zone(num_chains);
-  auto touch = [&](int s, int i) {
-    Zone& z = zone[s];
-    if (items[i].ret < z.lo) {
-      z.lo = items[i].ret;
-      z.lo_item = i;
-    }
-    if (items[i].inv > z.hi) {
-      z.hi = items[i].inv;
-      z.hi_item = i;
-    }
-  };
-  for (int i = 0; i < n; ++i) {
-    if (!forced[i]) continue;
-    if (to[i] >= 0) touch(seg[to[i]], i);
-    if (kind[i] == kRead || kind[i] == kCas) touch(seg[from[i]], i);
-  }
-  zone[0].lo = -1;  // the initial value holds from the start
-  zone[0].lo_item = -1;
-  auto span = [&](int s) {
-    const Zone& z = zone[s];
-    std::string out =
-        z.lo_item >= 0 ? "from " + Name(items[z.lo_item].op) + " completing" : "from the start";
-    return out + " until " + Name(items[z.hi_item].op) + " began, the register holds " +
-           shown(chains[s][0]) + (chains[s].size() > 1 ? " or a value a cas made of it" : "");
-  };
-  auto verb = [&](int i) {  // what operation i did to the register: "saw `3`"
-    if (kind[i] == kRead) return "saw " + shown(from[i]);
-    if (kind[i] == kCas) return "found " + shown(from[i]);
-    return "wrote " + shown(to[i]);
-  };
-  std::vector<int> forward;
-  for (int s = 0; s < num_chains; ++s) {
-    if (zone[s].forward()) forward.push_back(s);
-  }
-  std::sort(forward.begin(), forward.end(), [&](int a, int b) { return zone[a].lo < zone[b].lo; });
-  for (size_t k = 1; k < forward.size(); ++k) {
-    const int a = forward[k - 1], b = forward[k];
-    if (zone[b].lo < zone[a].hi) {
-      Analysis r = Invalid(span(a) + "; but " + span(b) +
-                           ", and these spans overlap (a value written once cannot come back)");
-      r.cycle_op = items[zone[b].lo_item].op;
-      return r;
-    }
-  }
-  // Backward chains (all their operations overlap a common instant) are placed at an instant
-  // of that span outside every forward zone; inside one, they contradict it. Which instant is
-  // a choice: the first one (early), else the last one (late).
-  std::vector<int64_t> early(num_chains, 0), late(num_chains, 0);
-  for (int s = 1; s < num_chains; ++s) {
-    const Zone& z = zone[s];
-    if (z.forward()) {
-      early[s] = late[s] = 2 * z.lo;
-      continue;
-    }
-    auto containing = [&](int64_t p) -> int {  // the forward zone around p, or -1
-      auto it = std::upper_bound(forward.begin(), forward.end(), p,
-                                 [&](int64_t q, int f) { return q < zone[f].lo; });
-      if (it == forward.begin() || p > zone[*(it - 1)].hi) return -1;
-      return *(it - 1);
+  // The construction, over `included`: the forced items, and on a second try also the
+  // indeterminate writes nothing observed (each may have taken effect, which a mismatch
+  // observation may need: the register held something else for a while). They make chains of
+  // their own that are never forward nor inside a forward zone, so the contradictions below can
+  // only come from forced items.
+  auto construct = [&](const std::vector<char>& included) -> Analysis {
+    // Chains: the initial value and each written value start one; forced cas extend them.
+    std::vector<int> seg(num_values, -1);
+    std::vector<std::vector<int>> chains;
+    auto chain_from = [&](int head) {
+      const int s = static_cast<int>(chains.size());
+      chains.emplace_back();
+      for (int v = head; v >= 0;) {
+        if (seg[v] >= 0) return false;
+        seg[v] = s;
+        chains[s].push_back(v);
+        v = succ[v] >= 0 ? to[succ[v]] : -1;
+      }
+      return true;
     };
-    early[s] = 2 * z.hi;
-    if (const int f = containing(z.hi); f >= 0) {
-      if (z.lo <= zone[f].hi) {
-        // "the read at event 9 saw `0`, but the `write 1` at event 3 took effect after the
-        // start and before that read began".
-        const Zone& h = zone[f];
-        const int w = writer[chains[s][0]];
-        Analysis r = Invalid(
-            Name(items[h.hi_item].op) + " " + verb(h.hi_item) + ", but " + Name(items[w].op) +
-            (chains[s].size() > 1 || z.lo_item != w || z.hi_item != w
-                 ? " (with the operations on " + shown(chains[s][0]) + ")"
-                 : "") +
-            " took effect after " +
-            (h.lo_item >= 0 ? Name(items[h.lo_item].op) + " completed" : "the start") +
-            " and before that " + ops_[items[h.hi_item].op]->f + " began, where only " +
-            shown(chains[f][0]) + (chains[f].size() > 1 ? " or a value a cas made of it" : "") +
-            " can be the value (a value written once cannot come back)");
-        r.cycle_op = items[h.hi_item].op;
+    if (!chain_from(0)) return Unknown("a cycle of cas");
+    for (int i = 0; i < n; ++i) {
+      if (included[i] && kind[i] == kWrite && !chain_from(to[i])) return Unknown("a cycle of cas");
+    }
+    for (int v = 1; v < num_values; ++v) {
+      if (writer[v] >= 0 && included[writer[v]] && seg[v] < 0) return Unknown("a cycle of cas");
+    }
+    // Zones: a chain holds the register throughout [the first completion, the last invocation]
+    // of its operations when that span is not empty (forward), and two chains cannot both.
+    struct Zone {
+      int64_t lo = kNever, hi = -1;  // min completion, max invocation
+      int lo_item = -1, hi_item = -1;
+      bool forward() const { return lo < hi; }
+    };
+    const int num_chains = static_cast<int>(chains.size());
+    std::vector<Zone> zone(num_chains);
+    auto touch = [&](int s, int i) {
+      Zone& z = zone[s];
+      if (items[i].ret < z.lo) {
+        z.lo = items[i].ret;
+        z.lo_item = i;
+      }
+      if (items[i].inv > z.hi) {
+        z.hi = items[i].inv;
+        z.hi_item = i;
+      }
+    };
+    for (int i = 0; i < n; ++i) {
+      if (!included[i]) continue;
+      if (to[i] >= 0) touch(seg[to[i]], i);
+      if (kind[i] == kRead || kind[i] == kCas) touch(seg[from[i]], i);
+    }
+    zone[0].lo = -1;  // the initial value holds from the start
+    zone[0].lo_item = -1;
+    auto span = [&](int s) {
+      const Zone& z = zone[s];
+      std::string out =
+          z.lo_item >= 0 ? "from " + Name(items[z.lo_item].op) + " completing" : "from the start";
+      return out + " until " + Name(items[z.hi_item].op) + " began, the register holds " +
+             shown(chains[s][0]) + (chains[s].size() > 1 ? " or a value a cas made of it" : "");
+    };
+    auto verb = [&](int i) {  // what operation i did to the register: "saw `3`"
+      if (kind[i] == kRead) return "saw " + shown(from[i]);
+      if (kind[i] == kCas) return "found " + shown(from[i]);
+      return "wrote " + shown(to[i]);
+    };
+    std::vector<int> forward;
+    for (int s = 0; s < num_chains; ++s) {
+      if (zone[s].forward()) forward.push_back(s);
+    }
+    std::sort(forward.begin(), forward.end(),
+              [&](int a, int b) { return zone[a].lo < zone[b].lo; });
+    for (size_t k = 1; k < forward.size(); ++k) {
+      const int a = forward[k - 1], b = forward[k];
+      if (zone[b].lo < zone[a].hi) {
+        Analysis r = Invalid(span(a) + "; but " + span(b) +
+                             ", and these spans overlap (a value written once cannot come back)");
+        r.cycle_op = items[zone[b].lo_item].op;
         return r;
       }
-      early[s] = 2 * zone[f].hi + 1;
     }
-    if (z.lo == kNever) {
-      late[s] = std::numeric_limits<int64_t>::max();
-    } else if (const int f = containing(z.lo); f >= 0) {
-      late[s] = 2 * zone[f].lo - 1;
-    } else {
-      late[s] = 2 * z.lo - 1;
-    }
-  }
-  std::vector<Item> kept;
-  std::vector<int> node_of(n, -1);
-  for (int i = 0; i < n; ++i) {
-    if (!forced[i]) continue;
-    node_of[i] = static_cast<int>(kept.size());
-    kept.push_back(items[i]);
-  }
-  auto writer_node = [&](int v) { return v == 0 ? -1 : node_of[writer[v]]; };
-  // One attempt: the chains in the order of `key`, a mismatch observation placed after the
-  // write that ends its value's life (else before the write that starts it; `before_first`
-  // tries them the other way round); then the graph, a topological order, and its replay.
-  auto attempt = [&](const std::vector<int64_t>& key, bool before_first) -> Analysis {
-    std::vector<int> chain_order(num_chains - 1);
-    for (int s = 1; s < num_chains; ++s) chain_order[s - 1] = s;
-    std::sort(chain_order.begin(), chain_order.end(), [&](int a, int b) {
-      if (key[a] != key[b]) return key[a] < key[b];
-      return zone[a].lo < zone[b].lo;
-    });
-    chain_order.insert(chain_order.begin(), 0);
-    std::vector<int> version;
-    for (int s : chain_order) version.insert(version.end(), chains[s].begin(), chains[s].end());
-    std::vector<int> place(num_values, -1);
-    for (size_t k = 0; k < version.size(); ++k) place[version[k]] = static_cast<int>(k);
-    Graph g;
-    for (size_t i = 0; i < kept.size(); ++i) g.AddNode();
-    for (size_t k = 0; k + 1 < version.size(); ++k) {
-      const int w = writer_node(version[k]);
-      if (w >= 0) g.AddEdge(w, writer_node(version[k + 1]), EdgeKind::kVersion);
-    }
-    for (int i = 0; i < n; ++i) {
-      if (!observes(i)) continue;
-      const int v = from[i];
-      if (v != 0) g.AddEdge(writer_node(v), node_of[i], EdgeKind::kReadsFrom);
-      const size_t k = static_cast<size_t>(place[v]);
-      if (k + 1 < version.size() && writer_node(version[k + 1]) != node_of[i]) {
-        g.AddEdge(node_of[i], writer_node(version[k + 1]), EdgeKind::kAnti);
+    // Backward chains (all their operations overlap a common instant) are placed at an instant
+    // of that span outside every forward zone; inside one, they contradict it. Which instant is
+    // a choice: the first one (early), else the last one (late).
+    std::vector<int64_t> early(num_chains, 0), late(num_chains, 0), middle(num_chains, 0);
+    for (int s = 1; s < num_chains; ++s) {
+      const Zone& z = zone[s];
+      if (z.forward()) {
+        early[s] = late[s] = middle[s] = 2 * z.lo;
+        continue;
       }
-    }
-    for (int i = 0; i < n; ++i) {
-      if (!forced[i] || kind[i] != kMismatchCas) continue;
-      const int v = from[i];
-      if (v != 0 && (writer[v] < 0 || !forced[writer[v]])) continue;  // never the value
-      const size_t k = static_cast<size_t>(place[v]);
-      const int next = k + 1 < version.size() ? writer_node(version[k + 1]) : -1;
-      const bool after = next >= 0 && kept[next].inv < items[i].ret;
-      const bool before = v != 0 && !(items[writer[v]].ret < items[i].inv);
-      if (after && (!before_first || !before)) {
-        g.AddEdge(next, node_of[i], EdgeKind::kMismatch);
-      } else if (before) {
-        g.AddEdge(node_of[i], writer_node(v), EdgeKind::kMismatch);
+      auto containing = [&](int64_t p) -> int {  // the forward zone around p, or -1
+        auto it = std::upper_bound(forward.begin(), forward.end(), p,
+                                   [&](int64_t q, int f) { return q < zone[f].lo; });
+        if (it == forward.begin() || p > zone[*(it - 1)].hi) return -1;
+        return *(it - 1);
+      };
+      early[s] = 2 * z.hi;
+      if (const int f = containing(z.hi); f >= 0) {
+        if (z.lo <= zone[f].hi) {
+          // "the read at event 9 saw `0`, but the `write 1` at event 3 took effect after the
+          // start and before that read began".
+          const Zone& h = zone[f];
+          const int w = writer[chains[s][0]];
+          Analysis r = Invalid(
+              Name(items[h.hi_item].op) + " " + verb(h.hi_item) + ", but " + Name(items[w].op) +
+              (chains[s].size() > 1 || z.lo_item != w || z.hi_item != w
+                   ? " (with the operations on " + shown(chains[s][0]) + ")"
+                   : "") +
+              " took effect after " +
+              (h.lo_item >= 0 ? Name(items[h.lo_item].op) + " completed" : "the start") +
+              " and before that " + ops_[items[h.hi_item].op]->f + " began, where only " +
+              shown(chains[f][0]) + (chains[f].size() > 1 ? " or a value a cas made of it" : "") +
+              " can be the value (a value written once cannot come back)");
+          r.cycle_op = items[h.hi_item].op;
+          return r;
+        }
+        early[s] = 2 * zone[f].hi + 1;
+      }
+      if (z.lo == kNever) {
+        late[s] = std::numeric_limits<int64_t>::max();
+      } else if (const int f = containing(z.lo); f >= 0) {
+        late[s] = 2 * zone[f].lo - 1;
       } else {
-        return Unknown("a mismatch observation the chosen order cannot place");
+        late[s] = 2 * z.lo - 1;
       }
+      middle[s] = z.lo == kNever ? early[s] : std::max(early[s], z.hi + z.lo);
     }
-    AddRealTime(&g, kept);
-    std::vector<int> order;
-    if (!g.TopoSort(&order)) return Unknown("the order chosen for the chains did not work out");
-    Analysis a;
-    const int m = static_cast<int>(kept.size());
-    for (int node : order) {
-      if (node < m) a.order.push_back(kept[node].op);
+    std::vector<Item> kept;
+    std::vector<int> node_of(n, -1);
+    for (int i = 0; i < n; ++i) {
+      if (!included[i]) continue;
+      node_of[i] = static_cast<int>(kept.size());
+      kept.push_back(items[i]);
     }
-    if (!Certify(items, a.order)) return Unknown("the inferred order did not replay (a bug)");
-    a.answer = Answer::kValid;
-    return a;
+    auto writer_node = [&](int v) { return v == 0 ? -1 : node_of[writer[v]]; };
+    // One attempt: the chains in the order of `key`, a mismatch observation placed after the
+    // write that ends its value's life (else before the write that starts it; `before_first`
+    // tries them the other way round); then the graph, a topological order, and its replay.
+    auto attempt = [&](const std::vector<int64_t>& key, bool before_first) -> Analysis {
+      std::vector<int> chain_order(num_chains - 1);
+      for (int s = 1; s < num_chains; ++s) chain_order[s - 1] = s;
+      std::sort(chain_order.begin(), chain_order.end(), [&](int a, int b) {
+        if (key[a] != key[b]) return key[a] < key[b];
+        return zone[a].lo < zone[b].lo;
+      });
+      chain_order.insert(chain_order.begin(), 0);
+      std::vector<int> version;
+      for (int s : chain_order) version.insert(version.end(), chains[s].begin(), chains[s].end());
+      std::vector<int> place(num_values, -1);
+      for (size_t k = 0; k < version.size(); ++k) place[version[k]] = static_cast<int>(k);
+      Graph g;
+      for (size_t i = 0; i < kept.size(); ++i) g.AddNode();
+      for (size_t k = 0; k + 1 < version.size(); ++k) {
+        const int w = writer_node(version[k]);
+        if (w >= 0) g.AddEdge(w, writer_node(version[k + 1]), EdgeKind::kVersion);
+      }
+      for (int i = 0; i < n; ++i) {
+        if (!observes(i)) continue;
+        const int v = from[i];
+        if (v != 0) g.AddEdge(writer_node(v), node_of[i], EdgeKind::kReadsFrom);
+        const size_t k = static_cast<size_t>(place[v]);
+        if (k + 1 < version.size() && writer_node(version[k + 1]) != node_of[i]) {
+          g.AddEdge(node_of[i], writer_node(version[k + 1]), EdgeKind::kAnti);
+        }
+      }
+      for (int i = 0; i < n; ++i) {
+        if (!forced[i] || kind[i] != kMismatchCas) continue;
+        const int v = from[i];
+        if (v != 0 && (writer[v] < 0 || !included[writer[v]])) continue;  // never the value
+        const size_t k = static_cast<size_t>(place[v]);
+        const int next = k + 1 < version.size() ? writer_node(version[k + 1]) : -1;
+        const bool after = next >= 0 && kept[next].inv < items[i].ret;
+        const bool before = v != 0 && !(items[writer[v]].ret < items[i].inv);
+        if (after && (!before_first || !before)) {
+          g.AddEdge(next, node_of[i], EdgeKind::kMismatch);
+        } else if (before) {
+          g.AddEdge(node_of[i], writer_node(v), EdgeKind::kMismatch);
+        } else {
+          return Unknown("a mismatch observation the chosen order cannot place");
+        }
+      }
+      AddRealTime(&g, kept);
+      std::vector<int> order;
+      if (!g.TopoSort(&order)) return Unknown("the order chosen for the chains did not work out");
+      Analysis a;
+      const int m = static_cast<int>(kept.size());
+      for (int node : order) {
+        if (node < m) a.order.push_back(kept[node].op);
+      }
+      if (!Certify(items, a.order)) return Unknown("the inferred order did not replay (a bug)");
+      a.answer = Answer::kValid;
+      return a;
+    };
+    Analysis first;
+    // The middle of the span, after the first instant outside forward zones, last.
+    const std::vector<int64_t>* keys[] = {&early, &late, &middle};
+    for (int strategy = 0; strategy < 6; ++strategy) {
+      if (Stopped()) return Unknown("stopped");
+      Analysis a = attempt(*keys[strategy % 3], strategy >= 3);
+      if (a.answer == Answer::kValid) return a;
+      if (strategy == 0) first = std::move(a);
+    }
+    return first;
   };
-  Analysis first;
-  for (int strategy = 0; strategy < 4; ++strategy) {
-    if (Stopped()) return Unknown("stopped");
-    Analysis a = attempt(strategy % 2 ? late : early, strategy >= 2);
-    if (a.answer == Answer::kValid) return a;
-    if (strategy == 0) first = std::move(a);
+  Analysis result = construct(forced);
+  if (result.answer != Answer::kUnknown) return result;
+  std::vector<char> with_optional = forced;
+  bool optional = false;
+  for (int i = 0; i < n; ++i) {
+    if (!forced[i] && kind[i] == kWrite) {
+      with_optional[i] = 1;
+      optional = true;
+    }
   }
-  return first;
+  if (!optional || Stopped()) return result;
+  Analysis second = construct(with_optional);
+  return second.answer == Answer::kValid ? second : result;
 }
 
 UniqueOutcome Decider::Decide() {
