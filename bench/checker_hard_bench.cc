@@ -16,10 +16,10 @@
 //               clients
 //
 // --search-only turns the unique-value fast path off (every key searched), for comparison.
-// Per shape: verdicts over its histories, keys decided without search, model steps per history
-// (median and worst), check time per history (median and worst), the search's accounted peak and
-// the process's peak RSS. Each shape runs in a child process of its own, so the RSS is that
-// shape's. Measures; never asserts.
+// Per shape: verdicts over its histories, keys decided without search, the checks' CPU seconds,
+// model steps per history (median and worst), check time per history (median and worst), the
+// search's accounted peak and the process's peak RSS. Each shape runs in a child process of its
+// own, so the RSS is that shape's. Measures; never asserts.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +60,15 @@ long MaxRssMb() {
   return ru.ru_maxrss / 1024;
 }
 
+// CPU seconds this process has used (user + system, every thread): on a loaded machine wall
+// time says little, CPU time still says what the checker cost.
+double CpuSeconds() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 template <typename T>
 T Median(std::vector<T> v) {
   if (v.empty()) return T{};
@@ -72,6 +81,7 @@ void RunShape(const Run& run, const Settings& s) {
   std::vector<double> ms;
   int valid = 0, invalid = 0, unknown = 0, bad_keys = 0, fast_keys = 0, keys = 0;
   uint64_t peak = 0, ops = 0;
+  double cpu_s = 0;  // CPU seconds of the checks
   std::string causes;
   for (int i = 0; i < run.histories; ++i) {
     HardShape shape = run.shape;
@@ -84,8 +94,10 @@ void RunShape(const Run& run, const Settings& s) {
     o.threads = s.threads;
     o.unique_fast_path = s.fast;
     const auto t0 = Clock::now();
+    const double c0 = CpuSeconds();
     faultline::base::Result<ck::CheckResult> r = ck::CheckHistory(h, o);
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    cpu_s += CpuSeconds() - c0;
     if (!r.ok()) {
       std::printf("%s: %s\n", run.name.c_str(), r.status().message().c_str());
       return;
@@ -107,15 +119,15 @@ void RunShape(const Run& run, const Settings& s) {
   }
   std::printf(
       "%-17s %3d histories of %5llu ops: %d valid, %d invalid (%d keys), %d unknown%s%s; %d of %d "
-      "keys without search; steps median %llu worst %llu; ms median %.1f worst %.1f; search "
-      "peak %.0f MB; rss %ld MB\n",
+      "keys without search; steps median %llu worst %llu; ms median %.1f worst %.1f; cpu %.2f s "
+      "in all; search peak %.0f MB; rss %ld MB\n",
       run.name.c_str(), run.histories,
       static_cast<unsigned long long>(run.histories ? ops / run.histories : 0), valid, invalid,
       bad_keys, unknown, causes.empty() ? "" : " ",
       causes.empty() ? "" : ("(" + causes + ")").c_str(), fast_keys, keys,
       static_cast<unsigned long long>(Median(steps)),
       static_cast<unsigned long long>(*std::max_element(steps.begin(), steps.end())), Median(ms),
-      *std::max_element(ms.begin(), ms.end()), peak / 1048576.0, MaxRssMb());
+      *std::max_element(ms.begin(), ms.end()), cpu_s, peak / 1048576.0, MaxRssMb());
 }
 
 }  // namespace

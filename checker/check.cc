@@ -205,9 +205,16 @@ Result<CheckResult> CheckHistory(const History& history, const CheckOptions& opt
     try {
       // Keys whose written values are all unique are decided without a search when the
       // unique-value fast path applies (see unique_values.h); the others, and those it cannot
-      // decide, are searched.
-      if (options.unique_fast_path) {
-        UniqueOutcome u = DecideUniqueValues(*model, *initial, p.ops, &stop);
+      // decide, are searched. Its memory is linear in the key's operations (a few hundred bytes
+      // each, charged up front); when the budget says no, the search is refused too.
+      const uint64_t fast_bytes = 512 * static_cast<uint64_t>(p.ops.size());
+      if (options.unique_fast_path && budget.Charge(fast_bytes)) {
+        struct Held {
+          MemoryBudget& budget;
+          uint64_t bytes;
+          ~Held() { budget.Release(bytes); }
+        } held{budget, fast_bytes};
+        const UniqueOutcome u = DecideUniqueValues(*model, *initial, p.ops, &stop);
         if (u.kind != UniqueOutcome::Kind::kNotApplicable) {
           kr.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
           kr.fast_path = true;

@@ -254,14 +254,16 @@ class Decider {
   }
 
   Analysis Analyze(const std::vector<Item>& items) {
-    return kv_ ? AnalyzeKv(items) : AnalyzeRegister(items);
+    return kv_ ? AnalyzeKv(items) : set_ ? AnalyzeSet(items) : AnalyzeRegister(items);
   }
   Analysis AnalyzeKv(const std::vector<Item>& items);
+  Analysis AnalyzeSet(const std::vector<Item>& items);
   Analysis AnalyzeRegister(const std::vector<Item>& items);
 
   // Checks a claimed linearization: every determinate item exactly once, nothing else, real
-  // time respected, and every step legal in the model.
-  bool Certify(const std::vector<Item>& items, const std::vector<int>& order) const;
+  // time respected, and (with `replay`) every step legal in the model.
+  bool Certify(const std::vector<Item>& items, const std::vector<int>& order,
+               bool replay = true) const;
 
   // "the get at event 812", "the append of `x 5 1 y` at event 700".
   std::string Name(int op) const {
@@ -269,9 +271,15 @@ class Decider {
     const int64_t at = o.complete_index >= 0 ? o.complete_index : o.invoke_index;
     std::string s = "the " + o.f;
     if (o.f == "append" && o.value.is_string()) s += " of " + Shown(o.value.as_string());
-    if (o.f != "get" && o.f != "append") s = "the `" + model_.DescribeOp(o) + "`";
+    if (o.f != "get" && o.f != "append") {
+      const std::string d = model_.DescribeOp(o);
+      if (d.size() <= 60) s = "the `" + d + "`";
+    }
     s += " at event " + std::to_string(at);
-    if (o.status == OpStatus::kInfo || o.complete_index < 0) s += " (indeterminate)";
+    if ((o.status == OpStatus::kInfo || o.complete_index < 0) &&
+        s.find("(info)") == std::string::npos) {
+      s += " (indeterminate)";
+    }
     return s;
   }
   std::string Events(int op) const {
@@ -280,19 +288,22 @@ class Decider {
                ? "events " + std::to_string(o.invoke_index) + "-" + std::to_string(o.complete_index)
                : "from event " + std::to_string(o.invoke_index) + ", indeterminate";
   }
+  // `end`: the node after every version (or -1); a step through it is about an unseen write.
   std::string DescribeCycle(const std::vector<Item>& items,
-                            const std::vector<std::pair<int, EdgeKind>>& cycle) const;
+                            const std::vector<std::pair<int, EdgeKind>>& cycle, int end) const;
 
   const Model& model_;
   const Value& initial_;
   const std::vector<const Operation*>& ops_;
   const std::atomic<int>* stop_;
   bool kv_ = false;
+  bool set_ = false;
   std::vector<Item> full_;
   int prefer_op_ = -1;  // the operation a cycle's words should start at, when on one
 };
 
-bool Decider::Certify(const std::vector<Item>& items, const std::vector<int>& order) const {
+bool Decider::Certify(const std::vector<Item>& items, const std::vector<int>& order,
+                      bool replay) const {
   std::vector<int> item_of(ops_.size(), -1);
   for (size_t i = 0; i < items.size(); ++i) item_of[items[i].op] = static_cast<int>(i);
   std::vector<char> placed(items.size(), 0);
@@ -310,6 +321,7 @@ bool Decider::Certify(const std::vector<Item>& items, const std::vector<int>& or
     if (min_ret <= it.inv) return false;
     min_ret = std::min(min_ret, it.ret);
   }
+  if (!replay) return true;
   Value state = initial_;
   for (int op : order) {
     Value next;
@@ -320,7 +332,8 @@ bool Decider::Certify(const std::vector<Item>& items, const std::vector<int>& or
 }
 
 std::string Decider::DescribeCycle(const std::vector<Item>& items,
-                                   const std::vector<std::pair<int, EdgeKind>>& cycle) const {
+                                   const std::vector<std::pair<int, EdgeKind>>& cycle,
+                                   int end) const {
   const int n = static_cast<int>(items.size());
   auto is_op = [&](int node) { return node < n; };
   // Rotate so that the cycle starts at an operation.
@@ -332,32 +345,42 @@ std::string Decider::DescribeCycle(const std::vector<Item>& items,
   // Steps between consecutive operations: (from op, to op, how).
   struct Step {
     int from, to;
-    EdgeKind kind;  // kCompletes for a real-time path, kLast for one through the end node
+    EdgeKind kind;  // kCompletes: a real-time path; kUnseen: one through the end node
   };
   std::vector<Step> steps;
   for (size_t i = 0; i < c.size();) {
     const int from = items[c[i].first].op;
     EdgeKind kind = c[i].second;
     size_t j = i + 1;
-    while (j < c.size() && !is_op(c[j].first)) ++j;
+    bool via_end = false;
+    for (; j < c.size() && !is_op(c[j].first); ++j) via_end |= c[j].first == end;
     const int to = items[c[j % c.size()].first].op;
-    if (j > i + 1 && kind != EdgeKind::kCompletes) kind = EdgeKind::kLast;
+    if (j > i + 1 && kind != EdgeKind::kCompletes) {
+      kind = via_end ? EdgeKind::kUnseen : EdgeKind::kVersion;
+    }
     steps.push_back({from, to, kind});
     i = j;
   }
   auto value_of = [&](int op) {
     const Value& v = ops_[op]->value;
-    return v.is_string() ? Shown(v.as_string()) : "`" + v.ToJson() + "`";
+    if (v.is_string()) return Shown(v.as_string());
+    const std::string json = v.ToJson();
+    if (v.is_array() && json.size() > 48) {
+      return std::to_string(v.as_array().size()) + " elements";
+    }
+    return "`" + json + "`";
   };
-  // The common case in words of its own: a get that missed an append that completed first.
+  auto reader = [&](int op) { return ops_[op]->f == "get" || ops_[op]->f == "read"; };
+  // The common case in words of its own: a read that missed a write that completed first.
   if (steps.size() == 2) {
     for (int k = 0; k < 2; ++k) {
       const Step& a = steps[k];
       const Step& b = steps[1 - k];
-      if ((a.kind == EdgeKind::kAnti || a.kind == EdgeKind::kLast) &&
-          b.kind == EdgeKind::kCompletes && ops_[a.from]->f == "get") {
+      if (a.kind != EdgeKind::kCompletes && b.kind == EdgeKind::kCompletes && reader(a.from) &&
+          !reader(a.to)) {
         return Name(a.from) + " saw " + value_of(a.from) + " but not " + value_of(a.to) +
-               ", whose append (" + Events(a.to) + ") completed before that get began";
+               ", whose " + ops_[a.to]->f + " (" + Events(a.to) + ") completed before that " +
+               ops_[a.from]->f + " began";
       }
     }
   }
@@ -365,28 +388,19 @@ std::string Decider::DescribeCycle(const std::vector<Item>& items,
   for (size_t i = 0; i < steps.size(); ++i) {
     const Step& s = steps[i];
     if (i > 0) out += "; ";
-    switch (s.kind) {
-      case EdgeKind::kCompletes:
-        out += Name(s.from) + " completed before " + Name(s.to) + " began";
-        break;
-      case EdgeKind::kReadsFrom:
-        out += Name(s.to) + " saw " + value_of(s.from) + ", so it came after " + Name(s.from);
-        break;
-      case EdgeKind::kAnti:
-        out +=
-            Name(s.from) + " did not see " + value_of(s.to) + ", so it came before " + Name(s.to);
-        break;
-      case EdgeKind::kVersion:
-        out += "the gets show " + value_of(s.from) + " before " + value_of(s.to) + ", so " +
-               Name(s.from) + " came before " + Name(s.to);
-        break;
-      case EdgeKind::kLast:
-      case EdgeKind::kUnseen:
-        out +=
-            "no get saw " + value_of(s.to) + ", so " + Name(s.to) + " came after " + Name(s.from);
-        break;
-      default:
-        out += Name(s.from) + " came before " + Name(s.to);
+    if (s.kind == EdgeKind::kCompletes) {
+      out += Name(s.from) + " completed before " + Name(s.to) + " began";
+    } else if (reader(s.from) && !reader(s.to)) {
+      out += Name(s.from) + " did not see " + value_of(s.to) + ", so it came before " + Name(s.to);
+    } else if (!reader(s.from) && reader(s.to)) {
+      out += Name(s.to) + " saw " + value_of(s.from) + ", so it came after " + Name(s.from);
+    } else if (s.kind == EdgeKind::kUnseen) {
+      out += "no read saw " + value_of(s.to) + ", so " + Name(s.to) + " came after " + Name(s.from);
+    } else if (!reader(s.from) && !reader(s.to)) {
+      out += "the reads show " + value_of(s.from) + " before " + value_of(s.to) + ", so " +
+             Name(s.from) + " came before " + Name(s.to);
+    } else {
+      out += Name(s.from) + " came before " + Name(s.to);
     }
   }
   return out;
@@ -531,7 +545,7 @@ Analysis Decider::AnalyzeKv(const std::vector<Item>& items) {
     for (int i = 0; i < m; ++i) {
       if (kept[i].op == prefer_op_) prefer = i;
     }
-    Analysis a = Invalid(DescribeCycle(kept, g.Cycle(prefer)));
+    Analysis a = Invalid(DescribeCycle(kept, g.Cycle(prefer), end));
     return a;
   }
   Analysis a;
@@ -539,6 +553,164 @@ Analysis Decider::AnalyzeKv(const std::vector<Item>& items) {
     if (node < m) a.order.push_back(kept[node].op);
   }
   if (!Certify(items, a.order)) return Unknown("the inferred order did not replay (a bug)");
+  a.answer = Answer::kValid;
+  return a;
+}
+
+// set: add x, read -> the whole set. With every element added once, the reads must form a
+// chain under inclusion (adds only grow the set), which pins the version order up to the order
+// of the adds between two consecutive versions, which nothing observes. Gates between versions
+// keep the graph linear: the reads of version j-1 -> in_j -> the adds new in version j -> out_j
+// -> the reads of version j and in_{j+1}.
+Analysis Decider::AnalyzeSet(const std::vector<Item>& items) {
+  const int n = static_cast<int>(items.size());
+  // Elements by canonical JSON, as the set model tells them apart. Doubles (whose text may
+  // equal an integer's) and ambiguous values go to the search.
+  auto plain = [](const Value& v) { return !v.is_double() && !Ambiguous(v); };
+  std::unordered_map<std::string, int> element;  // -> the item that added it
+  std::vector<int> reads;
+  for (int i = 0; i < n; ++i) {
+    const Operation& op = *ops_[items[i].op];
+    if (op.f == "add") {
+      if (!plain(op.value)) return Unknown("an element the fast path does not compare");
+      if (!element.emplace(op.value.ToJson(), i).second) {
+        return Unknown("the element `" + op.value.ToJson() + "` added twice");
+      }
+    } else if (op.f == "read" && op.value.is_array()) {
+      reads.push_back(i);
+    } else {
+      return Unknown("a " + op.f + " the fast path does not take");
+    }
+  }
+  // Each read as the sorted items that added what it saw.
+  std::vector<std::vector<int>> seen(reads.size());
+  for (size_t r = 0; r < reads.size(); ++r) {
+    const Operation& op = *ops_[items[reads[r]].op];
+    for (const Value& e : op.value.as_array()) {
+      if (!plain(e)) return Unknown("an element the fast path does not compare");
+      auto it = element.find(e.ToJson());
+      if (it == element.end()) {
+        Analysis a = Invalid(Name(items[reads[r]].op) + " saw `" + e.ToJson() +
+                             "`, which no operation added");
+        a.cycle_op = items[reads[r]].op;
+        return a;
+      }
+      seen[r].push_back(it->second);
+    }
+    std::sort(seen[r].begin(), seen[r].end());
+    seen[r].erase(std::unique(seen[r].begin(), seen[r].end()), seen[r].end());
+  }
+  std::vector<int> by_size(reads.size());
+  for (size_t r = 0; r < reads.size(); ++r) by_size[r] = static_cast<int>(r);
+  std::stable_sort(by_size.begin(), by_size.end(),
+                   [&](int a, int b) { return seen[a].size() < seen[b].size(); });
+  // Versions: the distinct sets, each containing the one before.
+  std::vector<int> version_of(reads.size(), 0);
+  std::vector<std::vector<int>> fresh;  // per version (from 1), the items new in it
+  const std::vector<int> empty;
+  const std::vector<int>* last = &empty;
+  int last_read = -1;
+  for (int r : by_size) {
+    const std::vector<int>& cur = seen[r];
+    if (cur != *last) {
+      std::vector<int> lacking;
+      std::set_difference(last->begin(), last->end(), cur.begin(), cur.end(),
+                          std::back_inserter(lacking));
+      if (!lacking.empty()) {
+        Analysis a = Invalid(Name(items[reads[last_read]].op) + " saw " +
+                             ("`" + ops_[items[lacking[0]].op]->value.ToJson() + "`") + " but " +
+                             Name(items[reads[r]].op) +
+                             " did not, though it saw as many elements or more: an element once "
+                             "added never leaves the set");
+        a.cycle_op = items[reads[r]].op;
+        return a;
+      }
+      fresh.emplace_back();
+      std::set_difference(cur.begin(), cur.end(), last->begin(), last->end(),
+                          std::back_inserter(fresh.back()));
+      last = &cur;
+    }
+    version_of[r] = static_cast<int>(fresh.size());
+    last_read = r;
+  }
+  if (Stopped()) return Unknown("stopped");
+  const int versions = static_cast<int>(fresh.size());
+  std::vector<char> used(n, 0);
+  for (const std::vector<int>& f : fresh) {
+    for (int i : f) used[i] = 1;
+  }
+  std::vector<Item> kept;
+  std::vector<int> node_of(n, -1);
+  for (int i = 0; i < n; ++i) {
+    const bool unseen = ops_[items[i].op]->f == "add" && !used[i];
+    if (unseen && !items[i].determinate) continue;
+    node_of[i] = static_cast<int>(kept.size());
+    kept.push_back(items[i]);
+  }
+  Graph g;
+  for (size_t i = 0; i < kept.size(); ++i) g.AddNode();
+  const int gates = g.size();
+  for (int j = 0; j < versions; ++j) {
+    g.AddNode();  // in_{j+1}: gates + 2j
+    g.AddNode();  // out_{j+1}: gates + 2j + 1
+  }
+  const int end = g.AddNode();
+  auto in = [&](int j) { return j <= versions ? gates + 2 * (j - 1) : end; };  // j >= 1
+  auto out = [&](int j) { return gates + 2 * (j - 1) + 1; };
+  for (int j = 1; j <= versions; ++j) {
+    for (int i : fresh[j - 1]) {
+      g.AddEdge(in(j), node_of[i], EdgeKind::kVersion);
+      g.AddEdge(node_of[i], out(j), EdgeKind::kVersion);
+    }
+    g.AddEdge(in(j), out(j), EdgeKind::kVersion);
+    g.AddEdge(out(j), in(j + 1), EdgeKind::kVersion);
+  }
+  for (size_t r = 0; r < reads.size(); ++r) {
+    const int j = version_of[r];
+    const int node = node_of[reads[r]];
+    if (j > 0) g.AddEdge(out(j), node, EdgeKind::kReadsFrom);
+    g.AddEdge(node, in(j + 1), EdgeKind::kAnti);
+  }
+  for (int i = 0; i < n; ++i) {
+    if (ops_[items[i].op]->f == "add" && !used[i] && node_of[i] >= 0) {
+      g.AddEdge(end, node_of[i], EdgeKind::kUnseen);
+    }
+  }
+  AddRealTime(&g, kept);
+  std::vector<int> order;
+  const int m = static_cast<int>(kept.size());
+  if (!g.TopoSort(&order)) {
+    int prefer = -1;
+    for (int i = 0; i < m; ++i) {
+      if (kept[i].op == prefer_op_) prefer = i;
+    }
+    return Invalid(DescribeCycle(kept, g.Cycle(prefer), end));
+  }
+  Analysis a;
+  for (int node : order) {
+    if (node < m) a.order.push_back(kept[node].op);
+  }
+  // The replay, on element numbers (the model's own step would sort the whole set per add).
+  if (!Certify(items, a.order, false)) return Unknown("the inferred order did not replay (a bug)");
+  std::vector<int> item_of(ops_.size(), -1);
+  for (int i = 0; i < n; ++i) item_of[items[i].op] = i;
+  std::vector<int> read_of(n, -1);
+  for (size_t r = 0; r < reads.size(); ++r) read_of[reads[r]] = static_cast<int>(r);
+  std::vector<char> present(n, 0);
+  size_t count = 0;
+  for (int op : a.order) {
+    const int i = item_of[op];
+    if (read_of[i] < 0) {
+      if (!present[i]) ++count;
+      present[i] = 1;
+      continue;
+    }
+    const std::vector<int>& s = seen[read_of[i]];
+    if (s.size() != count ||
+        !std::all_of(s.begin(), s.end(), [&](int e) { return present[e] != 0; })) {
+      return Unknown("the inferred order did not replay (a bug)");
+    }
+  }
   a.answer = Answer::kValid;
   return a;
 }
@@ -658,212 +830,241 @@ Analysis Decider::AnalyzeRegister(const std::vector<Item>& items) {
     }
   }
   if (Stopped()) return Unknown("stopped");
-  // Chains: the initial value and each written value start one; forced cas extend them.
-  std::vector<int> seg(num_values, -1);
-  std::vector<std::vector<int>> chains;
-  auto chain_from = [&](int head) {
-    const int s = static_cast<int>(chains.size());
-    chains.emplace_back();
-    for (int v = head; v >= 0;) {
-      if (seg[v] >= 0) return false;
-      seg[v] = s;
-      chains[s].push_back(v);
-      v = succ[v] >= 0 ? to[succ[v]] : -1;
-    }
-    return true;
-  };
-  if (!chain_from(0)) return Unknown("a cycle of cas");
-  for (int i = 0; i < n; ++i) {
-    if (forced[i] && kind[i] == kWrite && !chain_from(to[i])) return Unknown("a cycle of cas");
-  }
-  for (int v = 1; v < num_values; ++v) {
-    if (writer[v] >= 0 && forced[writer[v]] && seg[v] < 0) return Unknown("a cycle of cas");
-  }
-  // Zones: a chain holds the register throughout [the first completion, the last invocation]
-  // of its operations when that span is not empty (forward), and two chains cannot both.
-  struct Zone {
-    int64_t lo = kNever, hi = -1;  // min completion, max invocation
-    int lo_item = -1, hi_item = -1;
-    bool forward() const { return lo < hi; }
-  };
-  const int num_chains = static_cast<int>(chains.size());
-  std::vector<Zone> zone(num_chains);
-  auto touch = [&](int s, int i) {
-    Zone& z = zone[s];
-    if (items[i].ret < z.lo) {
-      z.lo = items[i].ret;
-      z.lo_item = i;
-    }
-    if (items[i].inv > z.hi) {
-      z.hi = items[i].inv;
-      z.hi_item = i;
-    }
-  };
-  for (int i = 0; i < n; ++i) {
-    if (!forced[i]) continue;
-    if (to[i] >= 0) touch(seg[to[i]], i);
-    if (kind[i] == kRead || kind[i] == kCas) touch(seg[from[i]], i);
-  }
-  zone[0].lo = -1;  // the initial value holds from the start
-  zone[0].lo_item = -1;
-  auto span = [&](int s) {
-    const Zone& z = zone[s];
-    std::string out =
-        z.lo_item >= 0 ? "from " + Name(items[z.lo_item].op) + " completing" : "from the start";
-    return out + " until " + Name(items[z.hi_item].op) + " began, the register holds " +
-           shown(chains[s][0]) + (chains[s].size() > 1 ? " or a value a cas made of it" : "");
-  };
-  auto verb = [&](int i) {  // what operation i did to the register: "saw `3`"
-    if (kind[i] == kRead) return "saw " + shown(from[i]);
-    if (kind[i] == kCas) return "found " + shown(from[i]);
-    return "wrote " + shown(to[i]);
-  };
-  std::vector<int> forward;
-  for (int s = 0; s < num_chains; ++s) {
-    if (zone[s].forward()) forward.push_back(s);
-  }
-  std::sort(forward.begin(), forward.end(), [&](int a, int b) { return zone[a].lo < zone[b].lo; });
-  for (size_t k = 1; k < forward.size(); ++k) {
-    const int a = forward[k - 1], b = forward[k];
-    if (zone[b].lo < zone[a].hi) {
-      Analysis r = Invalid(span(a) + "; but " + span(b) +
-                           ", and these spans overlap (a value written once cannot come back)");
-      r.cycle_op = items[zone[b].lo_item].op;
-      return r;
-    }
-  }
-  // Backward chains (all their operations overlap a common instant) are placed at an instant
-  // of that span outside every forward zone; inside one, they contradict it. Which instant is
-  // a choice: the first one (early), else the last one (late).
-  std::vector<int64_t> early(num_chains, 0), late(num_chains, 0);
-  for (int s = 1; s < num_chains; ++s) {
-    const Zone& z = zone[s];
-    if (z.forward()) {
-      early[s] = late[s] = 2 * z.lo;
-      continue;
-    }
-    auto containing = [&](int64_t p) -> int {  // the forward zone around p, or -1
-      auto it = std::upper_bound(forward.begin(), forward.end(), p,
-                                 [&](int64_t q, int f) { return q < zone[f].lo; });
-      if (it == forward.begin() || p > zone[*(it - 1)].hi) return -1;
-      return *(it - 1);
+  // The construction, over `included`: the forced items, and on a second try also the
+  // indeterminate writes nothing observed (each may have taken effect, which a mismatch
+  // observation may need: the register held something else for a while). They make chains of
+  // their own that are never forward nor inside a forward zone, so the contradictions below can
+  // only come from forced items.
+  auto construct = [&](const std::vector<char>& included) -> Analysis {
+    // Chains: the initial value and each written value start one; forced cas extend them.
+    std::vector<int> seg(num_values, -1);
+    std::vector<std::vector<int>> chains;
+    auto chain_from = [&](int head) {
+      const int s = static_cast<int>(chains.size());
+      chains.emplace_back();
+      for (int v = head; v >= 0;) {
+        if (seg[v] >= 0) return false;
+        seg[v] = s;
+        chains[s].push_back(v);
+        v = succ[v] >= 0 ? to[succ[v]] : -1;
+      }
+      return true;
     };
-    early[s] = 2 * z.hi;
-    if (const int f = containing(z.hi); f >= 0) {
-      if (z.lo <= zone[f].hi) {
-        // "the read at event 9 saw `0`, but the `write 1` at event 3 took effect after the
-        // start and before that read began".
-        const Zone& h = zone[f];
-        const int w = writer[chains[s][0]];
-        Analysis r = Invalid(
-            Name(items[h.hi_item].op) + " " + verb(h.hi_item) + ", but " + Name(items[w].op) +
-            (chains[s].size() > 1 || z.lo_item != w || z.hi_item != w
-                 ? " (with the operations on " + shown(chains[s][0]) + ")"
-                 : "") +
-            " took effect after " +
-            (h.lo_item >= 0 ? Name(items[h.lo_item].op) + " completed" : "the start") +
-            " and before that " + ops_[items[h.hi_item].op]->f + " began, where only " +
-            shown(chains[f][0]) + (chains[f].size() > 1 ? " or a value a cas made of it" : "") +
-            " can be the value (a value written once cannot come back)");
-        r.cycle_op = items[h.hi_item].op;
+    if (!chain_from(0)) return Unknown("a cycle of cas");
+    for (int i = 0; i < n; ++i) {
+      if (included[i] && kind[i] == kWrite && !chain_from(to[i])) return Unknown("a cycle of cas");
+    }
+    for (int v = 1; v < num_values; ++v) {
+      if (writer[v] >= 0 && included[writer[v]] && seg[v] < 0) return Unknown("a cycle of cas");
+    }
+    // Zones: a chain holds the register throughout [the first completion, the last invocation]
+    // of its operations when that span is not empty (forward), and two chains cannot both.
+    struct Zone {
+      int64_t lo = kNever, hi = -1;  // min completion, max invocation
+      int lo_item = -1, hi_item = -1;
+      bool forward() const { return lo < hi; }
+    };
+    const int num_chains = static_cast<int>(chains.size());
+    std::vector<Zone> zone(num_chains);
+    auto touch = [&](int s, int i) {
+      Zone& z = zone[s];
+      if (items[i].ret < z.lo) {
+        z.lo = items[i].ret;
+        z.lo_item = i;
+      }
+      if (items[i].inv > z.hi) {
+        z.hi = items[i].inv;
+        z.hi_item = i;
+      }
+    };
+    for (int i = 0; i < n; ++i) {
+      if (!included[i]) continue;
+      if (to[i] >= 0) touch(seg[to[i]], i);
+      if (kind[i] == kRead || kind[i] == kCas) touch(seg[from[i]], i);
+    }
+    zone[0].lo = -1;  // the initial value holds from the start
+    zone[0].lo_item = -1;
+    auto span = [&](int s) {
+      const Zone& z = zone[s];
+      std::string out =
+          z.lo_item >= 0 ? "from " + Name(items[z.lo_item].op) + " completing" : "from the start";
+      return out + " until " + Name(items[z.hi_item].op) + " began, the register holds " +
+             shown(chains[s][0]) + (chains[s].size() > 1 ? " or a value a cas made of it" : "");
+    };
+    auto verb = [&](int i) {  // what operation i did to the register: "saw `3`"
+      if (kind[i] == kRead) return "saw " + shown(from[i]);
+      if (kind[i] == kCas) return "found " + shown(from[i]);
+      return "wrote " + shown(to[i]);
+    };
+    std::vector<int> forward;
+    for (int s = 0; s < num_chains; ++s) {
+      if (zone[s].forward()) forward.push_back(s);
+    }
+    std::sort(forward.begin(), forward.end(),
+              [&](int a, int b) { return zone[a].lo < zone[b].lo; });
+    for (size_t k = 1; k < forward.size(); ++k) {
+      const int a = forward[k - 1], b = forward[k];
+      if (zone[b].lo < zone[a].hi) {
+        Analysis r = Invalid(span(a) + "; but " + span(b) +
+                             ", and these spans overlap (a value written once cannot come back)");
+        r.cycle_op = items[zone[b].lo_item].op;
         return r;
       }
-      early[s] = 2 * zone[f].hi + 1;
     }
-    if (z.lo == kNever) {
-      late[s] = std::numeric_limits<int64_t>::max();
-    } else if (const int f = containing(z.lo); f >= 0) {
-      late[s] = 2 * zone[f].lo - 1;
-    } else {
-      late[s] = 2 * z.lo - 1;
-    }
-  }
-  std::vector<Item> kept;
-  std::vector<int> node_of(n, -1);
-  for (int i = 0; i < n; ++i) {
-    if (!forced[i]) continue;
-    node_of[i] = static_cast<int>(kept.size());
-    kept.push_back(items[i]);
-  }
-  auto writer_node = [&](int v) { return v == 0 ? -1 : node_of[writer[v]]; };
-  // One attempt: the chains in the order of `key`, a mismatch observation placed after the
-  // write that ends its value's life (else before the write that starts it; `before_first`
-  // tries them the other way round); then the graph, a topological order, and its replay.
-  auto attempt = [&](const std::vector<int64_t>& key, bool before_first) -> Analysis {
-    std::vector<int> chain_order(num_chains - 1);
-    for (int s = 1; s < num_chains; ++s) chain_order[s - 1] = s;
-    std::sort(chain_order.begin(), chain_order.end(), [&](int a, int b) {
-      if (key[a] != key[b]) return key[a] < key[b];
-      return zone[a].lo < zone[b].lo;
-    });
-    chain_order.insert(chain_order.begin(), 0);
-    std::vector<int> version;
-    for (int s : chain_order) version.insert(version.end(), chains[s].begin(), chains[s].end());
-    std::vector<int> place(num_values, -1);
-    for (size_t k = 0; k < version.size(); ++k) place[version[k]] = static_cast<int>(k);
-    Graph g;
-    for (size_t i = 0; i < kept.size(); ++i) g.AddNode();
-    for (size_t k = 0; k + 1 < version.size(); ++k) {
-      const int w = writer_node(version[k]);
-      if (w >= 0) g.AddEdge(w, writer_node(version[k + 1]), EdgeKind::kVersion);
-    }
-    for (int i = 0; i < n; ++i) {
-      if (!observes(i)) continue;
-      const int v = from[i];
-      if (v != 0) g.AddEdge(writer_node(v), node_of[i], EdgeKind::kReadsFrom);
-      const size_t k = static_cast<size_t>(place[v]);
-      if (k + 1 < version.size() && writer_node(version[k + 1]) != node_of[i]) {
-        g.AddEdge(node_of[i], writer_node(version[k + 1]), EdgeKind::kAnti);
+    // Backward chains (all their operations overlap a common instant) are placed at an instant
+    // of that span outside every forward zone; inside one, they contradict it. Which instant is
+    // a choice: the first one (early), else the last one (late).
+    std::vector<int64_t> early(num_chains, 0), late(num_chains, 0), middle(num_chains, 0);
+    for (int s = 1; s < num_chains; ++s) {
+      const Zone& z = zone[s];
+      if (z.forward()) {
+        early[s] = late[s] = middle[s] = 2 * z.lo;
+        continue;
       }
-    }
-    for (int i = 0; i < n; ++i) {
-      if (!forced[i] || kind[i] != kMismatchCas) continue;
-      const int v = from[i];
-      if (v != 0 && (writer[v] < 0 || !forced[writer[v]])) continue;  // never the value
-      const size_t k = static_cast<size_t>(place[v]);
-      const int next = k + 1 < version.size() ? writer_node(version[k + 1]) : -1;
-      const bool after = next >= 0 && kept[next].inv < items[i].ret;
-      const bool before = v != 0 && !(items[writer[v]].ret < items[i].inv);
-      if (after && (!before_first || !before)) {
-        g.AddEdge(next, node_of[i], EdgeKind::kMismatch);
-      } else if (before) {
-        g.AddEdge(node_of[i], writer_node(v), EdgeKind::kMismatch);
+      auto containing = [&](int64_t p) -> int {  // the forward zone around p, or -1
+        auto it = std::upper_bound(forward.begin(), forward.end(), p,
+                                   [&](int64_t q, int f) { return q < zone[f].lo; });
+        if (it == forward.begin() || p > zone[*(it - 1)].hi) return -1;
+        return *(it - 1);
+      };
+      early[s] = 2 * z.hi;
+      if (const int f = containing(z.hi); f >= 0) {
+        if (z.lo <= zone[f].hi) {
+          // "the read at event 9 saw `0`, but the `write 1` at event 3 took effect after the
+          // start and before that read began".
+          const Zone& h = zone[f];
+          const int w = writer[chains[s][0]];
+          Analysis r = Invalid(
+              Name(items[h.hi_item].op) + " " + verb(h.hi_item) + ", but " + Name(items[w].op) +
+              (chains[s].size() > 1 || z.lo_item != w || z.hi_item != w
+                   ? " (with the operations on " + shown(chains[s][0]) + ")"
+                   : "") +
+              " took effect after " +
+              (h.lo_item >= 0 ? Name(items[h.lo_item].op) + " completed" : "the start") +
+              " and before that " + ops_[items[h.hi_item].op]->f + " began, where only " +
+              shown(chains[f][0]) + (chains[f].size() > 1 ? " or a value a cas made of it" : "") +
+              " can be the value (a value written once cannot come back)");
+          r.cycle_op = items[h.hi_item].op;
+          return r;
+        }
+        early[s] = 2 * zone[f].hi + 1;
+      }
+      if (z.lo == kNever) {
+        late[s] = std::numeric_limits<int64_t>::max();
+      } else if (const int f = containing(z.lo); f >= 0) {
+        late[s] = 2 * zone[f].lo - 1;
       } else {
-        return Unknown("a mismatch observation the chosen order cannot place");
+        late[s] = 2 * z.lo - 1;
       }
+      middle[s] = z.lo == kNever ? early[s] : std::max(early[s], z.hi + z.lo);
     }
-    AddRealTime(&g, kept);
-    std::vector<int> order;
-    if (!g.TopoSort(&order)) return Unknown("the order chosen for the chains did not work out");
-    Analysis a;
-    const int m = static_cast<int>(kept.size());
-    for (int node : order) {
-      if (node < m) a.order.push_back(kept[node].op);
+    std::vector<Item> kept;
+    std::vector<int> node_of(n, -1);
+    for (int i = 0; i < n; ++i) {
+      if (!included[i]) continue;
+      node_of[i] = static_cast<int>(kept.size());
+      kept.push_back(items[i]);
     }
-    if (!Certify(items, a.order)) return Unknown("the inferred order did not replay (a bug)");
-    a.answer = Answer::kValid;
-    return a;
+    auto writer_node = [&](int v) { return v == 0 ? -1 : node_of[writer[v]]; };
+    // One attempt: the chains in the order of `key`, a mismatch observation placed after the
+    // write that ends its value's life (else before the write that starts it; `before_first`
+    // tries them the other way round); then the graph, a topological order, and its replay.
+    auto attempt = [&](const std::vector<int64_t>& key, bool before_first) -> Analysis {
+      std::vector<int> chain_order(num_chains - 1);
+      for (int s = 1; s < num_chains; ++s) chain_order[s - 1] = s;
+      std::sort(chain_order.begin(), chain_order.end(), [&](int a, int b) {
+        if (key[a] != key[b]) return key[a] < key[b];
+        return zone[a].lo < zone[b].lo;
+      });
+      chain_order.insert(chain_order.begin(), 0);
+      std::vector<int> version;
+      for (int s : chain_order) version.insert(version.end(), chains[s].begin(), chains[s].end());
+      std::vector<int> place(num_values, -1);
+      for (size_t k = 0; k < version.size(); ++k) place[version[k]] = static_cast<int>(k);
+      Graph g;
+      for (size_t i = 0; i < kept.size(); ++i) g.AddNode();
+      for (size_t k = 0; k + 1 < version.size(); ++k) {
+        const int w = writer_node(version[k]);
+        if (w >= 0) g.AddEdge(w, writer_node(version[k + 1]), EdgeKind::kVersion);
+      }
+      for (int i = 0; i < n; ++i) {
+        if (!observes(i)) continue;
+        const int v = from[i];
+        if (v != 0) g.AddEdge(writer_node(v), node_of[i], EdgeKind::kReadsFrom);
+        const size_t k = static_cast<size_t>(place[v]);
+        if (k + 1 < version.size() && writer_node(version[k + 1]) != node_of[i]) {
+          g.AddEdge(node_of[i], writer_node(version[k + 1]), EdgeKind::kAnti);
+        }
+      }
+      for (int i = 0; i < n; ++i) {
+        if (!forced[i] || kind[i] != kMismatchCas) continue;
+        const int v = from[i];
+        if (v != 0 && (writer[v] < 0 || !included[writer[v]])) continue;  // never the value
+        const size_t k = static_cast<size_t>(place[v]);
+        const int next = k + 1 < version.size() ? writer_node(version[k + 1]) : -1;
+        const bool after = next >= 0 && kept[next].inv < items[i].ret;
+        const bool before = v != 0 && !(items[writer[v]].ret < items[i].inv);
+        if (after && (!before_first || !before)) {
+          g.AddEdge(next, node_of[i], EdgeKind::kMismatch);
+        } else if (before) {
+          g.AddEdge(node_of[i], writer_node(v), EdgeKind::kMismatch);
+        } else {
+          return Unknown("a mismatch observation the chosen order cannot place");
+        }
+      }
+      AddRealTime(&g, kept);
+      std::vector<int> order;
+      if (!g.TopoSort(&order)) return Unknown("the order chosen for the chains did not work out");
+      Analysis a;
+      const int m = static_cast<int>(kept.size());
+      for (int node : order) {
+        if (node < m) a.order.push_back(kept[node].op);
+      }
+      if (!Certify(items, a.order)) return Unknown("the inferred order did not replay (a bug)");
+      a.answer = Answer::kValid;
+      return a;
+    };
+    Analysis first;
+    // The middle of the span, after the first instant outside forward zones, last.
+    const std::vector<int64_t>* keys[] = {&early, &late, &middle};
+    for (int strategy = 0; strategy < 6; ++strategy) {
+      if (Stopped()) return Unknown("stopped");
+      Analysis a = attempt(*keys[strategy % 3], strategy >= 3);
+      if (a.answer == Answer::kValid) return a;
+      if (strategy == 0) first = std::move(a);
+    }
+    return first;
   };
-  Analysis first;
-  for (int strategy = 0; strategy < 4; ++strategy) {
-    if (Stopped()) return Unknown("stopped");
-    Analysis a = attempt(strategy % 2 ? late : early, strategy >= 2);
-    if (a.answer == Answer::kValid) return a;
-    if (strategy == 0) first = std::move(a);
+  Analysis result = construct(forced);
+  if (result.answer != Answer::kUnknown) return result;
+  std::vector<char> with_optional = forced;
+  bool optional = false;
+  for (int i = 0; i < n; ++i) {
+    if (!forced[i] && kind[i] == kWrite) {
+      with_optional[i] = 1;
+      optional = true;
+    }
   }
-  return first;
+  if (!optional || Stopped()) return result;
+  Analysis second = construct(with_optional);
+  return second.answer == Answer::kValid ? second : result;
 }
 
 UniqueOutcome Decider::Decide() {
   UniqueOutcome out;
   const std::string_view name = model_.name();
   kv_ = name == "kv";
-  if (!kv_ && name != "register" && name != "cas-register") {
+  set_ = name == "set";
+  if (!kv_ && !set_ && name != "register" && name != "cas-register") {
     out.not_applicable = "model " + std::string(name);
     return out;
   }
   if (kv_ && !(initial_.is_string() && initial_.as_string().empty())) {
     out.not_applicable = "a non-empty initial value";
+    return out;
+  }
+  if (set_ && !(initial_.is_array() && initial_.as_array().empty())) {
+    out.not_applicable = "a non-empty initial set";
     return out;
   }
   full_ = FullView();
@@ -930,6 +1131,12 @@ UniqueOutcome Decider::Decide() {
   }
   out.states.push_back(std::move(state));
   out.reason = found.why;
+  if (!kv_ && !set_) {
+    // As the search's reasons begin ("read 0, but the register holds 1 or 2"): the operation.
+    const Operation& f = *ops_[out.failing_op];
+    out.reason =
+        (f.f == "read" ? "read " + f.value.ToJson() : model_.DescribeOp(f)) + ": " + found.why;
+  }
   return out;
 }
 

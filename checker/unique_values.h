@@ -11,6 +11,9 @@
 //   real-time edges, the last through a chain of time points so it stays linear in size) is
 //   then checked for a cycle. Every edge is forced, so a cycle proves the key invalid and a
 //   topological order is a linearization.
+// - set (add / whole-set read): the reads must form a chain under inclusion, which pins the
+//   version order but for the order of adds between two versions, which nothing observes; the
+//   graph is the kv one with a gate between versions.
 // - register and cas-register (read / write / cas): a successful cas [a, b] pins b right after
 //   a; the order of the chains this makes is not pinned, so it is chosen by the chains' zones
 //   (Gibbons & Korach: the span in which a chain must hold) and the resulting linearization is
@@ -49,7 +52,7 @@ struct UniqueOutcome {
 };
 
 // Decides `ops` (one key's, relevant to `model`, sorted by invoke_pos, as SearchLinearization
-// takes them) when the model is register, cas-register or kv and the preconditions hold.
+// takes them) when the model is register, cas-register, kv or set and the preconditions hold.
 // `stop` (may be null) is polled; a stop answers kNotApplicable.
 UniqueOutcome DecideUniqueValues(const Model& model, const Value& initial,
                                  const std::vector<const Operation*>& ops,

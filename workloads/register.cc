@@ -1,8 +1,13 @@
-// register: reads, writes and compare-and-sets of small integers on independent keys, judged by
-// linearizability against the cas-register model (Knossos's classic workload). Values are drawn
-// from 0..4 so that cas operations match often enough to matter. At the end every key any worker
-// touched is read on every node (FinalReads), so an acknowledged write the store later lost is a
-// linearizability violation even on a key the workers had left.
+// register: reads, writes and compare-and-sets on independent keys, judged by linearizability
+// against the cas-register model (Knossos's classic workload). Every value written is unique in
+// the run (1 + n * concurrency + worker for a worker's n-th operation), and a cas moves from the
+// last value the worker saw on its key (null on a fresh key) to a fresh one, so every history
+// is decided by the checker's unique-value fast path rather than a search (checker/
+// unique_values.h). Unique values also make every stale read visible: a read of a value that
+// was overwritten before it began can never be mistaken for a later write of the same value.
+// At the end every key any worker touched is read on every node (FinalReads), so an
+// acknowledged write the store later lost is a linearizability violation even on a key the
+// workers had left.
 //
 // Over the wire, history key 7 is "r7".
 #include <vector>
@@ -16,39 +21,41 @@ using checker::Completion;
 using checker::Op;
 using checker::Value;
 
-constexpr int64_t kValues = 5;
-
 class RegisterWorkload : public Workload {
  public:
   explicit RegisterWorkload(const WorkloadOptions& o)
-      : schedule_(o.concurrency, o.group_size, o.ops_per_key) {
+      : schedule_(o.concurrency, o.group_size, o.ops_per_key), concurrency_(o.concurrency) {
     for (int w = 0; w < o.concurrency; ++w)
-      workers_.push_back(Worker{base::Rng::ForStream(o.seed, w), 0});
+      workers_.push_back(Worker{base::Rng::ForStream(o.seed, w), 0, -1, Value()});
   }
 
   std::string name() const override { return "register"; }
 
   Op Next(int worker) override {
     Worker& w = workers_.at(worker);
-    const int64_t key = schedule_.KeyId(worker, w.n++);
+    const int64_t n = w.n++;
+    const int64_t key = schedule_.KeyId(worker, n);
+    if (key != w.seen_key) {  // a fresh key: nobody has written it yet
+      w.seen_key = key;
+      w.seen = Value();
+    }
+    const Value fresh = Value::Int(1 + n * concurrency_ + worker);
     switch (w.rng.Uniform(3)) {
       case 0:
         return MakeOp("read", key, Value());
       case 1:
-        return MakeOp("write", key, Value::Int(w.rng.Uniform(kValues)));
-      default: {
-        const int64_t from = w.rng.Uniform(kValues);
-        const int64_t to = w.rng.Uniform(kValues);
-        return MakeOp("cas", key, Value::MakeArray({Value::Int(from), Value::Int(to)}));
-      }
+        return MakeOp("write", key, fresh);
+      default:
+        return MakeOp("cas", key, Value::MakeArray({w.seen, fresh}));
     }
   }
 
-  Completion Execute(targets::Client& client, int, const Op& op) override {
+  Completion Execute(targets::Client& client, int worker, const Op& op) override {
     const std::string key = WireKey("r", op.key);
-    if (op.f == "read") return client.Get(key);
     Completion c;
-    if (op.f == "write") {
+    if (op.f == "read") {
+      c = client.Get(key);
+    } else if (op.f == "write") {
       c = client.Put(key, op.value);
     } else if (op.f == "cas" && op.value.is_array() && op.value.as_array().size() == 2) {
       c = client.Cas(key, op.value.as_array()[0], op.value.as_array()[1]);
@@ -57,7 +64,15 @@ class RegisterWorkload : public Workload {
       c.error = "unknown-op";
       return c;
     }
-    c.value = op.value;  // the completion repeats the argument
+    // What this worker saw last on its key, for its next cas.
+    if (c.type == checker::EventType::kOk && worker >= 0 &&
+        worker < static_cast<int>(workers_.size())) {
+      Worker& w = workers_[worker];
+      if (op.key.is_int() && op.key.as_int() == w.seen_key) {
+        w.seen = op.f == "read" ? c.value : op.f == "write" ? op.value : op.value.as_array()[1];
+      }
+    }
+    if (op.f != "read") c.value = op.value;  // the completion repeats the argument
     return c;
   }
 
@@ -86,9 +101,12 @@ class RegisterWorkload : public Workload {
  private:
   struct Worker {
     base::Rng rng;
-    int64_t n;  // operations generated so far
+    int64_t n;         // operations generated so far
+    int64_t seen_key;  // the key of the last operation generated
+    Value seen;        // the last value this worker saw on it (read, wrote or cas'ed to)
   };
   KeySchedule schedule_;
+  int64_t concurrency_;
   std::vector<Worker> workers_;  // workers_[w] is touched only by worker w's thread
 };
 

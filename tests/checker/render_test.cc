@@ -29,6 +29,7 @@ CheckResult StaleRead() {
                   .Build();
   CheckOptions o;
   o.initial = I(0);
+  o.unique_fast_path = false;  // the search's counterexample (the fast path's: below)
   return *CheckHistory(h, o);
 }
 
@@ -42,6 +43,24 @@ TEST(RenderText, InvalidNamesKeyOpReasonConcurrencyAndPrefix) {
   // The info write 2 is one no read saw: the search leaves it out (Model::Droppable), so the
   // prefix is the one determinate write; its state 2 is still among the states before the read.
   EXPECT_THAT(text, HasSubstr("longest linearizable prefix (1 op)"));
+}
+
+// A key decided by the unique-value fast path renders like a searched one, its reason in words.
+TEST(RenderText, FastPathCounterexample) {
+  History h = HistoryBuilder()
+                  .Op(0, "append", Value::String("x 0 0 y"), Value::String("x 0 0 y"))
+                  .Op(1, "get", Value(), Value::String(""))
+                  .Build();
+  CheckOptions o;
+  o.model = "kv";
+  const CheckResult r = *CheckHistory(h, o);
+  ASSERT_TRUE(r.keys[0].fast_path);
+  const std::string text = RenderText("kv.jsonl", r);
+  EXPECT_THAT(text, HasSubstr("operation 3 cannot be linearized"));
+  EXPECT_THAT(text, HasSubstr("why:       the get at event 3 saw `` but not `x 0 0 y`, whose "
+                              "append (events 0-1) completed before that get began"));
+  EXPECT_THAT(text, HasSubstr("longest linearizable prefix (1 op)"));
+  EXPECT_THAT(RenderFirstCounterexample(r), HasSubstr("why: the get at event 3"));
 }
 
 // A stale read as the harness records it: each completion names the node that served it. The
@@ -63,6 +82,7 @@ CheckResult StaleReadWithNodes() {
   EXPECT_EQ(h->events[0].node, "");
   CheckOptions o;
   o.initial = I(0);
+  o.unique_fast_path = false;  // the search's counterexample (the fast path's: below)
   return *CheckHistory(*h, o);
 }
 

@@ -30,13 +30,46 @@ TEST(RegisterWorkload, mixIsRoughlyAThirdEach) {
     checker::Op op = wl->Next(0);
     ++counts[op.f];
     if (op.f == "write") {
-      EXPECT_TRUE(op.value.is_int() && op.value.as_int() >= 0 && op.value.as_int() <= 4);
+      EXPECT_TRUE(op.value.is_int() && op.value.as_int() > 0);
     }
     if (op.f == "cas") {
       EXPECT_EQ(op.value.as_array().size(), 2u);
     }
   }
   for (const char* f : {"read", "write", "cas"}) EXPECT_GT(counts[f], 800) << f;
+}
+
+// Every value written (write, or cas target) is unique across workers, and a cas moves from
+// the last value its worker saw on the key: what the checker's unique-value fast path needs.
+TEST(RegisterWorkload, writesUniqueValuesAndCasFromWhatWasSeen) {
+  WorkloadOptions o;
+  o.concurrency = 4;
+  o.group_size = 4;
+  o.ops_per_key = 40;
+  auto wl = MakeRegisterWorkload(o);
+  FakeStore store;
+  FakeClient client(&store);
+  std::map<std::string, int> written;
+  std::map<int, Value> seen;  // per worker, on its current key
+  std::map<int, int64_t> key_of;
+  for (int i = 0; i < 400; ++i) {
+    const int worker = i % 4;
+    checker::Op op = wl->Next(worker);
+    if (key_of.count(worker) == 0 || key_of[worker] != op.key.as_int()) seen[worker] = Value();
+    key_of[worker] = op.key.as_int();
+    if (op.f == "write") ++written[op.value.ToJson()];
+    if (op.f == "cas") {
+      ++written[op.value.as_array()[1].ToJson()];
+      EXPECT_EQ(op.value.as_array()[0], seen[worker]) << i;
+    }
+    Completion c = wl->Execute(client, worker, op);
+    if (c.type != EventType::kOk) continue;
+    if (op.f == "read") seen[worker] = c.value;
+    if (op.f == "write") seen[worker] = op.value;
+    if (op.f == "cas") seen[worker] = op.value.as_array()[1];
+  }
+  EXPECT_GT(written.size(), 200u);
+  for (const auto& [v, count] : written) EXPECT_EQ(count, 1) << v;
 }
 
 TEST(RegisterWorkload, executeMapsToGetPutCas) {
