@@ -220,6 +220,13 @@ bool operator==(const Value& a, const Value& b) {
 
 namespace internal {
 
+std::string EscapeError(char c) {
+  // The byte itself only when printable: a message must stay valid UTF-8 (found by fuzzing).
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= 0x20 && u < 0x7F) return std::string("invalid escape \\") + c;
+  return "invalid escape: a backslash before " + DescribeByte(c);
+}
+
 std::string DescribeByte(char c) {
   const auto u = static_cast<unsigned char>(c);
   if (u >= 0x20 && u < 0x7F) return std::string("'") + c + "'";
@@ -322,7 +329,7 @@ bool JsonReader::ParseStringViewSlow(std::string_view* view, std::string* scratc
         break;
       }
       default:
-        return FailAt(escape, "invalid escape \\" + std::string(1, p_[-1]));
+        return FailAt(escape, EscapeError(p_[-1]));
     }
   }
 }
@@ -458,7 +465,7 @@ bool JsonReader::ParseObject(Value* out, int depth) {
     if (members_.size() - mark < kSmallObject) {
       for (size_t i = mark; i < members_.size(); ++i) {
         if (members_[i].first == key) {
-          return FailAt(key_at, "duplicate key \"" + std::string(key) + "\"");
+          return FailAt(key_at, "duplicate key " + Value::String(std::string(key)).ToJson());
         }
       }
     }
@@ -487,7 +494,7 @@ bool JsonReader::ParseObject(Value* out, int depth) {
     const auto sorted = SortedMembers(members);
     for (size_t i = 1; i < sorted.size(); ++i) {
       if (sorted[i]->first == sorted[i - 1]->first) {
-        return Fail("duplicate key \"" + sorted[i]->first + "\"");
+        return Fail("duplicate key " + Value::String(sorted[i]->first).ToJson());
       }
     }
   }

@@ -22,7 +22,17 @@ using results::kExitInternal;
 using results::kExitValid;
 using results::WorstExit;
 
-void Error(const std::string& msg) { std::fprintf(stderr, "faultline check: %s\n", msg.c_str()); }
+// One line whatever the input held (a name with a newline in a history is quoted in messages).
+std::string OneLine(std::string msg) {
+  for (char& c : msg) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return msg;
+}
+
+void Error(const std::string& msg) {
+  std::fprintf(stderr, "faultline check: %s\n", OneLine(msg).c_str());
+}
 
 }  // namespace
 
@@ -86,14 +96,15 @@ int RunCheckCommand(const CheckCommandOptions& options) {
           status.code() == base::Status::Code::kInternal ? kExitInternal : kExitBadInput;
       // Marked as an error (not a verdict like a timeout's unknown) and listed in report.txt.
       const char* kind = file_code == kExitInternal ? "internal error" : "bad input";
-      ck::Value json = ck::Value::MakeObject({{"file", ck::Value::String(file)},
-                                              {"valid", ck::Value::String("unknown")},
-                                              {"cause", ck::Value::String(status.message())},
-                                              {"error", ck::Value::String(kind)},
-                                              {"exit", ck::Value::Int(file_code)}});
+      ck::Value json =
+          ck::Value::MakeObject({{"file", ck::Value::String(file)},
+                                 {"valid", ck::Value::String("unknown")},
+                                 {"cause", ck::Value::String(OneLine(status.message()))},
+                                 {"error", ck::Value::String(kind)},
+                                 {"exit", ck::Value::Int(file_code)}});
       if (options.json) std::printf("%s\n", json.ToJson().c_str());
       all_results.push_back(std::move(json));
-      all_text += file + ": NOT CHECKED (" + kind + "): " + status.message() + "\n";
+      all_text += file + ": NOT CHECKED (" + kind + "): " + OneLine(status.message()) + "\n";
       code = WorstExit(code, file_code);
     };
     // An internal failure (an exception from anywhere below) is exit 255 for this file; the
