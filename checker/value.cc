@@ -36,7 +36,12 @@ void AppendQuoted(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
   size_t run = 0;  // start of the pending run of bytes that need no escaping
+  const char* const end = s.data() + s.size();
   for (size_t i = 0; i < s.size(); ++i) {
+    // Eight bytes at a time to the next byte that may need escaping (or is not ASCII, which
+    // does not): a kv state is one long string, printed once per step (issue 13).
+    i = static_cast<size_t>(internal::FindStringStop(s.data() + i, end) - s.data());
+    if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out->append(s.data() + run, i - run);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <new>
 #include <optional>
 #include <stdexcept>
 
@@ -32,6 +33,18 @@ std::string OneLine(std::string msg) {
 
 void Error(const std::string& msg) {
   std::fprintf(stderr, "faultline check: %s\n", OneLine(msg).c_str());
+}
+
+// A file that could not be decided: verdict unknown with `cause` (exit 2).
+ck::CheckResult Unknown(const std::string& cause, const std::string& model,
+                        std::chrono::steady_clock::time_point started) {
+  ck::CheckResult r;
+  r.verdict = ck::Verdict::kUnknown;
+  r.cause = cause;
+  r.model = model;
+  r.ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return r;
 }
 
 }  // namespace
@@ -124,14 +137,7 @@ int RunCheckCommand(const CheckCommandOptions& options) {
       base::Result<ck::History> history = ck::io::LoadHistoryFile(file, load);
       if (!history.ok() && parse_timed_out) {
         // Unknown, like a search that ran out of time: exit 2, cause "timeout".
-        ck::CheckResult unknown;
-        unknown.verdict = ck::Verdict::kUnknown;
-        unknown.cause = "timeout: while parsing the file";
-        unknown.model = options.model;
-        unknown.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                               *check.started)
-                         .count();
-        result = std::move(unknown);
+        result = Unknown("timeout: while parsing the file", options.model, *check.started);
       } else if (!history.ok()) {
         failed(history.status());
         continue;
@@ -142,6 +148,13 @@ int RunCheckCommand(const CheckCommandOptions& options) {
         failed(result.status());
         continue;
       }
+      json = ck::io::ResultToValue(file, *result);
+      text = ck::io::RenderText(file, *result);
+    } catch (const std::bad_alloc&) {
+      // The system refused memory (ulimit -v) outside the searches, which turn that into an
+      // unknown key themselves: the file is unknown, as for --memory-limit.
+      result = Unknown("memory-limit: an allocation failed outside the search (ulimit -v?)",
+                       options.model, *check.started);
       json = ck::io::ResultToValue(file, *result);
       text = ck::io::RenderText(file, *result);
     } catch (const std::exception& e) {
