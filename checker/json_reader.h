@@ -231,7 +231,12 @@ inline void AppendUtf8(uint32_t cp, std::string* out) {
 // the JSON Lines parse, measured with callgrind); `flatten` inlines it here, where the stored
 // alternative is known. Sanitizer builds skip it: there it multiplies compile times (over a
 // minute per importer) and buys nothing they need.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__has_feature)  // clang says so with __has_feature, GCC with __SANITIZE_*__
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define FAULTLINE_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(FAULTLINE_SANITIZED)
 #define FAULTLINE_FLATTEN
 #else
 #define FAULTLINE_FLATTEN [[gnu::flatten]]
@@ -250,5 +255,8 @@ FAULTLINE_FLATTEN inline void StoreIntArray(Value* out, const int64_t* items, si
 
 // Describes byte c for a message: 'x' for printable ASCII, byte 0xNN otherwise.
 std::string DescribeByte(char c);
+// "invalid escape \x" for a backslash before byte c, with c described as DescribeByte does when
+// it is not printable.
+std::string EscapeError(char c);
 
 }  // namespace faultline::checker::internal

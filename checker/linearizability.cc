@@ -155,7 +155,11 @@ class Memo {
   }
 
   int32_t Intern(const Value& v) {
-    const std::string text = v.ToJson();
+    // Into a buffer kept across calls: a fresh string per large state was a fresh mapping,
+    // faulted in page by page, each time (a fifth of a 10,000-append kv history's time).
+    text_.clear();
+    v.AppendJson(&text_);
+    const std::string& text = text_;
     const uint64_t hash = std::hash<std::string_view>()(text);
     if ((spans_.size() + 1) * 2 > index_.size() && !GrowIndex()) return kIllegal;
     size_t i = hash & (index_.size() - 1);
@@ -281,14 +285,27 @@ class Memo {
   }
 
   int32_t Compute(int32_t s, int32_t c) {
-    // Consecutive steps mostly come from one state (the search tries each candidate in turn).
-    if (decoded_id_ != s) {
-      decoded_ = state(s);
-      decoded_id_ = s;
+    // Two decoded states are kept: consecutive steps mostly come from one state (the search
+    // tries each candidate in turn), and the state a step produced is usually the next one
+    // stepped from (the search moves on to it). Keeping the latter saves decoding its text
+    // again, which made a history with one possible order quadratic in the size of its states
+    // (a set of 20,000 elements added one by one; issue 13).
+    int from = decoded_id_[0] == s ? 0 : decoded_id_[1] == s ? 1 : -1;
+    if (from < 0) {
+      from = decoded_id_[0] == last_used_ ? 1 : 0;
+      decoded_id_[from] = -1;  // state() may throw: leave the slot empty, not stale
+      decoded_[from] = state(s);
+      decoded_id_[from] = s;
     }
+    last_used_ = s;
     Value next;
-    if (!model_.Step(decoded_, *class_rep_[c], &next, nullptr)) return kIllegal;
-    return Intern(next);
+    if (!model_.Step(decoded_[from], *class_rep_[c], &next, nullptr)) return kIllegal;
+    const int32_t t = Intern(next);
+    if (t >= 0 && t != s) {
+      decoded_[1 - from] = std::move(next);
+      decoded_id_[1 - from] = t;
+    }
+    return t;
   }
 
   const Model& model_;
@@ -304,8 +321,10 @@ class Memo {
   int32_t dense_rows_ = 0;
   std::vector<SparseSlot> sparse_;
   size_t sparse_size_ = 0;
-  int32_t decoded_id_ = -1;
-  Value decoded_;
+  std::string text_;                  // Intern's scratch
+  int32_t decoded_id_[2] = {-1, -1};  // the states decoded_ holds
+  Value decoded_[2];
+  int32_t last_used_ = -1;  // the state the last Compute stepped from
   bool oom_ = false;
 };
 

@@ -36,7 +36,12 @@ void AppendQuoted(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
   size_t run = 0;  // start of the pending run of bytes that need no escaping
+  const char* const end = s.data() + s.size();
   for (size_t i = 0; i < s.size(); ++i) {
+    // Eight bytes at a time to the next byte that may need escaping (or is not ASCII, which
+    // does not): a kv state is one long string, printed once per step (issue 13).
+    i = static_cast<size_t>(internal::FindStringStop(s.data() + i, end) - s.data());
+    if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out->append(s.data() + run, i - run);
@@ -220,6 +225,13 @@ bool operator==(const Value& a, const Value& b) {
 
 namespace internal {
 
+std::string EscapeError(char c) {
+  // The byte itself only when printable: a message must stay valid UTF-8 (found by fuzzing).
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= 0x20 && u < 0x7F) return std::string("invalid escape \\") + c;
+  return "invalid escape: a backslash before " + DescribeByte(c);
+}
+
 std::string DescribeByte(char c) {
   const auto u = static_cast<unsigned char>(c);
   if (u >= 0x20 && u < 0x7F) return std::string("'") + c + "'";
@@ -322,7 +334,7 @@ bool JsonReader::ParseStringViewSlow(std::string_view* view, std::string* scratc
         break;
       }
       default:
-        return FailAt(escape, "invalid escape \\" + std::string(1, p_[-1]));
+        return FailAt(escape, EscapeError(p_[-1]));
     }
   }
 }
@@ -458,7 +470,7 @@ bool JsonReader::ParseObject(Value* out, int depth) {
     if (members_.size() - mark < kSmallObject) {
       for (size_t i = mark; i < members_.size(); ++i) {
         if (members_[i].first == key) {
-          return FailAt(key_at, "duplicate key \"" + std::string(key) + "\"");
+          return FailAt(key_at, "duplicate key " + Value::String(std::string(key)).ToJson());
         }
       }
     }
@@ -487,7 +499,7 @@ bool JsonReader::ParseObject(Value* out, int depth) {
     const auto sorted = SortedMembers(members);
     for (size_t i = 1; i < sorted.size(); ++i) {
       if (sorted[i]->first == sorted[i - 1]->first) {
-        return Fail("duplicate key \"" + sorted[i]->first + "\"");
+        return Fail("duplicate key " + Value::String(sorted[i]->first).ToJson());
       }
     }
   }

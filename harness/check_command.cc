@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <new>
 #include <optional>
 #include <stdexcept>
 
@@ -24,7 +25,29 @@ using results::kExitInternal;
 using results::kExitValid;
 using results::WorstExit;
 
-void Error(const std::string& msg) { std::fprintf(stderr, "faultline check: %s\n", msg.c_str()); }
+// One line whatever the input held (a name with a newline in a history is quoted in messages).
+std::string OneLine(std::string msg) {
+  for (char& c : msg) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return msg;
+}
+
+void Error(const std::string& msg) {
+  std::fprintf(stderr, "faultline check: %s\n", OneLine(msg).c_str());
+}
+
+// A file that could not be decided: verdict unknown with `cause` (exit 2).
+ck::CheckResult Unknown(const std::string& cause, const std::string& model,
+                        std::chrono::steady_clock::time_point started) {
+  ck::CheckResult r;
+  r.verdict = ck::Verdict::kUnknown;
+  r.cause = cause;
+  r.model = model;
+  r.ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return r;
+}
 
 // --report DIR: DIR/report.html for one file; for several, DIR/report-<n>-<file name>.html each.
 void WriteHtml(const CheckCommandOptions& options, const ck::CheckOptions& check,
@@ -129,14 +152,15 @@ int RunCheckCommand(const CheckCommandOptions& options) {
           status.code() == base::Status::Code::kInternal ? kExitInternal : kExitBadInput;
       // Marked as an error (not a verdict like a timeout's unknown) and listed in report.txt.
       const char* kind = file_code == kExitInternal ? "internal error" : "bad input";
-      ck::Value json = ck::Value::MakeObject({{"file", ck::Value::String(file)},
-                                              {"valid", ck::Value::String("unknown")},
-                                              {"cause", ck::Value::String(status.message())},
-                                              {"error", ck::Value::String(kind)},
-                                              {"exit", ck::Value::Int(file_code)}});
+      ck::Value json =
+          ck::Value::MakeObject({{"file", ck::Value::String(file)},
+                                 {"valid", ck::Value::String("unknown")},
+                                 {"cause", ck::Value::String(OneLine(status.message()))},
+                                 {"error", ck::Value::String(kind)},
+                                 {"exit", ck::Value::Int(file_code)}});
       if (options.json) std::printf("%s\n", json.ToJson().c_str());
       all_results.push_back(std::move(json));
-      all_text += file + ": NOT CHECKED (" + kind + "): " + status.message() + "\n";
+      all_text += file + ": NOT CHECKED (" + kind + "): " + OneLine(status.message()) + "\n";
       code = WorstExit(code, file_code);
     };
     // An internal failure (an exception from anywhere below) is exit 255 for this file; the
@@ -157,14 +181,7 @@ int RunCheckCommand(const CheckCommandOptions& options) {
       base::Result<ck::History> history = ck::io::LoadHistoryFile(file, load);
       if (!history.ok() && parse_timed_out) {
         // Unknown, like a search that ran out of time: exit 2, cause "timeout".
-        ck::CheckResult unknown;
-        unknown.verdict = ck::Verdict::kUnknown;
-        unknown.cause = "timeout: while parsing the file";
-        unknown.model = options.model;
-        unknown.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                               *check.started)
-                         .count();
-        result = std::move(unknown);
+        result = Unknown("timeout: while parsing the file", options.model, *check.started);
       } else if (!history.ok()) {
         failed(history.status());
         continue;
@@ -176,6 +193,13 @@ int RunCheckCommand(const CheckCommandOptions& options) {
         failed(result.status());
         continue;
       }
+      json = ck::io::ResultToValue(file, *result);
+      text = ck::io::RenderText(file, *result);
+    } catch (const std::bad_alloc&) {
+      // The system refused memory (ulimit -v) outside the searches, which turn that into an
+      // unknown key themselves: the file is unknown, as for --memory-limit.
+      result = Unknown("memory-limit: an allocation failed outside the search (ulimit -v?)",
+                       options.model, *check.started);
       json = ck::io::ResultToValue(file, *result);
       text = ck::io::RenderText(file, *result);
     } catch (const std::exception& e) {

@@ -65,12 +65,15 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   check_cmd->add_flag("--independent", check.independent,
                       "EDN: split Jepsen independent [key value] tuples into key and value");
-  check_cmd->add_option("--timeout", check.timeout_s, "Stop after SECONDS and answer unknown")
+  check_cmd
+      ->add_option("--timeout", check.timeout_s,
+                   "Stop a file's check (parsing included) after SECONDS and answer unknown")
       ->check(kNonNegative);
   check_cmd
       ->add_option("--memory-limit", check.memory_limit_mb,
                    "Stop a key's search when it needs more than MB and answer unknown for it "
-                   "(default: half the memory available, see README; 0: no limit)")
+                   "(bounds the search's memo, states and transitions, not parsing: use ulimit "
+                   "-v for that; default: half the memory available, see README; 0: no limit)")
       ->check(kNonNegative);
   check_cmd->add_option("--threads", check.threads, "Keys checked in parallel (default: cores)")
       ->check(kNonNegative);

@@ -20,15 +20,16 @@ using base::Status;
 
 namespace internal {
 
-// A token for a message: at most 40 bytes, and bytes that are not ASCII shown as '?' when the
-// token is not valid UTF-8 (a message must itself be printable as JSON).
+// A token or string for a message: at most 40 bytes, control characters shown as '?', and
+// bytes that are not ASCII too when they are not valid UTF-8 (a message is one line of UTF-8:
+// both found by fuzzing).
 std::string Shorten(std::string_view s) {
   constexpr size_t kMax = 40;
   std::string out = s.size() <= kMax ? std::string(s) : std::string(s.substr(0, kMax)) + "...";
-  if (!checker::internal::IsValidUtf8(out)) {
-    for (char& c : out) {
-      if (static_cast<unsigned char>(c) >= 0x80) c = '?';
-    }
+  const bool utf8 = checker::internal::IsValidUtf8(out);
+  for (char& c : out) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F || (u >= 0x80 && !utf8)) c = '?';
   }
   return out;
 }
@@ -95,7 +96,6 @@ bool Hex4(const char* p, const char* end, uint32_t* v) {
   }
   return true;
 }
-
 
 bool HasDuplicateKeys(const Value::Object& members, std::string* duplicate) {
   if (members.size() <= kSmallMap) {
@@ -276,7 +276,7 @@ bool EdnReader::ReadMap(Value* out, int depth) {
   members_.erase(first, members_.end());
   std::string duplicate;
   if (HasDuplicateKeys(members, &duplicate)) {
-    return FailAt(open, "duplicate map key \"" + duplicate + "\"");
+    return FailAt(open, "duplicate map key \"" + Shorten(duplicate) + "\"");
   }
   ++p_;
   *out = Value::MakeObject(std::move(members));
@@ -365,7 +365,7 @@ bool EdnReader::ReadString(Value* out) {
           AppendUtf8(v, &s);
           break;
         }
-        return FailAt(escape, "invalid escape \\" + std::string(1, e));
+        return FailAt(escape, checker::internal::EscapeError(e));
     }
   }
   ++p_;  // closing quote
@@ -469,7 +469,7 @@ bool EdnReader::ReadDispatch(Value* out, int depth) {
   }
   // Tags start with a letter; other dispatches (#?, #=, #^...) are Clojure code, not data.
   if (!std::isalpha(static_cast<unsigned char>(c))) {
-    return FailAt(start, "unsupported dispatch #" + std::string(1, c));
+    return FailAt(start, "unsupported dispatch #" + Shorten(std::string(1, c)));
   }
   // A tagged literal: #inst "...", #uuid "...", #jepsen.history.Op{...}. Keep the value.
   const std::string_view tag = ReadToken();

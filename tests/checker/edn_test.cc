@@ -134,6 +134,8 @@ TEST(EdnReaderTest, errors) {
   EXPECT_EQ(EdnError("{:a 1 :a 2}"), "offset 0: duplicate map key \"a\"");
   EXPECT_EQ(EdnError("\"abc"), "offset 0: unterminated string");
   EXPECT_EQ(EdnError(R"("\q")"), "offset 1: invalid escape \\q");
+  EXPECT_EQ(EdnError("\"\\\xff\""), "offset 1: invalid escape: a backslash before byte 0xFF");
+  EXPECT_EQ(EdnError("#\xff"), "offset 0: unsupported dispatch #?");
   EXPECT_EQ(EdnError(R"("\u12")"), "offset 1: invalid \\u escape");
   EXPECT_EQ(EdnError(R"("\ud83d")"), "offset 1: unpaired surrogate in \\u escape");
   EXPECT_EQ(EdnError("\"\xFF\""), "offset 1: invalid UTF-8 in string");
@@ -360,7 +362,8 @@ TEST(EdnTest, error_aProcessOtherThanNemesis) {
 TEST(EdnTest, error_invalidUtf8InKeywordsSymbolsAndRegexes) {
   EXPECT_EQ(Error("{:f :write, :value :\xff, :type :invoke, :process 0}"),
             "h.edn:1: invalid EDN at column 20: invalid UTF-8 in keyword");
-  EXPECT_EQ(Error("{:f :write, :value a\xff" "b, :type :invoke, :process 0}"),
+  EXPECT_EQ(Error("{:f :write, :value a\xff"
+                  "b, :type :invoke, :process 0}"),
             "h.edn:1: invalid EDN at column 20: invalid UTF-8 in symbol");
   EXPECT_EQ(Error("{:f :write, :value #\"\xc3(\", :type :invoke, :process 0}"),
             "h.edn:1: invalid EDN at column 20: invalid UTF-8 in regex literal");

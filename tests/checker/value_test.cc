@@ -111,6 +111,8 @@ TEST(ValueTest, parse_errorsNameOffsetAndReason) {
   EXPECT_EQ(ParseError("\"a\x01z\""), "offset 2: control character byte 0x01 in string");
   EXPECT_EQ(ParseError("\"a\nb\""), "offset 2: control character byte 0x0A in string");
   EXPECT_EQ(ParseError(R"("a\x")"), "offset 2: invalid escape \\x");
+  // A byte that is not printable is described, so the message stays UTF-8 (found by fuzzing).
+  EXPECT_EQ(ParseError("\"a\\\xa4\""), "offset 2: invalid escape: a backslash before byte 0xA4");
   EXPECT_EQ(ParseError(R"("\u12G4")"), "offset 1: invalid \\u escape");
   EXPECT_EQ(ParseError(R"("\ud83d")"), "offset 1: unpaired surrogate in \\u escape");
   EXPECT_EQ(ParseError(R"("\ude00")"), "offset 1: unpaired surrogate in \\u escape");
