@@ -179,7 +179,7 @@ TEST_F(ZkRun, RegisterWithSyncReadsUnderPartitionAndKillIsValid) {
   const fs::path n1 = RunDir() / "nodes" / "n1";
   EXPECT_THAT(ReadFile(n1 / "data" / "zoo.cfg"), HasSubstr("server.3="));
   EXPECT_THAT(ReadFile(n1 / "command.txt"), HasSubstr("QuorumPeerMain"));
-  EXPECT_THAT(ReadFile(n1 / "stdout.log"), HasSubstr("QuorumPeer"));  // the server's own log
+  EXPECT_THAT(ReadFile(n1 / "stderr.log"), HasSubstr("QuorumPeer"));  // the server's own log
 }
 
 // Set and counter as CAS loops over versioned setData, under kills of nodes restarted on their
