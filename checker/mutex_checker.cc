@@ -167,8 +167,10 @@ Result<MutexCheckResult> CheckMutex(const History& history, int64_t lease_ns) {
     r.verdict = Verdict::kInvalid;
     const MutexOverlap& first = *std::find_if(r.overlaps.begin(), r.overlaps.end(),
                                               [](const MutexOverlap& o) { return o.within_lease; });
-    r.summary = Count(r.overlaps_within_lease, "time") +
-                " two clients held a lock at once while both leases certainly ran; first: " +
+    r.summary = Count(r.overlaps_within_lease, "time") + " (" +
+                std::to_string(r.holds_overlapping) + " of " + std::to_string(r.holds) +
+                " grants involved) two clients held a lock at once while both leases certainly "
+                "ran; first: " +
                 Describe(first);
     if (r.overlaps_after_lease > 0) {
       r.summary += " (and " + std::to_string(r.overlaps_after_lease) + " after a lease ran out)";

@@ -219,7 +219,10 @@ Result<std::string> ZooCfg(const base::NodeAddress& self, const PeerList& peers,
          "\n"
          "admin.enableServer=false\n"
          "4lw.commands.whitelist=srvr,ruok\n"
-         "autopurge.purgeInterval=0\n" +
+         "autopurge.purgeInterval=0\n"
+         // The default maximum (20 ticks, 10 s) would cut a session asked for a longer
+         // --lease-ms short, and the mutex checker assumes a lock outlives its lease.
+         "maxSessionTimeout=600000\n" +
          servers;
 }
 

@@ -137,8 +137,9 @@ int64_t ZkSessionTimeoutMs(std::chrono::milliseconds request_timeout, int64_t le
 
 // The zoo.cfg of `self` (its dataDir `data_dir`): tickTime 500 ms (a leader is given up after
 // syncLimit 4 ticks), the client port on self.host, admin server off, the four-letter words srvr
-// and ruok, and server.<k>=<peer host:port>:<peer port + 1> for every member, k from its id nK.
-// Errors: an id that is not n1..n255, a peer address without a port.
+// and ruok, sessions of up to 600 s (ZkSessionTimeoutMs may ask for more than 20 ticks), and
+// server.<k>=<peer host:port>:<peer port + 1> for every member, k from its id nK. Errors: an id
+// that is not n1..n255, a peer address without a port.
 Result<std::string> ZooCfg(const base::NodeAddress& self, const PeerList& peers,
                            const std::string& data_dir);
 

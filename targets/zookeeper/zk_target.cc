@@ -1,12 +1,14 @@
 // A real ZooKeeper ensemble (Debian's zookeeper 3.8) as a Target. Each node gets, in its data
 // directory, a zoo.cfg (ZooCfg: its own dataDir, client port, quorum port = its peer port,
 // election port = peer port + 1, every member listed) and the myid file, written by PrepareNode
-// before the first start and kept for restarts on the same data. The node runs as
-//   java -Xmx256m -Dzookeeper.root.logger=INFO,CONSOLE -cp /etc/zookeeper/conf:
+// before the first start and kept for restarts on the same data, with a log4j.properties that
+// sends the server's log to stderr. The node runs as
+//   java -Xmx256m -Dlog4j.configuration=file:<data>/log4j.properties -cp /etc/zookeeper/conf:
 //        /usr/share/java/zookeeper.jar:<slf4j-log4j12, log4j-1.2> QuorumPeerMain <zoo.cfg>
 // zookeeper.jar's manifest lists its dependency jars (Debian's zkEnv.sh uses the same classpath);
-// the slf4j binding and log4j are added so the server logs to stdout (nodes/<id>/stdout.log) with
-// /etc/zookeeper/conf/log4j.properties. java is the pid the harness signals (pause = SIGSTOP).
+// the slf4j binding and log4j are added so that the server logs at all, to stderr
+// (nodes/<id>/stderr.log, whose last lines the harness shows when a node exits, as for etcd).
+// java is the pid the harness signals (pause = SIGSTOP).
 //
 // Every member must list every other at the same address (server.N lines), so ZooKeeper needs
 // the netns backend, like etcd (needs_shared_peer_addresses()).
@@ -55,9 +57,20 @@ class ZooKeeperTarget final : public Target {
       out << *cfg;
       if (!out) return Status::IoError("cannot write " + data_dir + "/zoo.cfg");
     }
-    std::ofstream myid(data_dir + "/myid");
-    myid << self.id.substr(1) << "\n";
-    if (!myid) return Status::IoError("cannot write " + data_dir + "/myid");
+    {
+      std::ofstream myid(data_dir + "/myid");
+      myid << self.id.substr(1) << "\n";
+      if (!myid) return Status::IoError("cannot write " + data_dir + "/myid");
+    }
+    std::ofstream log(data_dir + "/log4j.properties");
+    log << "# written by faultline: the server's log to stderr\n"
+           "log4j.rootLogger=INFO, CONSOLE\n"
+           "log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender\n"
+           "log4j.appender.CONSOLE.Target=System.err\n"
+           "log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout\n"
+           "log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} - %-5p [%t:%C{1}@%L] - "
+           "%m%n\n";
+    if (!log) return Status::IoError("cannot write " + data_dir + "/log4j.properties");
     return Status::Ok();
   }
 
@@ -70,8 +83,7 @@ class ZooKeeperTarget final : public Target {
     }
     return std::vector<std::string>{s_.java,
                                     "-Xmx256m",
-                                    "-Dzookeeper.root.logger=INFO,CONSOLE",
-                                    "-Dzookeeper.log.dir=" + data_dir,
+                                    "-Dlog4j.configuration=file:" + data_dir + "/log4j.properties",
                                     "-cp",
                                     cp,
                                     "org.apache.zookeeper.server.quorum.QuorumPeerMain",

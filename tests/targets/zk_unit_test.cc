@@ -115,10 +115,11 @@ TEST(ZooCfg, listsEveryMemberWithItsElectionPort) {
       {"n1", "10.0.0.1:7000"}, {"n2", "10.0.0.2:7000"}, {"n3", "10.0.0.3:7000"}};
   Result<std::string> cfg = ZooCfg(self, peers, "/tmp/d");
   ASSERT_TRUE(cfg.ok()) << cfg.status().message();
-  for (const char* line : {"dataDir=/tmp/d\n", "clientPort=8080\n", "clientPortAddress=10.0.0.2\n",
-                           "admin.enableServer=false\n", "4lw.commands.whitelist=srvr,ruok\n",
-                           "tickTime=500\n", "server.1=10.0.0.1:7000:7001\n",
-                           "server.2=10.0.0.2:7000:7001\n", "server.3=10.0.0.3:7000:7001\n"}) {
+  for (const char* line :
+       {"dataDir=/tmp/d\n", "clientPort=8080\n", "clientPortAddress=10.0.0.2\n",
+        "admin.enableServer=false\n", "4lw.commands.whitelist=srvr,ruok\n", "tickTime=500\n",
+        "maxSessionTimeout=600000\n", "server.1=10.0.0.1:7000:7001\n",
+        "server.2=10.0.0.2:7000:7001\n", "server.3=10.0.0.3:7000:7001\n"}) {
     EXPECT_NE(cfg->find(line), std::string::npos) << line << " in\n" << *cfg;
   }
 }
