@@ -17,7 +17,15 @@
 // 3-node results side by side. etcd nodes are stopped with SIGTERM, waited for (bounded), then
 // SIGKILLed if need be, and reaped.
 //
-// Usage: raftkv_bench [--seconds N] [--nodes 3|5] [--quick] [--etcd]
+// With --zookeeper it also starts 3 real ZooKeeper servers (Debian zookeeper 3.8, java) on
+// 127.0.0.1, configured as `faultline test --target zookeeper` configures them (targets/zookeeper:
+// zoo.cfg with tickTime 500, one JVM of -Xmx256m each), and drives the same client counts against
+// the ZooKeeper leader through the harness's own ZooKeeper client (the C library's synchronous
+// API): GET = sync + getData (the default --zk-reads sync), PUT = setData, CAS = getData + setData
+// with the version read, after 2 s of unmeasured warm-up load for the JVMs. Results are printed
+// beside raftkv's and etcd's.
+//
+// Usage: raftkv_bench [--seconds N] [--nodes 3|5] [--quick] [--etcd] [--zookeeper]
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -40,6 +48,8 @@
 
 #include "checker/value.h"
 #include "harness/node_process.h"
+#include "targets/target.h"
+#include "targets/zookeeper/zk_client.h"
 #include "tests/kit/http.h"
 #include "tests/kit/ports.h"
 #include "tests/kit/raftkv_cluster.h"
@@ -471,15 +481,193 @@ int RunEtcd(int seconds, std::vector<PointResult>* points) {
   return 0;
 }
 
-void PrintSideBySide(const std::vector<PointResult>& raftkv, const std::vector<PointResult>& etcd) {
-  std::printf("\n3 nodes, fsync on, same mix   %-34s %-34s\n", "raftkv", "etcd (v3 JSON gateway)");
-  for (size_t i = 0; i < raftkv.size() && i < etcd.size(); ++i) {
-    const PointResult& r = raftkv[i];
-    const PointResult& e = etcd[i];
+// ---- ZooKeeper (--zookeeper): measured in the same run, through faultline's own client. --------
+
+class ZkEnsemble {
+ public:
+  ZkEnsemble(int n, const std::filesystem::path& root) {
+    target_ = faultline::targets::MakeZooKeeperTarget(faultline::targets::ZooKeeperSettings{});
+    if (const auto s = target_->Check(); !s.ok()) throw std::runtime_error(s.message());
+    std::vector<ReservedPort> ports;
+    faultline::targets::PeerList peers;
+    for (int i = 1; i <= n; ++i) {
+      faultline::base::NodeAddress a;
+      a.id = "n" + std::to_string(i);
+      a.host = "127.0.0.1";
+      ports.push_back(ReservedPort::Reserve());
+      ports.push_back(ReservedPort::Reserve());
+      a.client_port = ports[ports.size() - 2].port();
+      a.peer_port = ports.back().port();  // the election port is peer port + 1 (ZooCfg)
+      if (a.client_port == 0 || a.peer_port == 0) throw std::runtime_error("no free port");
+      peers.emplace_back(a.id, "127.0.0.1:" + std::to_string(a.peer_port));
+      addresses_.push_back(a);
+    }
+    for (const auto& a : addresses_) {
+      const std::filesystem::path dir = root / a.id;
+      std::filesystem::create_directories(dir / "data");
+      const std::string data = (dir / "data").string();
+      if (const auto s = target_->PrepareNode(a, peers, data); !s.ok()) {
+        throw std::runtime_error(s.message());
+      }
+      auto cmd = target_->NodeCommand(a, peers, data);
+      if (!cmd.ok()) throw std::runtime_error(cmd.status().message());
+      processes_.push_back(
+          std::make_unique<faultline::harness::NodeProcess>(a.id, *cmd, dir.string()));
+    }
+    // Java's listeners set SO_REUSEADDR, but the election port was never reserved: free all
+    // just before the start (ports.h on the remaining race).
+    for (ReservedPort& p : ports) p.Release();
+  }
+  ~ZkEnsemble() { StopAll(); }
+  ZkEnsemble(const ZkEnsemble&) = delete;
+  ZkEnsemble& operator=(const ZkEnsemble&) = delete;
+
+  void StartAll() {
+    for (auto& p : processes_) {
+      if (const auto s = p->Start(); !s.ok()) throw std::runtime_error(s.message());
+    }
+  }
+  void StopAll() {
+    for (auto& p : processes_) (void)p->Stop(std::chrono::seconds(5));
+  }
+
+  // The index of the node whose `srvr` says "Mode: leader", or -1 once `timeout` passes.
+  int WaitForLeader(milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    faultline::targets::ClientOptions opts;
+    while (Clock::now() < deadline) {
+      for (size_t i = 0; i < addresses_.size(); ++i) {
+        const auto st = target_->NewClient(addresses_[i], opts)->Status();
+        if (st && st->role == "leader") return static_cast<int>(i);
+      }
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    return -1;
+  }
+
+  const faultline::base::NodeAddress& address(int i) const {
+    return addresses_[static_cast<size_t>(i)];
+  }
+
+ private:
+  std::unique_ptr<faultline::targets::Target> target_;
+  std::vector<faultline::base::NodeAddress> addresses_;
+  std::vector<std::unique_ptr<faultline::harness::NodeProcess>> processes_;
+};
+
+void ZkWorker(const faultline::base::NodeAddress& node, Clock::time_point end, uint32_t seed,
+              WorkerResult* out) {
+  using faultline::checker::EventType;
+  using faultline::checker::Value;
+  faultline::targets::ClientOptions opts;
+  opts.timeout = milliseconds(2000);
+  opts.connect_timeout = milliseconds(2000);
+  auto client =
+      faultline::targets::MakeZooKeeperClient(node, opts, faultline::targets::ZkReads::kSync, 0);
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> pct(0, 99);
+  std::uniform_int_distribution<int> key(0, 99);
+  std::uniform_int_distribution<int> val(0, 9);
+  out->latencies_ms.reserve(1 << 16);
+  while (Clock::now() < end) {
+    const int p = pct(rng);
+    const std::string k = "k" + std::to_string(key(rng));
+    const int a = val(rng);
+    const int b = val(rng);
+    const auto t0 = Clock::now();
+    faultline::checker::Completion c;
+    if (p < 50) {
+      c = client->Get(k);
+    } else if (p < 80) {
+      c = client->Put(k, Value::Int(a));
+    } else {
+      c = client->Cas(k, Value::Int(a), Value::Int(b));
+    }
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    // A cas whose compare did not match completed, like raftkv's 412.
+    if (c.type == EventType::kOk || c.error == "mismatch") {
+      ++out->ok;
+      out->latencies_ms.push_back(ms);
+    } else if (c.type == EventType::kFail) {
+      ++out->definite_fail;
+    } else {
+      ++out->other;
+    }
+  }
+  out->connects = 1;
+}
+
+int RunZooKeeper(int seconds, std::vector<PointResult>* points) {
+  const std::filesystem::path dir = g_root / "zookeeper";
+  std::filesystem::create_directories(dir);
+  ZkEnsemble ensemble(3, dir);
+  ensemble.StartAll();
+  const int leader = ensemble.WaitForLeader(milliseconds(30000));
+  if (leader < 0) {
+    std::fprintf(stderr, "raftkv_bench: no ZooKeeper leader within 30 s\n");
+    return 1;
+  }
+  // The JVM compiles its hot paths during the first seconds of load: warm it up unmeasured
+  // (16 clients, 2 s), as a long-running ensemble would be.
+  {
+    std::vector<WorkerResult> warm(16);
+    std::vector<std::thread> threads;
+    const auto end = Clock::now() + std::chrono::seconds(2);
+    for (size_t i = 0; i < warm.size(); ++i) {
+      threads.emplace_back(ZkWorker, std::cref(ensemble.address(leader)), end,
+                           static_cast<uint32_t>(2000 + i), &warm[i]);
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  for (const int clients : {1, 16, 64}) {
+    std::vector<WorkerResult> results(static_cast<size_t>(clients));
+    std::vector<std::thread> threads;
+    const auto start = Clock::now();
+    const auto end = start + std::chrono::seconds(seconds);
+    for (int i = 0; i < clients; ++i) {
+      threads.emplace_back(ZkWorker, std::cref(ensemble.address(leader)), end,
+                           static_cast<uint32_t>(3000 + i), &results[static_cast<size_t>(i)]);
+    }
+    for (std::thread& t : threads) t.join();
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    WorkerResult total;
+    for (WorkerResult& r : results) {
+      total.ok += r.ok;
+      total.definite_fail += r.definite_fail;
+      total.other += r.other;
+      total.latencies_ms.insert(total.latencies_ms.end(), r.latencies_ms.begin(),
+                                r.latencies_ms.end());
+    }
+    const double p50 = Percentile(total.latencies_ms, 0.50);
+    const double p99 = Percentile(total.latencies_ms, 0.99);
+    const double rate = static_cast<double>(total.ok) / elapsed;
     std::printf(
-        "clients=%-2d                    %8.1f ops/s p50=%6.2f p99=%6.2f   "
-        "%8.1f ops/s p50=%6.2f p99=%6.2f\n",
-        r.clients, r.ops_per_s, r.p50_ms, r.p99_ms, e.ops_per_s, e.p50_ms, e.p99_ms);
+        "zookeeper nodes=3 clients=%-2d  %9.1f ops/s  p50=%7.2f ms  p99=%7.2f ms  ok=%llu "
+        "definite-fail=%llu other=%llu\n",
+        clients, rate, p50, p99, static_cast<unsigned long long>(total.ok),
+        static_cast<unsigned long long>(total.definite_fail),
+        static_cast<unsigned long long>(total.other));
+    std::fflush(stdout);
+    points->push_back(PointResult{clients, rate, p50, p99});
+  }
+  ensemble.StopAll();
+  return 0;
+}
+
+void PrintSideBySide(const std::vector<PointResult>& raftkv, const std::vector<PointResult>& etcd,
+                     const std::vector<PointResult>& zk) {
+  std::printf("\n3 nodes, same mix   %-32s %-32s %-32s\n", "raftkv (fsync on)",
+              "etcd (v3 JSON gateway)", "zookeeper (C client, sync reads)");
+  auto cell = [](const std::vector<PointResult>& v, size_t i) {
+    char buf[64];
+    if (i >= v.size()) return std::string("-");
+    std::snprintf(buf, sizeof buf, "%8.1f ops/s p50=%6.2f p99=%6.2f", v[i].ops_per_s, v[i].p50_ms,
+                  v[i].p99_ms);
+    return std::string(buf);
+  };
+  for (size_t i = 0; i < raftkv.size(); ++i) {
+    std::printf("clients=%-2d          %-32s %-32s %-32s\n", raftkv[i].clients,
+                cell(raftkv, i).c_str(), cell(etcd, i).c_str(), cell(zk, i).c_str());
   }
   std::fflush(stdout);
 }
@@ -487,7 +675,7 @@ void PrintSideBySide(const std::vector<PointResult>& raftkv, const std::vector<P
 [[noreturn]] void BadFlag(const std::string& msg) {
   std::fprintf(stderr,
                "raftkv_bench: %s (usage: raftkv_bench [--seconds N] [--nodes 3|5] "
-               "[--quick] [--etcd])\n",
+               "[--quick] [--etcd] [--zookeeper])\n",
                msg.c_str());
   std::exit(254);
 }
@@ -498,6 +686,7 @@ int main(int argc, char** argv) {
   int seconds = 5;
   bool quick = false;
   bool etcd = false;
+  bool zookeeper = false;
   bool seconds_set = false;
   std::vector<int> sizes = {3, 5};
   for (int i = 1; i < argc; ++i) {
@@ -506,6 +695,8 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (a == "--etcd") {
       etcd = true;
+    } else if (a == "--zookeeper") {
+      zookeeper = true;
     } else if (a == "--seconds" || a == "--nodes") {
       if (i + 1 >= argc) BadFlag("missing value for " + a);
       const std::string v = argv[++i];
@@ -550,13 +741,17 @@ int main(int argc, char** argv) {
       if (RunCluster(n, seconds, &points) != 0) rc = 1;
       if (n == 3) raftkv3 = points;
     }
-    if (etcd) {
-      std::vector<PointResult> etcd_points;
-      if (RunEtcd(seconds, &etcd_points) != 0) rc = 1;
+    std::vector<PointResult> etcd_points;
+    std::vector<PointResult> zk_points;
+    if (etcd && RunEtcd(seconds, &etcd_points) != 0) rc = 1;
+    if (zookeeper && RunZooKeeper(seconds, &zk_points) != 0) rc = 1;
+    if (etcd || zookeeper) {
       if (raftkv3.empty()) {
-        std::printf("(--etcd compares with 3 raftkv nodes; run without --nodes 5 for the table)\n");
+        std::printf(
+            "(--etcd and --zookeeper compare with 3 raftkv nodes; run without --nodes 5 for the "
+            "table)\n");
       } else {
-        PrintSideBySide(raftkv3, etcd_points);
+        PrintSideBySide(raftkv3, etcd_points, zk_points);
       }
     }
   } catch (const std::exception& e) {

@@ -134,7 +134,7 @@ Counterexample BuildCounterexample(const Model& model, const Partition& p, int f
 }  // namespace
 
 Result<CheckResult> CheckHistory(const History& history, const CheckOptions& options) {
-  const auto started = Clock::now();
+  const auto started = options.started.value_or(Clock::now());
   std::unique_ptr<Model> model = MakeModel(options.model);
   if (!model) {
     std::string names;

@@ -6,6 +6,7 @@
 // counterexample a person can follow.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,6 +34,9 @@ struct CheckOptions {
   std::string model = "cas-register";
   std::optional<Value> initial;  // the model's documented default when absent
   double timeout_s = 0;          // wall-clock limit for the whole check; 0 = none
+  // When timeout_s started counting; unset: at the call. `faultline check` starts it before
+  // reading the file, so that the limit covers parsing too (issue 13).
+  std::optional<std::chrono::steady_clock::time_point> started;
   // Limit on the search's memory (see MemoryBudget): 0 = the machine's default,
   // DefaultMemoryLimitMb(); kNoMemoryLimit = none.
   uint64_t memory_limit_mb = 0;

@@ -102,6 +102,11 @@ class JsonReader {
   // Moves to `offset` in the buffer. REQUIRES: offset <= the buffer's size.
   void Seek(size_t offset) { p_ = begin_ + offset; }
 
+  // The deepest nesting accepted (kMaxJsonDepth unless set): the checker decodes its own model
+  // states with more room, since a model may wrap a value one level deeper than any input
+  // (the set model holds [v]: issue 13).
+  void set_max_depth(int depth) { max_depth_ = depth; }
+
   // Parses the value starting at the current position (no leading whitespace).
   bool ParseValue(Value* out) { return ParseValueAt(out, 0); }
   // Validates and steps over the value at the current position without building it.
@@ -147,6 +152,7 @@ class JsonReader {
   bool FailAt(const char* at, std::string reason);
   bool FailUnexpected();
 
+  int max_depth_ = kMaxJsonDepth;
   const char* begin_ = nullptr;
   const char* p_ = nullptr;
   const char* end_ = nullptr;
@@ -183,6 +189,24 @@ inline size_t Utf8SequenceLength(const char* p, const char* end) {
   return 0;
 }
 
+// Whether s is well-formed UTF-8 (every non-ASCII sequence passes Utf8SequenceLength). Text
+// that is not would print as JSON no reader accepts back, and a model state holding it could
+// not be decoded again (issue 13: a keyword :\xff crashed the search).
+inline bool IsValidUtf8(std::string_view s) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (p != end) {
+    if (static_cast<unsigned char>(*p) < 0x80) {
+      ++p;
+      continue;
+    }
+    const size_t n = Utf8SequenceLength(p, end);
+    if (n == 0) return false;
+    p += n;
+  }
+  return true;
+}
+
 // Appends code point cp (REQUIRES: <= 0x10FFFF and not a surrogate) as UTF-8.
 inline void AppendUtf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {
@@ -207,7 +231,12 @@ inline void AppendUtf8(uint32_t cp, std::string* out) {
 // the JSON Lines parse, measured with callgrind); `flatten` inlines it here, where the stored
 // alternative is known. Sanitizer builds skip it: there it multiplies compile times (over a
 // minute per importer) and buys nothing they need.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__has_feature)  // clang says so with __has_feature, GCC with __SANITIZE_*__
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define FAULTLINE_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(FAULTLINE_SANITIZED)
 #define FAULTLINE_FLATTEN
 #else
 #define FAULTLINE_FLATTEN [[gnu::flatten]]
@@ -226,5 +255,8 @@ FAULTLINE_FLATTEN inline void StoreIntArray(Value* out, const int64_t* items, si
 
 // Describes byte c for a message: 'x' for printable ASCII, byte 0xNN otherwise.
 std::string DescribeByte(char c);
+// "invalid escape \x" for a backslash before byte c, with c described as DescribeByte does when
+// it is not printable.
+std::string EscapeError(char c);
 
 }  // namespace faultline::checker::internal

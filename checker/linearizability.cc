@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "base/check.h"
 #include "base/rand.h"
+#include "checker/json_reader.h"
 
 namespace faultline::checker {
 
@@ -137,15 +139,27 @@ class Memo {
   int32_t op_class(int op) const { return op_class_[op]; }
   bool out_of_memory() const { return oom_; }
 
-  // The state with this id, decoded.
+  // The state with this id, decoded. Its text came from Value::ToJson, which every Value the
+  // importers build round-trips through (they refuse invalid UTF-8, ##Inf and integers past 64
+  // bits: issue 13); a model may wrap an input value one level deeper than the importers allow,
+  // hence the extra depth. Should that ever fail, it is an internal error of this one check
+  // (CheckHistory reports it, exit 255 for the file), not an abort of the whole process.
   Value state(int32_t id) const {
-    Result<Value> v = ParseJson(Text(id));
-    FAULTLINE_CHECK(v.ok(), "an interned state does not parse: " + v.status().ToString());
-    return *v;
+    internal::JsonReader reader(Text(id));
+    reader.set_max_depth(2 * internal::kMaxJsonDepth);
+    Value v;
+    if (!reader.ParseValue(&v) || !reader.AtEnd()) {
+      throw std::runtime_error("an interned model state does not parse: " + reader.error());
+    }
+    return v;
   }
 
   int32_t Intern(const Value& v) {
-    const std::string text = v.ToJson();
+    // Into a buffer kept across calls: a fresh string per large state was a fresh mapping,
+    // faulted in page by page, each time (a fifth of a 10,000-append kv history's time).
+    text_.clear();
+    v.AppendJson(&text_);
+    const std::string& text = text_;
     const uint64_t hash = std::hash<std::string_view>()(text);
     if ((spans_.size() + 1) * 2 > index_.size() && !GrowIndex()) return kIllegal;
     size_t i = hash & (index_.size() - 1);
@@ -271,14 +285,27 @@ class Memo {
   }
 
   int32_t Compute(int32_t s, int32_t c) {
-    // Consecutive steps mostly come from one state (the search tries each candidate in turn).
-    if (decoded_id_ != s) {
-      decoded_ = state(s);
-      decoded_id_ = s;
+    // Two decoded states are kept: consecutive steps mostly come from one state (the search
+    // tries each candidate in turn), and the state a step produced is usually the next one
+    // stepped from (the search moves on to it). Keeping the latter saves decoding its text
+    // again, which made a history with one possible order quadratic in the size of its states
+    // (a set of 20,000 elements added one by one; issue 13).
+    int from = decoded_id_[0] == s ? 0 : decoded_id_[1] == s ? 1 : -1;
+    if (from < 0) {
+      from = decoded_id_[0] == last_used_ ? 1 : 0;
+      decoded_id_[from] = -1;  // state() may throw: leave the slot empty, not stale
+      decoded_[from] = state(s);
+      decoded_id_[from] = s;
     }
+    last_used_ = s;
     Value next;
-    if (!model_.Step(decoded_, *class_rep_[c], &next, nullptr)) return kIllegal;
-    return Intern(next);
+    if (!model_.Step(decoded_[from], *class_rep_[c], &next, nullptr)) return kIllegal;
+    const int32_t t = Intern(next);
+    if (t >= 0 && t != s) {
+      decoded_[1 - from] = std::move(next);
+      decoded_id_[1 - from] = t;
+    }
+    return t;
   }
 
   const Model& model_;
@@ -294,8 +321,10 @@ class Memo {
   int32_t dense_rows_ = 0;
   std::vector<SparseSlot> sparse_;
   size_t sparse_size_ = 0;
-  int32_t decoded_id_ = -1;
-  Value decoded_;
+  std::string text_;                  // Intern's scratch
+  int32_t decoded_id_[2] = {-1, -1};  // the states decoded_ holds
+  Value decoded_[2];
+  int32_t last_used_ = -1;  // the state the last Compute stepped from
   bool oom_ = false;
 };
 

@@ -475,9 +475,25 @@ class SetModel : public Model {
 
   bool Step(const Value& state, const Operation& op, Value* next, std::string* why) const override {
     if (op.f == "add") {
-      Value::Array elements = state.as_array();
+      // The state is canonical (sorted by JSON text, no duplicates): one binary search places
+      // the element. Sorting the whole set again, with the text of every element, made each
+      // add cost k log k on a set of k elements (20,000 adds in one process took 54 s; issue
+      // 13).
+      const Value::Array& held = state.as_array();
+      const std::string text = op.value.ToJson();
+      const auto at =
+          std::lower_bound(held.begin(), held.end(), text,
+                           [](const Value& e, const std::string& t) { return e.ToJson() < t; });
+      if (at != held.end() && at->ToJson() == text) {
+        *next = state;
+        return true;
+      }
+      Value::Array elements;
+      elements.reserve(held.size() + 1);
+      elements.insert(elements.end(), held.begin(), at);
       elements.push_back(op.value);
-      *next = CanonicalSet(elements, true);
+      elements.insert(elements.end(), at, held.end());
+      *next = Value::MakeArray(std::move(elements));
       return true;
     }
     if (CanonicalSet(op.value.as_array(), true) == state) {

@@ -77,8 +77,10 @@ class Value {
   Storage data_;
 };
 
-// Parses one JSON text (RFC 8259) into a Value. Integers that fit int64 become kInt, other
-// numbers kDouble. On error the message names the byte offset and the reason.
+// Parses one JSON text (RFC 8259) into a Value. Integers that fit int64 become kInt, numbers
+// with a fraction or an exponent kDouble; an integer beyond int64 is an error (as a double,
+// different integers would compare equal). On error the message names the byte offset and the
+// reason.
 base::Result<Value> ParseJson(std::string_view text);
 
 }  // namespace faultline::checker

@@ -129,8 +129,9 @@ TestOption Real(std::string name, std::string value_name, double TestCommandOpti
 std::vector<TestOption> MakeTable() {
   std::vector<TestOption> t;
   t.push_back(Text("--target", "NAME", &TestCommandOptions::target,
-                   "raft (the bundled raftkv), process (--node-cmd) or etcd (/usr/bin/etcd)",
-                   {"raft", "process", "etcd"}));
+                   "raft (the bundled raftkv), process (--node-cmd), etcd (/usr/bin/etcd) or "
+                   "zookeeper (Debian's zookeeper, with java)",
+                   {"raft", "process", "etcd", "zookeeper"}));
   t.push_back(Integer("--nodes", "N", &TestCommandOptions::nodes, "Cluster size"));
   t.push_back(Text("--workload", "NAME", &TestCommandOptions::workload,
                    "register, set, counter or lock", {"register", "set", "counter", "lock"}));
@@ -225,6 +226,10 @@ std::vector<TestOption> MakeTable() {
                    "--target etcd: linearizable (through the leader) or serializable (local, may "
                    "be stale)",
                    {"linearizable", "serializable"}));
+  t.push_back(Text("--zk-reads", "MODE", &TestCommandOptions::zk_reads,
+                   "--target zookeeper: sync (sync, then read) or plain (the server's local "
+                   "state, may be stale)",
+                   {"sync", "plain"}));
   t.push_back(Text("--name", "NAME", &TestCommandOptions::name, "Test name: results/<name>/"));
   t.back().default_text = "target-workload";
   t.push_back(Real("--request-timeout", "SECONDS", &TestCommandOptions::request_timeout_s,

@@ -43,6 +43,10 @@ Status Cluster::Prepare() {
     fs::create_directories(dir / "data", ec);
     if (ec)
       return Status::IoError("cannot create " + (dir / "data").string() + ": " + ec.message());
+    if (Status s = target_->PrepareNode(self, peers, fs::absolute(dir / "data").string());
+        !s.ok()) {
+      return s;
+    }
     base::Result<std::vector<std::string>> cmd =
         target_->NodeCommand(self, peers, fs::absolute(dir / "data").string());
     if (!cmd.ok()) return cmd.status();

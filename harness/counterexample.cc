@@ -100,6 +100,30 @@ std::string FencingFinding(const Value& d, const Nodes& nodes) {
   return "";
 }
 
+// The first overlap while both leases ran (what makes the mutex checker INVALID).
+std::string MutexFinding(const Value& d, const Nodes& nodes) {
+  const Value* list = d.find("overlaps");
+  if (list == nullptr || !list->is_array()) return "";
+  for (const Value& o : list->as_array()) {
+    const Value* within = o.find("within_lease");
+    if (within == nullptr || !within->is_bool() || !within->as_bool()) continue;
+    auto hold = [&nodes](const Value* h) {
+      if (h == nullptr) return std::string("?");
+      const Value* released = h->find("release_invoke_index");
+      return "process " + Text(h->find("process")) + " acquired token " + Text(h->find("token")) +
+             nodes.On(h->find("acquire_complete_index")) + "  [events " +
+             Text(h->find("acquire_invoke_index")) + ".." +
+             Text(h->find("acquire_complete_index")) + "]" +
+             (released != nullptr && released->is_int() && released->as_int() >= 0
+                  ? ", released at event " + Text(released)
+                  : ", never released");
+    };
+    return Key(o) + "two clients held the lock at once while both leases ran:\n    " +
+           hold(o.find("first")) + "\n    " + hold(o.find("second")) + "\n";
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string FirstFinding(const workloads::CheckerResult& r, const checker::History& history) {
@@ -110,6 +134,7 @@ std::string FirstFinding(const workloads::CheckerResult& r, const checker::Histo
   if (r.name == "set") return SetFinding(r.detail, nodes);
   if (r.name == "counter") return CounterFinding(r.detail, nodes);
   if (r.name == "fencing") return FencingFinding(r.detail, nodes);
+  if (r.name == "mutex") return MutexFinding(r.detail, nodes);
   return "";
 }
 

@@ -6,12 +6,16 @@
 #include <string>
 
 #include "checker/check.h"
+#include "harness/analyze_command.h"
 #include "harness/check_command.h"
 #include "harness/cli.h"
 #include "harness/probe_command.h"
+#include "harness/report_command.h"
 #include "harness/sim_command.h"
+#include "harness/suite_command.h"
 #include "harness/test_command.h"
 #include "results/exit_codes.h"
+#include "results/serve.h"
 #include "targets/raft/core/unsafe_switches.h"
 
 namespace {
@@ -61,12 +65,15 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   check_cmd->add_flag("--independent", check.independent,
                       "EDN: split Jepsen independent [key value] tuples into key and value");
-  check_cmd->add_option("--timeout", check.timeout_s, "Stop after SECONDS and answer unknown")
+  check_cmd
+      ->add_option("--timeout", check.timeout_s,
+                   "Stop a file's check (parsing included) after SECONDS and answer unknown")
       ->check(kNonNegative);
   check_cmd
       ->add_option("--memory-limit", check.memory_limit_mb,
                    "Stop a key's search when it needs more than MB and answer unknown for it "
-                   "(default: half the memory available, see README; 0: no limit)")
+                   "(bounds the search's memo, states and transitions, not parsing: use ulimit "
+                   "-v for that; default: half the memory available, see README; 0: no limit)")
       ->check(kNonNegative);
   check_cmd->add_option("--threads", check.threads, "Keys checked in parallel (default: cores)")
       ->check(kNonNegative);
@@ -129,6 +136,39 @@ int Main(int argc, char** argv) {
                    "With --node-cmd: seconds for the nodes to answer and take a write")
       ->capture_default_str();
 
+  std::string report_dir;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "Write RUN_DIR/report.html, the run's HTML report (exit: the run's verdict)");
+  report_cmd->add_option("run_dir", report_dir, "A run folder, e.g. results/latest")->required();
+  AnalyzeCommandOptions analyze;
+  CLI::App* analyze_cmd = app.add_subcommand(
+      "analyze",
+      "Run a stored run's checkers again and rewrite its results.json, report.txt and junit.xml "
+      "(exit 0 valid, 1 invalid, 2 unknown)");
+  analyze_cmd->add_option("run_dir", analyze.run_dir, "The run folder (results/<name>/<time>)")
+      ->required();
+  analyze_cmd
+      ->add_option("--check-timeout", analyze.check_timeout_s,
+                   "Checker time limit in seconds (default: the run's own)")
+      ->check(kNonNegative);
+
+  SuiteCommandOptions suite;
+  CLI::App* suite_cmd = app.add_subcommand(
+      "suite", "Run a suite file's matrix of tests one after another (exit: the worst run's code)");
+  suite_cmd->add_option("file", suite.file, "The suite file (JSON, see README)")->required();
+  suite_cmd->add_option("--results", suite.results_dir, "The suite's folder goes in DIR/suites/")
+      ->capture_default_str();
+  suite_cmd->add_flag("--dry-run", suite.dry_run, "Check the file and list the runs; run nothing");
+
+  faultline::results::ServeOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand(
+      "serve",
+      "Browse the results folder over HTTP: every run and suite, newest first (read-only)");
+  serve_cmd->add_option("--results", serve.results_dir, "The results folder")
+      ->capture_default_str();
+  serve_cmd->add_option("--host", serve.host, "Address to listen on")->capture_default_str();
+  serve_cmd->add_option("--port", serve.port, "Port to listen on")->capture_default_str();
+
   // An unknown command gets a clear line rather than CLI11's "a subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {
     const std::string command = argv[1];
@@ -180,6 +220,10 @@ int Main(int argc, char** argv) {
     return RunSimCommand(sim);
   }
   if (probe_cmd->parsed()) return RunProbeCommand(probe);
+  if (report_cmd->parsed()) return RunReportCommand(report_dir);
+  if (analyze_cmd->parsed()) return RunAnalyzeCommand(analyze);
+  if (suite_cmd->parsed()) return RunSuiteCommand(suite);
+  if (serve_cmd->parsed()) return faultline::results::RunServe(serve);
   if (test_cmd->parsed()) {
     faultline::base::Result<TestCommandOptions> options = test.Options();
     if (!options.ok()) {

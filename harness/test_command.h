@@ -12,11 +12,12 @@
 
 #include "base/status.h"
 #include "checker/value.h"
+#include "workloads/workload.h"
 
 namespace faultline::harness {
 
 struct TestCommandOptions {
-  std::string target = "raft";  // raft | process | etcd
+  std::string target = "raft";  // raft | process | etcd | zookeeper
   int nodes = 5;
   std::string workload = "register";             // register | set | counter | lock
   std::string nemesis = "partition,pause,kill";  // none | all | comma list
@@ -31,6 +32,7 @@ struct TestCommandOptions {
   std::string node_cmd;                     // --target process
   std::vector<std::string> raft_opts;       // --target raft
   std::string etcd_reads = "linearizable";  // --target etcd: linearizable | serializable
+  std::string zk_reads = "sync";            // --target zookeeper: sync | plain
   std::string name;                         // default: <target>-<workload>
   double request_timeout_s = 1;
   double check_timeout_s = 600;
@@ -52,6 +54,14 @@ base::Status ValidateTestOptions(const TestCommandOptions& o);
 // test.json's `config`: every option, with the seed and the concurrency actually used.
 checker::Value TestConfigValue(const TestCommandOptions& o, const std::string& name, uint64_t seed,
                                int concurrency);
+// The options back from test.json's `config` (TestConfigValue), for `faultline analyze`: the
+// seed and the concurrency actually used are set. A one-line error for a config that is not an
+// object or has a field of the wrong type; fields it lacks keep their defaults.
+base::Result<TestCommandOptions> TestOptionsFromConfig(const checker::Value& config);
+// The workload's options for a run with these options, `concurrency` workers and `seed`: the
+// same for the run and for its re-analysis, so the checkers judge what the workload generated.
+workloads::WorkloadOptions WorkloadOptionsFor(const TestCommandOptions& o, int concurrency,
+                                              uint64_t seed);
 // The command line that reruns this test with the same seed: every option not at its default
 // (harness/cli.h builds it from the same table as the parser).
 std::string RerunLine(const TestCommandOptions& o, uint64_t seed);

@@ -10,7 +10,7 @@
 
 #include "checker/io/load.h"
 #include "harness/availability.h"
-#include "harness/counterexample.h"
+#include "harness/run_report.h"
 #include "harness/run_signals.h"
 #include "results/exit_codes.h"
 #include "results/store.h"
@@ -152,6 +152,13 @@ int TestRun::Run() {
   return Report();
 }
 
+Status TestRun::Preflight(const TestCommandOptions& options, bool* unavailable) {
+  TestRun run(options);
+  Status s = run.Configure();
+  *unavailable = !s.ok() && run.unavailable_;
+  return s;
+}
+
 void TestRun::Phase(const char* name, void (TestRun::*phase)()) {
   const auto start = Clock::now();
   (this->*phase)();
@@ -190,6 +197,7 @@ Status TestRun::Configure() {
     fitted_nemesis_ = "one node: partitions left out of the default faults";
   }
   if (options_.net == "netns" && ::geteuid() != 0) {
+    unavailable_ = true;
     return Status::InvalidArgument("--net netns needs root (CAP_NET_ADMIN); use --net proxy");
   }
   concurrency_ = options_.concurrency > 0 ? options_.concurrency : 2 * options_.nodes;
@@ -199,14 +207,8 @@ Status TestRun::Configure() {
   name_ = options_.name.empty() ? options_.target + "-" + options_.workload : options_.name;
   rerun_ = RerunLine(options_, seed_);
 
-  workloads::WorkloadOptions wopts;
-  wopts.concurrency = concurrency_;
-  wopts.group_size = std::min(concurrency_, options_.nodes);
-  wopts.ops_per_key = options_.ops_per_key;
-  wopts.seed = seed_;
-  wopts.lease_ms = options_.lease_ms;
   Result<std::unique_ptr<workloads::Workload>> workload =
-      workloads::MakeWorkload(options_.workload, wopts);
+      workloads::MakeWorkload(options_.workload, WorkloadOptionsFor(options_, concurrency_, seed_));
   if (!workload.ok()) return workload.status();
   workload_ = std::move(*workload);
   return MakeTarget();
@@ -217,15 +219,26 @@ Status TestRun::MakeTarget() {
     target_ = targets::MakeRaftTarget(SelfDir() + "/raftkv", options_.raft_opts);
   } else if (options_.target == "etcd") {
     target_ = targets::MakeEtcdTarget("/usr/bin/etcd", options_.etcd_reads == "serializable");
+  } else if (options_.target == "zookeeper") {
+    targets::ZooKeeperSettings zk;
+    zk.sync_reads = options_.zk_reads == "sync";
+    zk.lease_ms = options_.lease_ms;
+    target_ = targets::MakeZooKeeperTarget(zk);
   } else {
     // Its errors name --node-cmd already.
     Result<std::unique_ptr<targets::Target>> t = targets::MakeProcessTarget(options_.node_cmd);
     if (!t.ok()) return t.status();
     target_ = std::move(*t);
   }
-  if (Status s = target_->Check(); !s.ok()) return s;
+  if (Status s = target_->Check(); !s.ok()) {
+    // A packaged target's binary not installed here; a --node-cmd that names no program is the
+    // options' mistake.
+    unavailable_ = options_.target != "process";
+    return s;
+  }
   // --net proxy is refused with the options; under --net auto, proxy is what a non-root run gets.
   if (target_->needs_shared_peer_addresses() && options_.net == "auto" && ::geteuid() != 0) {
+    unavailable_ = true;
     return Status::InvalidArgument("--target " + options_.target +
                                    " needs --net netns, which needs root (CAP_NET_ADMIN)");
   }
@@ -552,86 +565,45 @@ void TestRun::ComputeNodeAvailability(const checker::History& history) {
 void TestRun::Judge(const checker::History& history) {
   workloads::CheckSettings settings;
   settings.timeout_s = options_.check_timeout_s;
-  Result<std::vector<workloads::CheckerResult>> checks = workload_->Check(history, settings);
-  if (!checks.ok()) {
-    Fail("check: " + checks.status().message());
+  // The run's own findings beside the workload's: the cluster came back, no node died alone.
+  std::vector<workloads::CheckerResult> run_checks;
+  if (completed_workload_) {
+    run_checks.push_back(
+        ApplyLivenessMode(LivenessResult(recovery_, options_.recovery_s), options_.liveness));
+  }
+  run_checks.push_back(ApplyLivenessMode(NodeExitsResult(exits_), options_.liveness));
+  Result<RunJudgement> judgement = JudgeHistory(*workload_, history, settings,
+                                                std::move(run_checks), error_, completed_workload_);
+  if (!judgement.ok()) {
+    Fail("check: " + judgement.status().message());
     cause_ = TestErrorCause();
     return;
   }
-  checks_ = std::move(*checks);
-  // The run's own findings beside the workload's: the cluster came back, no node died alone.
-  if (completed_workload_) {
-    checks_.push_back(
-        ApplyLivenessMode(LivenessResult(recovery_, options_.recovery_s), options_.liveness));
-  }
-  checks_.push_back(ApplyLivenessMode(NodeExitsResult(exits_), options_.liveness));
-  // The first finding of each failing checker, nodes named, for the summary.
-  for (workloads::CheckerResult& c : checks_) c.counterexample = FirstFinding(c, history);
-  verdict_ = checks_.empty() ? Verdict::kUnknown : Verdict::kValid;
-  for (const workloads::CheckerResult& c : checks_) {
-    verdict_ = results::WorseVerdict(verdict_, c.verdict);
-    if (c.verdict != Verdict::kValid && cause_.empty()) cause_ = c.name + ": " + c.summary;
-  }
-  // A run that did not finish cannot vouch for validity, but an anomaly found is real.
-  if (verdict_ == Verdict::kValid && !error_.empty()) verdict_ = Verdict::kUnknown;
-  if (verdict_ == Verdict::kValid && !completed_workload_) {
-    verdict_ = Verdict::kUnknown;
-    cause_ = "interrupted";
-  }
+  verdict_ = judgement->verdict;
+  cause_ = std::move(judgement->cause);
+  checks_ = std::move(judgement->checks);
 }
 
 // ---- Report -----------------------------------------------------------------------------------
 
 int TestRun::Report() {
-  results::RunResults r;
-  r.file = HistoryPath();
-  r.verdict = verdict_;
-  r.cause = cause_;
-  for (const workloads::CheckerResult& c : checks_) {
-    r.checkers.push_back({c.name, c.verdict, c.summary, c.detail});
-  }
-  r.run = Stats();
-  (void)results::WriteRunResults(run_dir_, r);
-  if (!checks_.empty()) (void)results::WriteFileAtomic(run_dir_ + "/report.txt", ReportText());
-
-  std::vector<results::JunitCase> cases;
-  for (const auto& c : checks_) cases.push_back({c.name, c.verdict, c.summary, check_s_, ""});
-  if (!error_.empty()) {
-    // The run itself went wrong: its own case, typed apart from a checker's unknown.
-    cases.push_back({"run", Verdict::kUnknown, TestErrorCause(), workload_s_, "test-error"});
-  } else if (checks_.empty()) {
-    cases.push_back({"run", Verdict::kUnknown, cause_.empty() ? "no checker ran" : cause_, 0, ""});
-  }
-  (void)results::WriteFileAtomic(run_dir_ + "/junit.xml",
-                                 results::JunitXml(name_, cases, workload_s_ + check_s_));
-
-  PrintSummary(r.run);
+  RunReport report;
+  report.run_dir = run_dir_;
+  report.name = name_;
+  report.rerun = rerun_;
+  report.judgement = {verdict_, cause_, checks_};
+  report.stats = Stats();
+  report.availability_lines = AvailabilityLines(availability_);
+  (void)WriteRunReport(report);
+  PrintRunSummary(report);
   log_.Info(std::string("verdict ") + results::VerdictWord(verdict_) +
             (cause_.empty() ? "" : ": " + cause_));
   return results::ExitCodeFor(verdict_);
 }
 
-std::string TestRun::TestErrorCause() const {
-  return error_.empty() ? "" : "test error: " + error_;
-}
+std::string TestRun::TestErrorCause() const { return harness::TestErrorCause(error_); }
 
-// report.txt: the verdict, then every checker's verdict and summary with its full explanation
-// (for linearizability what `faultline check` prints for the history, nodes included).
-std::string TestRun::ReportText() const {
-  std::string out = name_ + ": " + results::VerdictWord(verdict_) +
-                    (cause_.empty() ? "" : ": " + cause_) + "\nhistory: " + HistoryPath() + "\n";
-  for (const workloads::CheckerResult& c : checks_) {
-    out += "\n== " + c.name + ": " + checker::VerdictName(c.verdict) + ": " + c.summary + "\n";
-    if (!c.report.empty()) {
-      out += c.report;
-    } else if (c.verdict != Verdict::kValid) {
-      out += c.detail.ToJson() + "\n";
-    }
-  }
-  return out;
-}
-
-std::string TestRun::HistoryPath() const { return run_dir_ + "/history.jsonl"; }
+std::string TestRun::HistoryPath() const { return HistoryPathOf(run_dir_); }
 
 results::RunStats TestRun::Stats() const {
   results::RunStats s;
@@ -657,50 +629,6 @@ results::RunStats TestRun::Stats() const {
   s.not_ready = not_ready_;
   if (!availability_.empty()) s.availability = AvailabilityValue(availability_);
   return s;
-}
-
-// The human summary: counts, the errors by kind, each checker, the verdict line, the folder.
-void TestRun::PrintSummary(const results::RunStats& s) const {
-  std::printf("%s: %llu ops (%llu ok, %llu fail, %llu info), %d faults, %.0f s on %s\n",
-              name_.c_str(), static_cast<unsigned long long>(s.invokes),
-              static_cast<unsigned long long>(s.ok), static_cast<unsigned long long>(s.fail),
-              static_cast<unsigned long long>(s.info), s.faults, s.workload_s,
-              s.net_backend.empty() ? "-" : s.net_backend.c_str());
-  std::vector<std::pair<uint64_t, std::string>> by_count;
-  for (const auto& [what, n] : s.errors) by_count.emplace_back(n, what);
-  std::sort(by_count.rbegin(), by_count.rend());
-  std::string not_ok;
-  for (const auto& [n, what] : by_count) {
-    not_ok += (not_ok.empty() ? "" : ", ") + std::to_string(n) + " " + what;
-  }
-  if (!not_ok.empty()) std::printf("  not ok: %s\n", not_ok.c_str());
-  for (const std::string& line : AvailabilityLines(availability_)) {
-    std::printf("  availability %s\n", line.c_str());
-  }
-  for (const auto& c : checks_) {
-    std::printf("  %-13s %-8s %s\n", c.name.c_str(), checker::VerdictName(c.verdict),
-                c.summary.c_str());
-  }
-  // The first counterexample of every failing checker (the full story is in report.txt).
-  for (const auto& c : checks_) {
-    if (c.verdict != Verdict::kInvalid || c.counterexample.empty()) continue;
-    std::printf("  first counterexample (%s, the node that served each operation after \"on\"):\n",
-                c.name.c_str());
-    size_t start = 0;
-    while (start < c.counterexample.size()) {
-      size_t end = c.counterexample.find('\n', start);
-      if (end == std::string::npos) end = c.counterexample.size();
-      std::printf("    %s\n", c.counterexample.substr(start, end - start).c_str());
-      start = end + 1;
-    }
-  }
-  std::printf("%s%s%s\n", results::VerdictWord(verdict_), cause_.empty() ? "" : ": ",
-              cause_.c_str());
-  for (const std::string& line : s.not_ready) std::printf("  %s\n", line.c_str());
-  std::printf("results: %s\n", run_dir_.c_str());
-  if (verdict_ == Verdict::kInvalid) std::printf("explained in: %s/report.txt\n", run_dir_.c_str());
-  if (verdict_ != Verdict::kValid) std::printf("rerun: %s\n", rerun_.c_str());
-  std::fflush(stdout);
 }
 
 }  // namespace faultline::harness

@@ -63,6 +63,12 @@ class TestRun {
   // Runs every phase in order. Returns the exit code (DESIGN.md section 5). Call once.
   int Run();
 
+  // Configure alone, nothing started or written (`faultline suite` checks every run before the
+  // first starts): Ok, or the line `test` would end with (exit 254). `*unavailable` says the
+  // line is about this machine rather than the options: the target's packaged binary is
+  // missing, or the target needs root.
+  static base::Status Preflight(const TestCommandOptions& options, bool* unavailable);
+
  private:
   using Clock = std::chrono::steady_clock;
 
@@ -98,9 +104,7 @@ class TestRun {
   std::string HistoryPath() const;
   // "test error: <error_>": the run went wrong (distinct from a checker's unknown); "" if not.
   std::string TestErrorCause() const;
-  std::string ReportText() const;
   results::RunStats Stats() const;
-  void PrintSummary(const results::RunStats& stats) const;
 
   // Logs each node exit no fault caused, once, and keeps it for the node-exits checker.
   void NoteExits();
@@ -118,6 +122,7 @@ class TestRun {
   std::string fitted_nemesis_;  // why the default faults were narrowed; "" when they were not
   std::unique_ptr<workloads::Workload> workload_;
   std::unique_ptr<targets::Target> target_;
+  bool unavailable_ = false;  // Configure failed for want of something on this machine
   // Prepare.
   std::string run_dir_;
   RunLog log_;

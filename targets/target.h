@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -58,6 +59,14 @@ class Target {
     return NodeCommand(self, peers, data_dir);
   }
 
+  // Writes what a node needs before its first start (a configuration file, an id file) into
+  // `data_dir`, which a restart reuses. By default nothing.
+  virtual Status PrepareNode(const base::NodeAddress& self, const PeerList& peers,
+                             const std::string& data_dir) const {
+    (void)self, (void)peers, (void)data_dir;
+    return Status::Ok();
+  }
+
   virtual std::unique_ptr<Client> NewClient(const base::NodeAddress& node,
                                             const ClientOptions& options) const = 0;
 
@@ -85,6 +94,16 @@ Result<std::unique_ptr<Target>> MakeProcessTarget(std::string node_cmd);
 // A real etcd (/usr/bin/etcd, 3.4): `reads` decides how its client reads (targets/etcd/
 // etcd_client.h). `etcd_path` is the binary Check() looks for.
 std::unique_ptr<Target> MakeEtcdTarget(std::string etcd_path, bool serializable_reads);
+
+// A real ZooKeeper (Debian's zookeeper package, run with java): targets/zookeeper/.
+struct ZooKeeperSettings {
+  bool sync_reads = true;   // --zk-reads sync (sync, then getData) or plain (getData alone)
+  int64_t lease_ms = 1000;  // the lock workload's lease: client sessions last at least this long
+  std::string java = "/usr/bin/java";
+  std::string jar_dir = "/usr/share/java";       // zookeeper.jar and the log4j binding
+  std::string conf_dir = "/etc/zookeeper/conf";  // log4j.properties
+};
+std::unique_ptr<Target> MakeZooKeeperTarget(ZooKeeperSettings settings);
 
 // Expands a node command template (exposed for tests).
 Result<std::vector<std::string>> ExpandNodeCommand(const std::string& node_cmd,

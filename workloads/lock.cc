@@ -22,13 +22,17 @@
 // -> acquire again (no known token); after the write, whatever its outcome -> release; after
 // the release, whatever its outcome -> acquire.
 //
-// Checks: linearizability of acquire/release with the fencing-lock model, and the fencing
-// checker on the writes (and on duplicate grants).
+// Checks: linearizability of acquire/release with the fencing-lock model, the fencing checker on
+// the writes (and on duplicate grants), and the mutex checker (checker/mutex_checker.h): did two
+// clients ever hold a lock at once? An overlap after the earlier holder's lease (lease_ms) could
+// have run out is reported but valid (this workload provokes it on purpose; the fencing checker
+// says whether it was safe); an overlap while both leases certainly ran is invalid.
 #include <chrono>
 #include <thread>
 #include <vector>
 
 #include "checker/fencing_checker.h"
+#include "checker/mutex_checker.h"
 #include "workloads/common.h"
 
 namespace faultline::workloads {
@@ -111,11 +115,16 @@ class LockWorkload : public Workload {
                                                  const CheckSettings& settings) const override {
     base::Result<checker::FencingCheckResult> fencing = checker::CheckFencing(history);
     if (!fencing.ok()) return fencing.status();
+    base::Result<checker::MutexCheckResult> mutex =
+        checker::CheckMutex(history, lease_ms_ * 1000000);
+    if (!mutex.ok()) return mutex.status();
     std::vector<CheckerResult> out;
     out.push_back(
         CheckLinearizableOrUnknown(history, "fencing-lock", settings, {"acquire", "release"}));
     out.push_back(CheckerResult{"fencing", fencing->verdict, fencing->summary,
                                 checker::FencingCheckResultToValue(*fencing)});
+    out.push_back(CheckerResult{"mutex", mutex->verdict, mutex->summary,
+                                checker::MutexCheckResultToValue(*mutex)});
     out.push_back(CheckStatsResult(history, {"acquire", "write", "release"}));
     return out;
   }

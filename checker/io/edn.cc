@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <system_error>
+#include <unordered_set>
 
 #include "checker/io/edn_reader.h"
 #include "checker/io/event_fields.h"
@@ -19,10 +20,25 @@ using base::Status;
 
 namespace internal {
 
+// A token or string for a message: at most 40 bytes, control characters shown as '?', and
+// bytes that are not ASCII too when they are not valid UTF-8 (a message is one line of UTF-8:
+// both found by fuzzing).
+std::string Shorten(std::string_view s) {
+  constexpr size_t kMax = 40;
+  std::string out = s.size() <= kMax ? std::string(s) : std::string(s.substr(0, kMax)) + "...";
+  const bool utf8 = checker::internal::IsValidUtf8(out);
+  for (char& c : out) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F || (u >= 0x80 && !utf8)) c = '?';
+  }
+  return out;
+}
+
 namespace {
 
 using checker::internal::AppendUtf8;
 using checker::internal::DescribeByte;
+using checker::internal::IsValidUtf8;
 using checker::internal::ScanSmallInt;
 using checker::internal::StoreDouble;
 using checker::internal::StoreInt;
@@ -79,11 +95,6 @@ bool Hex4(const char* p, const char* end, uint32_t* v) {
     *v = *v * 16 + static_cast<uint32_t>(d);
   }
   return true;
-}
-
-std::string Shorten(std::string_view s) {
-  constexpr size_t kMax = 40;
-  return s.size() <= kMax ? std::string(s) : std::string(s.substr(0, kMax)) + "...";
 }
 
 bool HasDuplicateKeys(const Value::Object& members, std::string* duplicate) {
@@ -189,6 +200,7 @@ bool EdnReader::ReadKeyword(std::string* name) {
   // ::foo (auto-resolved in Clojure) has no namespace to resolve here: keep the name.
   while (!token.empty() && token.front() == ':') token.remove_prefix(1);
   if (token.empty()) return FailAt(start, "invalid keyword");
+  if (!IsValidUtf8(token)) return FailAt(start, "invalid UTF-8 in keyword");
   name->assign(token);
   return true;
 }
@@ -209,6 +221,8 @@ bool EdnReader::ReadSymbolic(Value* out) {
     *out = Value::Bool(true);
   } else if (symbol == "false") {
     *out = Value::Bool(false);
+  } else if (!IsValidUtf8(symbol)) {
+    return FailAt(p_ - symbol.size(), "invalid UTF-8 in symbol");
   } else {
     StoreString(out, std::string(symbol));
   }
@@ -262,7 +276,7 @@ bool EdnReader::ReadMap(Value* out, int depth) {
   members_.erase(first, members_.end());
   std::string duplicate;
   if (HasDuplicateKeys(members, &duplicate)) {
-    return FailAt(open, "duplicate map key \"" + duplicate + "\"");
+    return FailAt(open, "duplicate map key \"" + Shorten(duplicate) + "\"");
   }
   ++p_;
   *out = Value::MakeObject(std::move(members));
@@ -351,7 +365,7 @@ bool EdnReader::ReadString(Value* out) {
           AppendUtf8(v, &s);
           break;
         }
-        return FailAt(escape, "invalid escape \\" + std::string(1, e));
+        return FailAt(escape, checker::internal::EscapeError(e));
     }
   }
   ++p_;  // closing quote
@@ -439,7 +453,9 @@ bool EdnReader::ReadDispatch(Value* out, int depth) {
     const char* body = ++p_;
     while (p_ != end_ && *p_ != '"') p_ += (*p_ == '\\' && end_ - p_ >= 2) ? 2 : 1;
     if (p_ == end_) return FailAt(start, "unterminated regex literal");
-    *out = Value::String(std::string(body, static_cast<size_t>(p_ - body)));
+    const std::string_view source(body, static_cast<size_t>(p_ - body));
+    if (!IsValidUtf8(source)) return FailAt(start, "invalid UTF-8 in regex literal");
+    *out = Value::String(std::string(source));
     ++p_;
     return true;
   }
@@ -453,7 +469,7 @@ bool EdnReader::ReadDispatch(Value* out, int depth) {
   }
   // Tags start with a letter; other dispatches (#?, #=, #^...) are Clojure code, not data.
   if (!std::isalpha(static_cast<unsigned char>(c))) {
-    return FailAt(start, "unsupported dispatch #" + std::string(1, c));
+    return FailAt(start, "unsupported dispatch #" + Shorten(std::string(1, c)));
   }
   // A tagged literal: #inst "...", #uuid "...", #jepsen.history.Op{...}. Keep the value.
   const std::string_view tag = ReadToken();
@@ -540,10 +556,10 @@ bool EdnReader::ReadNumber(Value* out) {
   const int base = digits.size() > 1 && digits[0] == '0' ? 8 : 10;
   if (to_int(digits, base, &overflow)) return true;
   if (!overflow) return invalid();
-  double d = 0;  // beyond int64: the nearest double
-  if (base != 10 || !to_double(t.substr(0, t.size() - (bigint ? 1 : 0)), &d)) return invalid();
-  StoreDouble(out, d);
-  return true;
+  // Beyond int64. As the nearest double, different integers compared equal (a false VALID,
+  // issue 13); the checker has no exact representation for them, so it refuses them.
+  return FailAt(start, "integer beyond 64 bits '" + Shorten(token) +
+                           "' is not supported (it cannot be compared exactly)");
 }
 
 int64_t LineCounter::Line(size_t offset) {
@@ -588,6 +604,7 @@ namespace {
 
 using internal::EdnReader;
 using internal::LineCounter;
+using internal::Shorten;
 
 // The op map members the importer keeps (shared with the JSON Lines importer).
 using OpField = internal::EventField;
@@ -634,8 +651,13 @@ Value NormalizeKey(Value key) {
 // field by field; anything else (a tagged #jepsen.history.Op{...}) is read as a Value first.
 class EdnImporter {
  public:
-  EdnImporter(std::string_view text, const std::string& source, bool independent)
-      : text_(text), source_(source), independent_(independent), reader_(text), lines_(text) {}
+  EdnImporter(std::string_view text, const std::string& source, bool independent, Deadline deadline)
+      : text_(text),
+        source_(source),
+        independent_(independent),
+        deadline_(deadline),
+        reader_(text),
+        lines_(text) {}
 
   Result<History> Run();
 
@@ -655,10 +677,18 @@ class EdnImporter {
   Status AddOp(Value op, Event* e);
   Status SetField(Event* e, OpField field, Value v);
   Status Finish(Event* e, unsigned seen);
+  // Every 64th call (or every call with `now`) looks at the clock: true past the deadline.
+  bool PastDeadline(bool now = false) {
+    if (deadline_ == Deadline::max() || (!now && (++polls_ & 63) != 0)) return false;
+    return std::chrono::steady_clock::now() > deadline_;
+  }
+  Status Timeout() { return Status::IoError(source_ + ": " + std::string(kParseTimeout)); }
 
   std::string_view text_;
   const std::string& source_;
   bool independent_;
+  Deadline deadline_;
+  uint64_t polls_ = 0;
   EdnReader reader_;
   LineCounter lines_;
   History history_;
@@ -699,6 +729,7 @@ Result<History> EdnImporter::Run() {
 }
 
 Status EdnImporter::ReadOp() {
+  if (PastDeadline()) return Timeout();
   const size_t start = reader_.offset();
   Event& e = history_.events.emplace_back();
   e.line = lines_.Line(start);
@@ -714,8 +745,11 @@ Status EdnImporter::ReadOpMap(Event* e) {
   reader_.Advance();
   unsigned seen = 0;
   std::string name;
-  std::vector<std::string> others;  // names of other members, to reject duplicates
+  // Names of other members, to reject duplicates: a set, since an op map may have any number
+  // of members (a list searched per member made 300,000 of them take minutes, issue 13).
+  std::unordered_set<std::string> others;
   while (true) {
+    if (PastDeadline()) return Timeout();
     if (!reader_.SkipIgnorable()) return ReaderError();
     if (reader_.AtEnd()) return SyntaxError(open, "unterminated { (no matching '}')");
     if (reader_.Peek() == '}') break;
@@ -726,13 +760,10 @@ Status EdnImporter::ReadOpMap(Event* e) {
       return SyntaxError(reader_.offset(), "map literal has a key without a value");
     }
     const OpField field = internal::EventFieldOf(name);
-    const bool duplicate = field != kOther
-                               ? (seen & field) != 0
-                               : std::find(others.begin(), others.end(), name) != others.end();
-    if (duplicate) return SyntaxError(open, "duplicate map key \"" + name + "\"");
+    const bool duplicate = field != kOther ? (seen & field) != 0 : !others.insert(name).second;
+    if (duplicate) return SyntaxError(open, "duplicate map key \"" + Shorten(name) + "\"");
     seen |= field;
     if (field == kOther) {
-      others.push_back(name);
       Value ignored;
       if (!reader_.ReadValue(&ignored, 2)) return ReaderError();
     } else if (field == kValue) {
@@ -788,11 +819,17 @@ Status EdnImporter::SetField(Event* e, OpField field, Value v) {
       e->f = v.is_string() ? v.as_string() : v.ToJson();
       break;
     case kProcess:
-      // Jepsen's nemesis is :nemesis; any other non-integer process is not a client either.
+      // A client is an integer; Jepsen's nemesis is :nemesis. Anything else (another keyword, a
+      // string, a float, nil) was once taken for the nemesis, which hid that client's
+      // operations from the checker: a false VALID (issue 13).
       if (v.is_int()) {
         e->process = v.as_int();
-      } else {
+      } else if (v.is_string() && v.as_string() == "nemesis") {
         e->nemesis = true;
+      } else {
+        return OpError(e->line,
+                       ":process must be an integer or :nemesis, not " +
+                           (v.is_string() ? ":" + Shorten(v.as_string()) : Shorten(v.ToJson())));
       }
       break;
     case kValue:
@@ -870,9 +907,10 @@ Status EdnImporter::Finish(Event* e, unsigned seen) {
 
 }  // namespace
 
-Result<History> ParseEdn(std::string_view text, const std::string& source, bool independent) {
+Result<History> ParseEdn(std::string_view text, const std::string& source, bool independent,
+                         Deadline deadline) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
-  EdnImporter importer(text, source, independent);
+  EdnImporter importer(text, source, independent, deadline);
   return importer.Run();
 }
 

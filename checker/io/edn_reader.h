@@ -17,12 +17,13 @@ namespace faultline::checker::io::internal {
 inline constexpr int kMaxEdnDepth = 512;
 
 // Reads EDN values from one buffer it does not own. Mapping onto Value:
-//   nil/true/false -> null/bool; integers (N suffix allowed) -> Int, or Double when beyond int64;
+//   nil/true/false -> null/bool; integers (N suffix allowed) -> Int (beyond int64: an error);
 //   floats (M suffix allowed) and ratios -> Double; strings and characters (\a, \newline) ->
 //   String; keywords :foo, :ns/foo -> String "foo", "ns/foo"; other symbols -> String;
 //   lists, vectors and sets #{} -> Array; maps -> Object whose keys are strings (a key that is
 //   not a string, keyword or symbol becomes its JSON text); tagged literals (#inst "...",
-//   #jepsen.history.Op{...}) -> the tagged value; ##Inf, ##-Inf, ##NaN -> Double.
+//   #jepsen.history.Op{...}) -> the tagged value; ##Inf, ##-Inf, ##NaN -> an error. Keywords,
+//   symbols and regex literals must be valid UTF-8, like strings.
 // Whitespace includes commas; ; comments and #_ discarded forms are skipped.
 // On failure a method returns false and error()/error_offset() tell what and where.
 // Not thread-safe.

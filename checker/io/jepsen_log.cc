@@ -15,6 +15,7 @@
 
 #include "checker/io/edn_reader.h"
 #include "checker/io/load.h"
+#include "checker/json_reader.h"
 
 namespace faultline::checker::io {
 
@@ -23,6 +24,7 @@ using base::Status;
 
 namespace {
 
+using checker::internal::IsValidUtf8;
 using internal::EdnReader;
 
 constexpr std::string_view kMarker = "jepsen.util";
@@ -81,7 +83,7 @@ LineKind ParseLine(std::string_view line, Event* e, std::string* reason) {
   const std::string_view process = NextField(&rest);
   if (process.empty()) return LineKind::kSkip;
   if (process.front() == ':') {
-    e->nemesis = true;  // :nemesis (or another named, non-client process)
+    e->nemesis = true;  // :nemesis; another keyword is an error, below
   } else {
     const auto r = std::from_chars(process.data(), process.data() + process.size(), e->process);
     if (r.ec != std::errc() || r.ptr != process.data() + process.size()) return LineKind::kSkip;
@@ -89,6 +91,18 @@ LineKind ParseLine(std::string_view line, Event* e, std::string* reason) {
   if (!ParseType(NextField(&rest), &e->type)) return LineKind::kSkip;
   const std::string_view f = NextField(&rest);
   if (f.size() < 2 || f.front() != ':') return LineKind::kSkip;
+  // An operation line from here on. Its text becomes strings of the history: it must be UTF-8
+  // (a keyword :\xff once reached a model state that could not be decoded: issue 13).
+  if (!IsValidUtf8(line)) {
+    *reason = "invalid UTF-8 in an operation line";
+    return LineKind::kError;
+  }
+  if (e->nemesis && process != ":nemesis") {
+    // Another named process was once taken for the nemesis, which hid a client's operations
+    // from the checker: a false VALID (issue 13).
+    *reason = "process " + std::string(process) + " is neither a client number nor :nemesis";
+    return LineKind::kError;
+  }
   e->f.assign(f.substr(1));
 
   // The value: one EDN form; whatever follows it is the op's :error (newer Jepsen versions).
@@ -134,7 +148,8 @@ LineKind ParseLine(std::string_view line, Event* e, std::string* reason) {
 
 }  // namespace
 
-Result<History> ParseJepsenLog(std::string_view text, const std::string& source) {
+Result<History> ParseJepsenLog(std::string_view text, const std::string& source,
+                               Deadline deadline) {
   History history;
   history.source = source;
   std::string reason;
@@ -142,6 +157,10 @@ Result<History> ParseJepsenLog(std::string_view text, const std::string& source)
   size_t pos = 0;
   while (pos < text.size()) {
     ++line_number;
+    if ((line_number & 0xFFF) == 0 && deadline != Deadline::max() &&
+        std::chrono::steady_clock::now() > deadline) {
+      return Status::IoError(source + ": " + std::string(kParseTimeout));
+    }
     const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
     const size_t end =
         nl ? static_cast<size_t>(static_cast<const char*>(nl) - text.data()) : text.size();

@@ -81,16 +81,24 @@ Result<History> ParseHistory(std::string_view text, const std::string& source,
                                    ": --independent applies to EDN histories only (this is " +
                                    FormatName(format) + ")");
   }
+  Result<History> history = Status::Internal("no importer");
   switch (format) {
     case Format::kJsonl:
-      return ParseJsonl(text, source);
+      history = ParseJsonl(text, source, options.deadline);
+      break;
     case Format::kJepsenLog:
-      return ParseJepsenLog(text, source);
+      history = ParseJepsenLog(text, source, options.deadline);
+      break;
     case Format::kEdn:
     case Format::kAuto:
+      history = ParseEdn(text, source, options.independent, options.deadline);
       break;
   }
-  return ParseEdn(text, source, options.independent);
+  if (!history.ok() && options.timed_out != nullptr &&
+      std::string_view(history.status().message()).ends_with(kParseTimeout)) {
+    *options.timed_out = true;
+  }
+  return history;
 }
 
 Result<History> LoadHistoryFile(const std::string& path, const LoadOptions& options) {

@@ -2,6 +2,7 @@
 // section 2), so that the search sees one meaning whatever the file was.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -18,7 +19,15 @@ struct LoadOptions {
   Format format = Format::kAuto;
   // EDN: split Jepsen independent tuples `[k v]` in :value into key + value.
   bool independent = false;
+  // Parsing stops when this passes (polled between operations): the load fails with a message
+  // ending in kParseTimeout and, when given, *timed_out is set. Parsing is linear in the input,
+  // so the check's --timeout covers it (issue 13).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  bool* timed_out = nullptr;
 };
+
+// The end of the message of a load stopped by LoadOptions::deadline.
+inline constexpr std::string_view kParseTimeout = "timeout while parsing";
 
 // Guesses the format from the content: JSON Lines when the first significant character opens a
 // JSON object with a string key; Jepsen log when a line holds "jepsen.util"; EDN otherwise.
@@ -30,9 +39,14 @@ base::Result<History> LoadHistoryFile(const std::string& path, const LoadOptions
 base::Result<History> ParseHistory(std::string_view text, const std::string& source,
                                    const LoadOptions& options);
 
-// The individual importers. `source` names the input in messages.
-base::Result<History> ParseJsonl(std::string_view text, const std::string& source);
-base::Result<History> ParseEdn(std::string_view text, const std::string& source, bool independent);
-base::Result<History> ParseJepsenLog(std::string_view text, const std::string& source);
+// The individual importers. `source` names the input in messages. `deadline` as in LoadOptions
+// (the default: none); a load past it fails with a message ending in kParseTimeout.
+using Deadline = std::chrono::steady_clock::time_point;
+base::Result<History> ParseJsonl(std::string_view text, const std::string& source,
+                                 Deadline deadline = Deadline::max());
+base::Result<History> ParseEdn(std::string_view text, const std::string& source, bool independent,
+                               Deadline deadline = Deadline::max());
+base::Result<History> ParseJepsenLog(std::string_view text, const std::string& source,
+                                     Deadline deadline = Deadline::max());
 
 }  // namespace faultline::checker::io

@@ -179,5 +179,23 @@ TEST(JepsenLogTest, error_unreadableClientValue) {
             "1 of the value)");
 }
 
+// Issue 13, point 6: a keyword with invalid UTF-8 reached a model state that could not be
+// decoded (SIGABRT); a named process other than :nemesis was taken for the nemesis (a false
+// VALID). Both are errors now.
+TEST(JepsenLogTest, error_invalidUtf8AndUnknownNamedProcesses) {
+  Result<History> r = ParseJepsenLog("INFO  jepsen.util - 0\t:invoke\t:write\t:\xff\n", "etcd.log");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "etcd.log:1: invalid UTF-8 in an operation line");
+  r = ParseJepsenLog("INFO  jepsen.util - 0\t:invoke\t:wr\xffite\t1\n", "etcd.log");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "etcd.log:1: invalid UTF-8 in an operation line");
+  r = ParseJepsenLog("INFO  jepsen.util - :client\t:invoke\t:write\t1\n", "etcd.log");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "etcd.log:1: process :client is neither a client number nor :nemesis");
+  // Lines that are not operations may hold anything.
+  EXPECT_TRUE(Parse("WARN  jepsen.util - caf\xe9\n").events.empty());
+}
+
 }  // namespace
 }  // namespace faultline::checker::io

@@ -127,13 +127,18 @@ TEST(JsonlTest, parse_keysAndErrors) {
   EXPECT_EQ(h.events[4].error, R"(["x",1])");
 }
 
-TEST(JsonlTest, parse_anyStringProcessIsNemesis) {
+// Issue 13, point 6: any string process was taken for the nemesis, which hid a client's
+// operations from the checker (a false VALID). Only "nemesis" is.
+TEST(JsonlTest, error_aStringProcessOtherThanNemesis) {
   const History h = Parse(R"({"process":"nemesis","type":"info","f":"kill"})"
-                          "\n"
-                          R"({"process":"chaos-monkey","type":"info","f":"kill"})"
                           "\n");
   EXPECT_TRUE(h.events[0].nemesis);
-  EXPECT_TRUE(h.events[1].nemesis);
+  EXPECT_EQ(Error(R"({"process":"chaos-monkey","type":"info","f":"kill"})"),
+            "h.jsonl:1: \"process\" must be an integer or \"nemesis\"");
+  EXPECT_EQ(Error(R"({"process":"1","type":"invoke","f":"write","value":2})"),
+            "h.jsonl:1: \"process\" must be an integer or \"nemesis\"");
+  EXPECT_EQ(Error(R"({"process":null,"type":"invoke","f":"write","value":2})"),
+            "h.jsonl:1: \"process\" must be an integer or \"nemesis\"");
 }
 
 TEST(JsonlTest, parse_escapesInFieldsAndNames) {
@@ -164,7 +169,7 @@ TEST(JsonlTest, parse_unknownFieldsAreSkippedButValidated) {
 TEST(JsonlTest, parse_largeIntegersAndFloatsInValues) {
   const History h =
       Parse(R"({"index":123456789012345678,"time":9223372036854775807,"process":0,"type":"ok",)"
-            R"("f":"read","value":[1.5,-2,99999999999999999999]})"
+            R"("f":"read","value":[1.5,-2,99999999999999999999.0]})"
             "\n");
   EXPECT_EQ(h.events[0].index, 123456789012345678);
   EXPECT_EQ(h.events[0].time, 9223372036854775807);
@@ -172,6 +177,10 @@ TEST(JsonlTest, parse_largeIntegersAndFloatsInValues) {
   EXPECT_EQ(a[0], Value::Double(1.5));
   EXPECT_EQ(a[1], Value::Int(-2));
   EXPECT_TRUE(a[2].is_double());
+  // An integer beyond 64 bits cannot be compared exactly: refused (issue 13).
+  EXPECT_EQ(Error(R"({"process":0,"type":"ok","f":"read","value":[1,18446744073709551617]})"),
+            "h.jsonl:1: invalid JSON at column 48: integer beyond 64 bits is not supported (it "
+            "cannot be compared exactly)");
 }
 
 TEST(JsonlTest, parse_manyLines) {

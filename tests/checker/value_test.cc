@@ -43,11 +43,15 @@ TEST(ValueTest, parse_scalars) {
   EXPECT_EQ(Parse("  \t\r\n 7 \n"), Value::Int(7));
 }
 
-TEST(ValueTest, parse_integerBeyondInt64BecomesDouble) {
-  const Value v = Parse("9223372036854775808");
-  ASSERT_TRUE(v.is_double());
-  EXPECT_EQ(v.as_double(), 9223372036854775808.0);
-  EXPECT_TRUE(Parse("-99999999999999999999").is_double());
+// Issue 13: as doubles, 2^63 and 2^63 + 1 compared equal (a false VALID). Refused instead.
+TEST(ValueTest, parse_integerBeyondInt64IsAnError) {
+  EXPECT_EQ(ParseError("9223372036854775808"),
+            "offset 0: integer beyond 64 bits is not supported (it cannot be compared exactly)");
+  EXPECT_EQ(ParseError("[1,-99999999999999999999]"),
+            "offset 3: integer beyond 64 bits is not supported (it cannot be compared exactly)");
+  // A fraction or an exponent says "double": those stay numbers.
+  EXPECT_TRUE(Parse("9223372036854775808.0").is_double());
+  EXPECT_TRUE(Parse("1e19").is_double());
 }
 
 TEST(ValueTest, parse_tinyNumberUnderflowsToZero) {
@@ -107,6 +111,8 @@ TEST(ValueTest, parse_errorsNameOffsetAndReason) {
   EXPECT_EQ(ParseError("\"a\x01z\""), "offset 2: control character byte 0x01 in string");
   EXPECT_EQ(ParseError("\"a\nb\""), "offset 2: control character byte 0x0A in string");
   EXPECT_EQ(ParseError(R"("a\x")"), "offset 2: invalid escape \\x");
+  // A byte that is not printable is described, so the message stays UTF-8 (found by fuzzing).
+  EXPECT_EQ(ParseError("\"a\\\xa4\""), "offset 2: invalid escape: a backslash before byte 0xA4");
   EXPECT_EQ(ParseError(R"("\u12G4")"), "offset 1: invalid \\u escape");
   EXPECT_EQ(ParseError(R"("\ud83d")"), "offset 1: unpaired surrogate in \\u escape");
   EXPECT_EQ(ParseError(R"("\ude00")"), "offset 1: unpaired surrogate in \\u escape");

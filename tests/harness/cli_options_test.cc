@@ -151,6 +151,7 @@ TEST(TestOptionTable, EveryOptionChangedPrintsBack) {
       {"--node-cmd", "x {id}"},
       {"--raft-opt", "unsafe-no-fsync"},
       {"--etcd-reads", "serializable"},
+      {"--zk-reads", "plain"},
       {"--name", "n"},
       {"--request-timeout", "2"},
       {"--check-timeout", "3"},
@@ -231,6 +232,22 @@ TEST(TestOptionTable, EtcdOptionsAreCheckedWithTheTarget) {
             "--target etcd needs --net netns: etcd's members share one list of peer URLs, which "
             "the proxy backend's per-link relays cannot give");
   EXPECT_FALSE(parse({"--target", "etcd", "--etcd-reads", "stale"}).ok());
+}
+
+// --target zookeeper: its read mode, and the network it needs (issue 14).
+TEST(TestOptionTable, ZooKeeperOptionsAreCheckedWithTheTarget) {
+  auto parse = [](std::vector<std::string> args) {
+    faultline::base::Result<TestCommandOptions> r = ParseTestArgs(args);
+    return r.ok() ? ValidateTestOptions(*r) : r.status();
+  };
+  EXPECT_TRUE(parse({"--target", "zookeeper", "--zk-reads", "plain"}).ok());
+  EXPECT_TRUE(parse({"--target", "zookeeper", "--zk-reads", "sync"}).ok());
+  EXPECT_EQ(parse({"--target", "etcd", "--zk-reads", "plain"}).message(),
+            "--zk-reads is for --target zookeeper");
+  EXPECT_EQ(parse({"--target", "zookeeper", "--net", "proxy"}).message(),
+            "--target zookeeper needs --net netns: every member's zoo.cfg lists the same server "
+            "addresses, which the proxy backend's per-link relays cannot give");
+  EXPECT_FALSE(parse({"--target", "zookeeper", "--zk-reads", "stale"}).ok());
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The first finding of the set, counter and fencing checkers as an INVALID summary prints it,
-// with the node that served each operation (harness/counterexample.h).
+// The first finding of the set, counter, fencing and mutex checkers as an INVALID summary prints
+// it, with the node that served each operation (harness/counterexample.h).
 #include "harness/counterexample.h"
 
 #include <gmock/gmock.h>
@@ -12,6 +12,7 @@
 #include "checker/counter_checker.h"
 #include "checker/fencing_checker.h"
 #include "checker/io/load.h"
+#include "checker/mutex_checker.h"
 #include "checker/set_checker.h"
 #include "harness/check_command.h"
 
@@ -72,6 +73,26 @@ TEST(FirstFinding, FencingNamesBothWritesWithTheirNodes) {
   const std::string text = FirstFinding(r, h);
   EXPECT_THAT(text, HasSubstr("process 1 wrote with token 6 on n2  [events 2..3]"));
   EXPECT_THAT(text, HasSubstr("process 0 wrote with token 7 on n1  [events 0..1]"));
+}
+
+// Two grants 2 ms apart under a 1 s lease: both leases ran; the finding names both holders.
+TEST(FirstFinding, MutexNamesBothHoldersWithTheirNodes) {
+  const checker::History h = Parse(
+      R"({"index":0,"time":0,"process":0,"type":"invoke","f":"acquire","key":0,"value":null}
+{"index":1,"time":1000000,"process":0,"type":"ok","f":"acquire","key":0,"value":4,"node":"n1"}
+{"index":2,"time":2000000,"process":1,"type":"invoke","f":"acquire","key":0,"value":null}
+{"index":3,"time":3000000,"process":1,"type":"ok","f":"acquire","key":0,"value":5,"node":"n2"}
+{"index":4,"time":4000000,"process":0,"type":"invoke","f":"release","key":0,"value":4}
+)");
+  const checker::MutexCheckResult m = *checker::CheckMutex(h, 1000000000);
+  ASSERT_EQ(m.verdict, checker::Verdict::kInvalid);
+  workloads::CheckerResult r{"mutex", m.verdict, m.summary, checker::MutexCheckResultToValue(m),
+                             "",      ""};
+  const std::string text = FirstFinding(r, h);
+  EXPECT_THAT(text, HasSubstr("key 0: two clients held the lock at once while both leases ran"));
+  EXPECT_THAT(text, HasSubstr("process 0 acquired token 4 on n1  [events 0..1], released at "
+                              "event 4"));
+  EXPECT_THAT(text, HasSubstr("process 1 acquired token 5 on n2  [events 2..3], never released"));
 }
 
 TEST(FirstFinding, ValidOrLinearizableKeepWhatTheyHave) {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -176,8 +177,8 @@ TEST_F(TestRun, CleanRaftkvUnderPartitionPauseAndKillIsValid) {
   EXPECT_THAT(Output(), HasSubstr("VALID"));
   const fs::path dir = RunDir();
   ASSERT_FALSE(dir.empty()) << Output();
-  for (const char* f :
-       {"test.json", "history.jsonl", "results.json", "junit.xml", "faultline.log"}) {
+  for (const char* f : {"test.json", "history.jsonl", "results.json", "junit.xml", "report.html",
+                        "faultline.log"}) {
     EXPECT_TRUE(fs::exists(dir / f)) << f;
   }
   for (int i = 1; i <= 5; ++i)
@@ -222,6 +223,20 @@ TEST_F(TestRun, StaleReadsUnderPartitionAreInvalid) {
   EXPECT_THAT(report, HasSubstr("concurrent with"));
   EXPECT_THAT(report, ContainsRegex("op: +process [0-9]+ read -> [0-9]+ on n[1-5]"));
   EXPECT_NE(failures->as_array()[0].find("op")->find("node"), nullptr);
+  // report.html draws every failing key's counterexample; junit.xml has a case per failing key.
+  const std::string html = ReadFile(RunDir() / "report.html");
+  EXPECT_THAT(html, HasSubstr(">INVALID</span>"));
+  EXPECT_EQ(static_cast<size_t>(std::count_if(
+                failures->as_array().begin(), failures->as_array().end(),
+                [&html](const faultline::checker::Value& f) {
+                  const faultline::checker::Value* k = f.find("key");
+                  if (k == nullptr || k->is_null())
+                    return html.find("linearizable: operation") != std::string::npos;
+                  return html.find("key " + (k->is_string() ? k->as_string() : k->ToJson()) +
+                                   ": operation") != std::string::npos;
+                })),
+            std::min<size_t>(failures->as_array().size(), 200));
+  EXPECT_THAT(ReadFile(RunDir() / "junit.xml"), HasSubstr("name=\"linearizable key "));
 }
 
 TEST_F(TestRun, BringYourOwnBinaryThroughANodeCommandTemplate) {

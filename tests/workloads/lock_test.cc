@@ -118,6 +118,7 @@ uint64_t PausingSeed() {
 TEST(LockWorkload, pausedHolderOutlivesItsLeaseAndIsFencedOff) {
   Fixture fx(PausingSeed());
   Recorder rec(2);
+  rec.clock_ns = [&fx] { return fx.store.now_ms * 1000000; };
   ASSERT_EQ(rec.Step(*fx.wl, fx.client, 0).type, EventType::kOk);  // worker 0: token 1
   fx.during_sleep = [&] {
     // While worker 0 sleeps past its lease, worker 1 takes the lock and writes token 2.
@@ -137,16 +138,23 @@ TEST(LockWorkload, pausedHolderOutlivesItsLeaseAndIsFencedOff) {
 
   auto results = fx.wl->Check(rec.history(), {});
   ASSERT_TRUE(results.ok()) << results.status().message();
-  ASSERT_EQ(results->size(), 3u);
+  ASSERT_EQ(results->size(), 4u);
   EXPECT_EQ((*results)[0].name, "linearizable");
   EXPECT_EQ((*results)[1].name, "fencing");
-  EXPECT_EQ((*results)[2].name, "stats");
+  EXPECT_EQ((*results)[2].name, "mutex");
+  EXPECT_EQ((*results)[3].name, "stats");
   for (const CheckerResult& r : *results) EXPECT_EQ(r.verdict, Verdict::kValid) << r.summary;
+  // Worker 1 got the lock while worker 0 still believed it held it, after worker 0's lease ran
+  // out: the mutex checker reports the overlap and leaves the verdict to fencing.
+  EXPECT_EQ((*results)[2].detail.find("overlaps_after_lease")->as_int(), 1);
+  EXPECT_NE((*results)[2].summary.find("safe only with fencing tokens"), std::string::npos)
+      << (*results)[2].summary;
 }
 
 TEST(LockWorkload, recordedRunPassesBothCheckers) {
   Fixture fx(9, 3);
   Recorder rec(3);
+  rec.clock_ns = [&fx] { return fx.store.now_ms * 1000000; };
   for (int i = 0; i < 120; ++i) {
     if (i % 11 == 6) fx.store.faults.push_back(Fault{EventType::kInfo, i % 2 == 0, "timeout"});
     rec.Step(*fx.wl, fx.client, i % 3);

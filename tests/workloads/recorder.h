@@ -3,6 +3,8 @@
 // worker continues as process + concurrency).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "checker/history.h"
@@ -49,13 +51,17 @@ class Recorder {
 
   const checker::History& history() const { return h_; }
 
+  // When set, each event's time (ns) is clock_ns() plus its index (kept strictly rising), e.g. a
+  // fake store's manual clock; otherwise event i is at i µs.
+  std::function<int64_t()> clock_ns;
+
  private:
   void Add(int64_t process, checker::EventType type, const checker::Op& op, const Value& value,
            const std::string& error) {
     checker::Event e;
     e.index = static_cast<int64_t>(h_.events.size());
     e.line = e.index + 1;
-    e.time = e.index * 1000;
+    e.time = clock_ns ? clock_ns() + e.index : e.index * 1000;
     e.process = process;
     e.type = type;
     e.f = op.f;

@@ -16,6 +16,9 @@ Deliberate bugs, one switch each, so that tests can check that faultline catches
                        restarted leader has forgotten every write it acknowledged
   --exit-on-restart N  a node started a second time on the same data directory exits with
                        status N at once (it "finds an unclean shutdown marker")
+  --lease-cap-ms N     a lock's lease lasts at most N ms whatever ttl_ms asked for: the lock is
+                       granted again while its holder's lease should still run (fencing tokens
+                       still rise, so only the mutex checker sees it)
 
 Usage (as a --node-cmd template):
   kvstore.py --id {id} --host {host} --client-port {client_port} --peer-port {peer_port}
@@ -42,6 +45,7 @@ def parse_args():
     p.add_argument("--no-locks", action="store_true")
     p.add_argument("--ack-before-save", action="store_true")
     p.add_argument("--exit-on-restart", type=int, default=0)
+    p.add_argument("--lease-cap-ms", type=int, default=0)
     return p.parse_args()
 
 
@@ -143,7 +147,7 @@ def apply(method, path, body):
                 return 409, {"error": "held"}
             lock["last_token"] += 1
             lock.update(owner=body.get("owner"), token=lock["last_token"],
-                        expires=now + body.get("ttl_ms", 1000) / 1000.0)
+                        expires=now + lease_ms(body.get("ttl_ms", 1000)) / 1000.0)
             save()
             return 200, {"token": lock["token"]}
         if parts[2] == "release":
@@ -153,6 +157,10 @@ def apply(method, path, body):
             save()
             return 200, {}
     return 404, {"error": "no such endpoint"}
+
+
+def lease_ms(ttl_ms):
+    return min(ttl_ms, ARGS.lease_cap_ms) if ARGS.lease_cap_ms > 0 else ttl_ms
 
 
 def forward(method, path, raw):
