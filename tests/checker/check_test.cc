@@ -458,6 +458,37 @@ TEST(Models, CounterReasonListsTheValuesOnce) {
             "read 1, but the counter is 2");
 }
 
+// An add places its element by binary search in the canonical state (sorted by JSON text, no
+// duplicates) rather than sorting the whole set again (issue 13): the state it makes is the one
+// canonicalizing from scratch would, for elements of every kind and for repeated adds.
+TEST(Models, SetAddKeepsTheStateCanonical) {
+  std::unique_ptr<Model> m = MakeModel("set");
+  const Value::Array elements = {I(10),
+                                 I(2),
+                                 Value::String("a"),
+                                 Value::MakeArray({I(1)}),
+                                 I(2),
+                                 I(-3),
+                                 Value::Null(),
+                                 Value::String("a"),
+                                 I(100),
+                                 Value::Double(2.5)};
+  Value state = *m->Initial(std::nullopt);
+  Value::Array added;
+  for (const Value& e : elements) {
+    Operation add;
+    add.f = "add";
+    add.status = OpStatus::kOk;
+    add.value = e;
+    Value next;
+    ASSERT_TRUE(m->Step(state, add, &next, nullptr));
+    added.push_back(e);
+    EXPECT_EQ(next, *m->Initial(Value::MakeArray(added))) << next.ToJson();
+    state = std::move(next);
+  }
+  EXPECT_EQ(state.ToJson(), R"(["a",-3,10,100,2,2.5,[1],null])");
+}
+
 // A set read that matches no state is told as a diff against each state, capped, never the
 // whole set once per state.
 TEST(Models, SetReasonIsADiffAgainstEachState) {
