@@ -178,6 +178,7 @@ base::Result<TestCommandOptions> TestOptionsFromConfig(const Value& config) {
     }
   }
   text("etcd_reads", &o.etcd_reads);
+  text("zk_reads", &o.zk_reads);
   number("request_timeout_s", &o.request_timeout_s);
   number("check_timeout_s", &o.check_timeout_s);
   integer("lease_ms", &o.lease_ms);

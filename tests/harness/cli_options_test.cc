@@ -250,4 +250,18 @@ TEST(TestOptionTable, ZooKeeperOptionsAreCheckedWithTheTarget) {
   EXPECT_FALSE(parse({"--target", "zookeeper", "--zk-reads", "stale"}).ok());
 }
 
+// test.json keeps the read mode, and `faultline analyze` reads it back.
+TEST(TestOptionTable, ZooKeeperReadModeSurvivesTestJson) {
+  TestCommandOptions o;
+  o.target = "zookeeper";
+  o.zk_reads = "plain";
+  const faultline::checker::Value config = faultline::harness::TestConfigValue(o, "zk", 7, 6);
+  ASSERT_NE(config.find("zk_reads"), nullptr);
+  faultline::base::Result<TestCommandOptions> back =
+      faultline::harness::TestOptionsFromConfig(config);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->target, "zookeeper");
+  EXPECT_EQ(back->zk_reads, "plain");
+}
+
 }  // namespace
