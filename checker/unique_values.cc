@@ -738,6 +738,15 @@ Analysis Decider::AnalyzeRegister(const std::vector<Item>& items) {
   ids.reserve(items.size());
   int_ids.reserve(items.size());
   auto shown = [&](int v) { return "`" + values[v]->ToJson() + "`"; };
+  // "`1050`", or "`1050` or a value a cas made from it (`1056`, `1062`)" for a cas chain.
+  auto chain_words = [&](const std::vector<int>& chain) {
+    std::string out = shown(chain[0]);
+    if (chain.size() < 2) return out;
+    out += " or a value a cas made from it (";
+    for (size_t i = 1; i < chain.size() && i <= 4; ++i)
+      out += (i > 1 ? ", " : "") + shown(chain[i]);
+    return out + (chain.size() > 5 ? ", ...)" : ")");
+  };
   intern(initial_);  // value 0
   std::vector<uint8_t> kind(n);
   std::vector<int> from(n, -1), to(n, -1);
@@ -889,7 +898,7 @@ Analysis Decider::AnalyzeRegister(const std::vector<Item>& items) {
       std::string out =
           z.lo_item >= 0 ? "from " + Name(items[z.lo_item].op) + " completing" : "from the start";
       return out + " until " + Name(items[z.hi_item].op) + " began, the register holds " +
-             shown(chains[s][0]) + (chains[s].size() > 1 ? " or a value a cas made of it" : "");
+             chain_words(chains[s]);
     };
     auto verb = [&](int i) {  // what operation i did to the register: "saw `3`"
       if (kind[i] == kRead) return "saw " + shown(from[i]);
@@ -935,15 +944,14 @@ Analysis Decider::AnalyzeRegister(const std::vector<Item>& items) {
           const Zone& h = zone[f];
           const int w = writer[chains[s][0]];
           Analysis r = Invalid(
-              Name(items[h.hi_item].op) + " " + verb(h.hi_item) + ", but " + Name(items[w].op) +
+              Name(items[h.hi_item].op) + " " + verb(h.hi_item) + ", so from " +
+              (h.lo_item >= 0 ? Name(items[h.lo_item].op) + " completing" : "the start") +
+              " until that " + ops_[items[h.hi_item].op]->f + " began, the register must hold " +
+              chain_words(chains[f]) + "; but " + Name(items[w].op) +
               (chains[s].size() > 1 || z.lo_item != w || z.hi_item != w
-                   ? " (with the operations on " + shown(chains[s][0]) + ")"
+                   ? " and the operations that used " + shown(chains[s][0]) + " after it"
                    : "") +
-              " took effect after " +
-              (h.lo_item >= 0 ? Name(items[h.lo_item].op) + " completed" : "the start") +
-              " and before that " + ops_[items[h.hi_item].op]->f + " began, where only " +
-              shown(chains[f][0]) + (chains[f].size() > 1 ? " or a value a cas made of it" : "") +
-              " can be the value (a value written once cannot come back)");
+              " had to take effect inside that span (a value written once cannot come back)");
           r.cycle_op = items[h.hi_item].op;
           return r;
         }

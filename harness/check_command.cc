@@ -61,7 +61,8 @@ void WriteHtml(const CheckCommandOptions& options, const ck::CheckOptions& check
   if (!options.initial_json.empty()) source.facts.emplace_back("initial", options.initial_json);
   source.initial = check.initial;
   const std::string summary = result.model + ", " + std::to_string(result.ops) + " ops, " +
-                              std::to_string(result.keys.size()) + " keys" +
+                              std::to_string(result.keys.size()) +
+                              (result.keys.size() == 1 ? " key" : " keys") +
                               (result.cause.empty() ? "" : ": " + result.cause);
   source.checkers.push_back({"linearizable", result.verdict, summary, json});
   std::string name = "report.html";

@@ -119,11 +119,11 @@ std::string RunReportText(const RunReport& report) {
 void PrintRunSummary(const RunReport& report) {
   const results::RunStats& s = report.stats;
   const RunJudgement& j = report.judgement;
-  std::printf("%s: %llu ops (%llu ok, %llu fail, %llu info), %d faults, %.0f s on %s\n",
+  std::printf("%s: %llu ops (%llu ok, %llu fail, %llu info), %d fault%s, %.0f s on %s\n",
               report.name.c_str(), static_cast<unsigned long long>(s.invokes),
               static_cast<unsigned long long>(s.ok), static_cast<unsigned long long>(s.fail),
-              static_cast<unsigned long long>(s.info), s.faults, s.workload_s,
-              s.net_backend.empty() ? "-" : s.net_backend.c_str());
+              static_cast<unsigned long long>(s.info), s.faults, s.faults == 1 ? "" : "s",
+              s.workload_s, s.net_backend.empty() ? "-" : s.net_backend.c_str());
   std::vector<std::pair<uint64_t, std::string>> by_count;
   for (const auto& [what, n] : s.errors) by_count.emplace_back(n, what);
   std::sort(by_count.rbegin(), by_count.rend());

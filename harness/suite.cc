@@ -231,6 +231,30 @@ Result<Suite> ParseSuite(std::string_view json_text) {
     return Status::InvalidArgument("more than 10000 runs (runs and matrix times repeat)");
   }
 
+  // Keys other than target, workload and nemesis whose values differ between runs (say
+  // raft_opt or zk_reads) go into the labels, so that two runs never read alike.
+  std::vector<std::string> varying;
+  for (const auto& [where, settings] : all) {
+    for (const auto& [k, v] : settings) {
+      if (k == "target" || k == "workload" || k == "nemesis" || k == "name" || k == "seed")
+        continue;
+      if (std::find(varying.begin(), varying.end(), k) != varying.end()) continue;
+      auto text_of = [&k = k](const Settings& s) {
+        for (const auto& [k2, v2] : s) {
+          if (k2 == k) return ValueText(v2);
+        }
+        return std::string();
+      };
+      const std::string first = text_of(all.front().second);
+      for (const auto& other : all) {
+        if (text_of(other.second) != first) {
+          varying.push_back(k);
+          break;
+        }
+      }
+    }
+  }
+
   for (int rep = 1; rep <= suite.repeat; ++rep) {
     for (const auto& [where, settings] : all) {
       SuiteRun run;
@@ -249,6 +273,12 @@ Result<Suite> ParseSuite(std::string_view json_text) {
       }
       run.options = std::move(*o);
       run.label = run.options.target + " " + run.options.workload + " " + run.options.nemesis;
+      std::string extra;
+      for (const auto& [k, v] : settings) {
+        if (std::find(varying.begin(), varying.end(), k) == varying.end()) continue;
+        extra += (extra.empty() ? "" : ", ") + k + "=" + ValueText(v);
+      }
+      if (!extra.empty()) run.label += " [" + extra + "]";
       if (!run.options.name.empty()) run.label = run.options.name + ": " + run.label;
       if (suite.repeat > 1) {
         run.label += " (" + std::to_string(rep) + "/" + std::to_string(suite.repeat) + ")";

@@ -21,7 +21,7 @@ ul.checkers { list-style: none; padding: 0; margin: 6px 0; }
 ul.checkers li::before { content: "\25CF "; } ul.checkers li.valid::before { color: #2e9e44; }
 ul.checkers li.invalid::before { color: #d62728; } ul.checkers li.unknown::before { color: #f39c12; }
 ul.checkers .v { display: inline-block; min-width: 60px; color: #555; }
-code { background: #eee; padding: 1px 4px; border-radius: 3px; word-break: break-all; }
+code { background: #eee; padding: 1px 4px; border-radius: 3px; overflow-wrap: anywhere; }
 .note { background: #fff6d8; border: 1px solid #e8d48a; padding: 4px 8px; }
 .hint { color: #666; margin: 2px 0 8px; }
 #fl-status[data-status="error"] { background: #fde0e0; border: 1px solid #d62728; padding: 6px; }
@@ -42,7 +42,7 @@ table.steps th, table.steps td { border-bottom: 1px solid #eee; padding: 2px 10p
 table.steps tr.step, table.steps tr.bad { cursor: pointer; }
 table.steps tr.step:hover { background: #eef6ee; }
 table.steps tr.bad { background: #fde0e0; font-weight: 600; }
-table.steps td.state { font-family: ui-monospace, monospace; max-width: 520px; word-break: break-all; }
+table.steps td.state { font-family: ui-monospace, monospace; max-width: 520px; overflow-wrap: anywhere; }
 a.op { color: #1f5fbf; cursor: pointer; }
 .tag { display: inline-block; padding: 0 6px; border-radius: 3px; color: #fff; background: #d62728;
   font-size: 12px; }

@@ -766,7 +766,9 @@ std::string RenderHtmlReport(const History& history, const ReportSource& source,
   out += "<nav>";
   if (!failures_html.empty()) {
     out += "<a href=\"#failures\">counterexamples and findings" +
-           (number > 0 ? " (" + std::to_string(number) + " failing keys)" : std::string()) +
+           (number > 0
+                ? " (" + std::to_string(number) + (number == 1 ? " failing key)" : " failing keys)")
+                : std::string()) +
            "</a> · ";
   }
   if (have_dygraphs) out += "<a href=\"#plots\">throughput and latency</a> · ";
@@ -829,6 +831,14 @@ Result<ReportWritten> WriteRunReport(const std::string& run_dir, const ReportOpt
     return Status::InvalidArgument(run_dir +
                                    ": not a run folder (no results.json, no history.jsonl)");
   }
+  if (!has_history && !fs::exists(run_dir + "/test.json", ec)) {
+    // `faultline check --report DIR` writes results.json and report.html but no history.jsonl:
+    // re-rendering from results.json alone would replace its report with an empty one.
+    return Status::InvalidArgument(
+        run_dir +
+        ": not a run folder (no history.jsonl, no test.json); a `check --report` folder "
+        "already has its report.html");
+  }
   ReportSource source;
   source.run_dir = run_dir;
   std::vector<std::string> problems;
@@ -842,6 +852,14 @@ Result<ReportWritten> WriteRunReport(const std::string& run_dir, const ReportOpt
     }
     for (const char* field :
          {"target", "nodes", "workload", "nemesis", "seed", "time_limit_s", "concurrency", "net"}) {
+      if (const Value* v = c.find(field)) source.facts.emplace_back(field, Text(v));
+    }
+    // Deliberate bugs and read modes say what the run was testing: shown when set.
+    if (const Value* o = c.find("raft_opts");
+        o != nullptr && o->is_array() && !o->as_array().empty()) {
+      source.facts.emplace_back("raft options", Text(o));
+    }
+    for (const char* field : {"etcd_reads", "zk_reads"}) {
       if (const Value* v = c.find(field)) source.facts.emplace_back(field, Text(v));
     }
     if (!test->started_at.empty()) source.facts.emplace_back("started", test->started_at);

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "results/html_text.h"
+#include "results/junit_cases.h"
 #include "results/run_files.h"
 #include "results/store.h"
 
@@ -118,8 +119,10 @@ std::string SuiteJunitXml(const SuiteRecord& suite, const std::string& suite_dir
     const bool ran_to_verdict =
         r.status == "valid" || r.status == "invalid" || r.status == "unknown";
     if (ran_to_verdict && results.ok() && !results->checkers.empty()) {
-      for (const CheckerOutcome& c : results->checkers) {
-        add(c.name, checker::VerdictName(c.verdict), c.summary, results->run.check_s);
+      // One case per checker and per failing key, as the run's own junit.xml (the folder is
+      // added by `add`).
+      for (const JunitCase& c : CheckerJunitCases(results->checkers, "", results->run.check_s)) {
+        add(c.name, checker::VerdictName(c.verdict), c.message, c.seconds);
       }
       if (!results->run.error.empty()) {
         add("run", "unknown", "test error: " + results->run.error, results->run.workload_s);

@@ -101,7 +101,14 @@ Result<History> ParseHistory(std::string_view text, const std::string& source,
   return history;
 }
 
-Result<History> LoadHistoryFile(const std::string& path, const LoadOptions& options) {
+Result<History> LoadHistoryFile(const std::string& path, const LoadOptions& given) {
+  // A file named *.jsonl or *.edn is read as what its name says: a damaged JSON Lines file
+  // then gets a JSON error rather than an EDN one (the content decides for other names).
+  LoadOptions options = given;
+  if (options.format == Format::kAuto) {
+    if (path.ends_with(".jsonl")) options.format = Format::kJsonl;
+    if (path.ends_with(".edn")) options.format = Format::kEdn;
+  }
   // "-" is standard input (read to its end, below).
   const int fd = path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return CannotRead(path, errno);

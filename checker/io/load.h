@@ -33,7 +33,9 @@ inline constexpr std::string_view kParseTimeout = "timeout while parsing";
 // JSON object with a string key; Jepsen log when a line holds "jepsen.util"; EDN otherwise.
 Format DetectFormat(std::string_view text);
 
-// Reads and parses a whole file ("-": standard input). --independent with a format other than
+// Reads and parses a whole file ("-": standard input). With Format::kAuto a name ending in
+// ".jsonl" is JSON Lines and one ending in ".edn" is EDN; other names go by DetectFormat.
+// --independent with a format other than
 // EDN is an error. Errors are one line: "FILE:LINE: reason" (or "FILE: reason").
 base::Result<History> LoadHistoryFile(const std::string& path, const LoadOptions& options);
 base::Result<History> ParseHistory(std::string_view text, const std::string& source,

@@ -92,7 +92,7 @@ std::string RenderText(const std::string& file, const CheckResult& r, size_t max
     out += "    why:       " + cx.reason + "\n";
     out += "    states before it: ";
     for (size_t i = 0; i < cx.states.size(); ++i) out += (i ? " | " : "") + cx.states[i];
-    if (cx.states_truncated) out += " | ...";
+    if (cx.states_truncated) out += " | ... (possibly others, not listed)";
     out += "\n";
     out += cx.concurrent.empty()
                ? "    concurrent with: nothing\n"

@@ -55,9 +55,9 @@ TEST(Check, StaleReadIsInvalidWithCounterexample) {
   // Decided by the unique-value fast path (checker/unique_values.h), which says why in its words.
   EXPECT_EQ(
       cx.reason,
-      "read 0: the `read -> 0` at event 3 saw `0`, but the `write 1` at event 1 took effect after "
-      "the start and before that read began, where only `0` can be the value (a value "
-      "written once cannot come back)");
+      "read 0: the `read -> 0` at event 3 saw `0`, so from the start until that read began, the "
+      "register must hold `0`; but the `write 1` at event 1 had to take effect inside that span "
+      "(a value written once cannot come back)");
   EXPECT_TRUE(r.keys[0].fast_path);
   EXPECT_THAT(cx.states, ::testing::ElementsAre("1"));
   ASSERT_EQ(cx.prefix.size(), 1u);

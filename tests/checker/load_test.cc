@@ -128,6 +128,21 @@ TEST_F(LoadTest, errorsNameTheFileAndLine) {
   EXPECT_EQ(h.status().message(), path + ":2: missing \"type\"");
 }
 
+// A damaged *.jsonl file gets a JSON error, not an EDN one (content detection would read text
+// that does not open like a JSON object as EDN).
+TEST_F(LoadTest, theFileNameDecidesJsonlAndEdn) {
+  Result<History> h = LoadHistoryFile(Write("damaged.jsonl", "process 0 invoke read\n"), {});
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.status().message().find("EDN"), std::string::npos) << h.status().message();
+  EXPECT_EQ(h.status().message().find(":type"), std::string::npos) << h.status().message();
+  h = LoadHistoryFile(Write("odd.edn", "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n"), {});
+  EXPECT_FALSE(h.ok());  // JSON is not EDN: its string keys are not keywords
+  // Other names: the content decides.
+  h = LoadHistoryFile(Write("history.txt", "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n"),
+                      {});
+  EXPECT_TRUE(h.ok()) << h.status().message();
+}
+
 TEST_F(LoadTest, emptyFileIsAnEmptyHistory) {
   for (Format f : {Format::kAuto, Format::kJsonl, Format::kEdn, Format::kJepsenLog}) {
     Result<History> h = LoadHistoryFile(Write("empty", ""), LoadOptions{f, false});

@@ -321,9 +321,9 @@ TEST(UniqueValues, RegisterStaleReadInWords) {
   EXPECT_EQ(cx.op.index(), 7);
   EXPECT_EQ(
       cx.reason,
-      "read 1: the `read -> 1` at event 7 saw `1`, but the `write 2` at event 5 took effect after "
-      "the `write 1` at event 1 completed and before that read began, where only `1` can "
-      "be the value (a value written once cannot come back)");
+      "read 1: the `read -> 1` at event 7 saw `1`, so from the `write 1` at event 1 completing "
+      "until that read began, the register must hold `1`; but the `write 2` at event 5 had to "
+      "take effect inside that span (a value written once cannot come back)");
 }
 
 TEST(UniqueValues, RegisterReadOfAValueNobodyWrote) {

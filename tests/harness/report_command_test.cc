@@ -70,6 +70,13 @@ TEST(ReportCommand, checkReportWritesTheHtmlReport) {
   EXPECT_EQ(two.code, 1) << two.out;
   EXPECT_TRUE(fs::exists(dir.path() / "two" / "report-1-bad-analysis.edn.html"));
   EXPECT_TRUE(fs::exists(dir.path() / "two" / "report-2-memstress3-0.edn.html"));
+
+  // `report` on a check --report folder (results.json, no history.jsonl or test.json) refuses
+  // rather than replacing its report with an empty one.
+  const RunResult again = Faultline("report " + (dir.path() / "out").string());
+  EXPECT_EQ(again.code, 254) << again.out;
+  EXPECT_NE(again.out.find("already has its report.html"), std::string::npos) << again.out;
+  EXPECT_EQ(ReadFile(dir.path() / "out" / "report.html"), html);
 }
 
 }  // namespace

@@ -40,16 +40,28 @@ TEST(Suite, RunsThenMatrixLastKeyFastestRepeatedWhole) {
   ASSERT_EQ(s->runs.size(), 10u);
   std::vector<std::string> labels;
   for (const SuiteRun& r : s->runs) labels.push_back(r.label);
-  EXPECT_EQ(labels[0], "raft set partition (1/2)");
-  EXPECT_EQ(labels[1], "raft register pause (1/2)");
-  EXPECT_EQ(labels[2], "raft register partition,kill (1/2)");
-  EXPECT_EQ(labels[3], "raft counter pause (1/2)");
-  EXPECT_EQ(labels[4], "raft counter partition,kill (1/2)");
-  EXPECT_EQ(labels[5], "raft set partition (2/2)");
+  // nodes differs between the runs, so the labels name it.
+  EXPECT_EQ(labels[0], "raft set partition [nodes=3] (1/2)");
+  EXPECT_EQ(labels[1], "raft register pause [nodes=5] (1/2)");
+  EXPECT_EQ(labels[2], "raft register partition,kill [nodes=5] (1/2)");
+  EXPECT_EQ(labels[3], "raft counter pause [nodes=5] (1/2)");
+  EXPECT_EQ(labels[4], "raft counter partition,kill [nodes=5] (1/2)");
+  EXPECT_EQ(labels[5], "raft set partition [nodes=3] (2/2)");
   EXPECT_EQ(s->runs[0].options.nodes, 3);  // the run's own value over the default
   EXPECT_EQ(s->runs[1].options.nodes, 5);
   EXPECT_EQ(s->runs[9].index, 10);
   EXPECT_EQ(s->runs[9].repetition, 2);
+}
+
+// Two runs that differ only in a deliberate bug must not read alike in the table and junit.xml.
+TEST(Suite, LabelsNameWhatDiffersBetweenRuns) {
+  base::Result<Suite> s = ParseSuite(R"({"defaults": {"nodes": 3, "time_limit": 5},
+    "runs": [{}, {"raft_opt": ["unsafe-stale-reads"]}]})");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_EQ(s->runs.size(), 2u);
+  EXPECT_EQ(s->runs[0].label, "raft register partition,pause,kill");
+  EXPECT_EQ(s->runs[1].label,
+            "raft register partition,pause,kill [raft_opt=[\"unsafe-stale-reads\"]]");
 }
 
 TEST(Suite, FlagsListsAndNumbers) {
