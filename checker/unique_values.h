@@ -18,9 +18,10 @@
 //   a; the order of the chains this makes is not pinned, so it is chosen by the chains' zones
 //   (Gibbons & Korach: the span in which a chain must hold; a few placements are tried, and
 //   then the same with the unobserved indeterminate writes allowed to take effect, which a
-//   mismatch observation may need) and the resulting linearization is checked. Invalid is only answered on a forced contradiction: a read of a value nobody wrote,
-//   a read that ended before its write began, two successful cas from one value, or two zones
-//   that overlap (one inside the other).
+//   mismatch observation may need) and the resulting linearization is checked. Invalid is only
+//   answered on a forced contradiction: a read of a value nobody wrote, a read that ended before
+//   its write began, two successful cas from one value, or two zones that overlap (one inside the
+//   other).
 //
 // Soundness does not rest on the inference: a valid answer comes with a linearization that is
 // replayed through the model and checked against real time before it is believed, and an

@@ -628,6 +628,24 @@ std::string FindingsHtml(const HistoryView& view, const CheckerOutcome& c) {
                       fencing_op(s.find("second"), "acquired"));
     }
   }
+  // The mutex checker: two clients holding a lock at once (within both leases: invalid; after a
+  // lease could have run out: reported on a valid verdict, as Jepsen's etcd lock analysis did).
+  if (const Value::Array* overlaps = List(d, "overlaps")) {
+    for (const Value& o : *overlaps) {
+      auto hold = [&](const Value* h) {
+        if (h == nullptr) return std::string("?");
+        return OpLink(view, IntOf(h->find("acquire_complete_index")),
+                      "process " + Text(h->find("process")) + " (token " + Text(h->find("token")) +
+                          ", on " + Text(h->find("node")) + ")");
+      };
+      const Value* within = o.find("within_lease");
+      const bool broken = within != nullptr && within->is_bool() && within->as_bool();
+      items.push_back(std::string("<span class=\"tag ") + (broken ? "lost" : "stale") + "\">" +
+                      (broken ? "two holders" : "two holders after a lease") + "</span> " +
+                      Escape(KeyPrefix(o)) + hold(o.find("first")) + " and " +
+                      hold(o.find("second")) + ": " + Escape(Text(o.find("summary"))));
+    }
+  }
   if (items.empty()) return "";
   std::string out = "<section class=\"findings\"><h3>" + Escape(c.name) + ": " + Escape(c.summary) +
                     "</h3>\n<ul>\n";
@@ -742,7 +760,8 @@ std::string RenderHtmlReport(const History& history, const ReportSource& source,
         failures_html += CounterexampleHtml(view, c, f, model.get(), source.initial, ++number);
       }
     }
-    if (c.verdict == Verdict::kInvalid) failures_html += FindingsHtml(view, c);
+    // Findings of failing checkers, and the mutex checker's overlaps even on a valid verdict.
+    if (c.verdict == Verdict::kInvalid || c.name == "mutex") failures_html += FindingsHtml(view, c);
   }
 
   Value::Object data;

@@ -223,9 +223,14 @@ TEST_F(SuiteCommand, AnInvalidRunExitsOneAndTheNextRunStillRuns) {
   EXPECT_THAT(Str(bad, "rerun"), HasSubstr("split_brain_kv.py"));
   EXPECT_EQ(Str(good, "status"), "valid");
   EXPECT_TRUE(fs::exists(suite / Str(good, "run_dir") / "history.jsonl"));
-  // The failing checker is a <failure> in the suite's junit.xml.
+  // The failing checker and each of its failing keys are <failure>s in the suite's junit.xml
+  // (no errors, nothing skipped, two suites).
   const std::string junit = JunitCounts(suite / "junit.xml");
-  EXPECT_THAT(junit, HasSubstr(" 1 0 0 2 ")) << junit;
+  EXPECT_THAT(junit, ::testing::MatchesRegex("testsuites [0-9]+ [1-9][0-9]* 0 0 2 .*")) << junit;
+  std::ifstream junit_file(suite / "junit.xml");
+  const std::string junit_text((std::istreambuf_iterator<char>(junit_file)),
+                               std::istreambuf_iterator<char>());
+  EXPECT_THAT(junit_text, HasSubstr("name=\"linearizable key ")) << junit_text;
   EXPECT_THAT(Out(), HasSubstr("1 valid, 1 invalid"));
   EXPECT_THAT(Out(), HasSubstr("rerun: faultline test --target process"));
 

@@ -217,6 +217,39 @@ TEST(ReportHtml, setFindingsLinkLostAndUnexpectedElements) {
             std::string::npos);
 }
 
+// Two clients holding the lock at once is shown even when the mutex checker's verdict is valid
+// (an overlap after a lease could have run out), each holder linked to its acquire.
+TEST(ReportHtml, mutexOverlapsShownOnAValidVerdict) {
+  std::string text =
+      "{\"index\":0,\"time\":1000,\"process\":0,\"type\":\"invoke\",\"f\":\"acquire\"}\n"
+      "{\"index\":1,\"time\":2000,\"process\":0,\"type\":\"ok\",\"f\":\"acquire\",\"value\":5}\n"
+      "{\"index\":2,\"time\":3000,\"process\":1,\"type\":\"invoke\",\"f\":\"acquire\"}\n"
+      "{\"index\":3,\"time\":4000,\"process\":1,\"type\":\"ok\",\"f\":\"acquire\",\"value\":9}\n";
+  base::Result<checker::History> h = checker::io::ParseJsonl(text, "lock.jsonl");
+  ASSERT_TRUE(h.ok()) << h.status().message();
+  auto hold = [](int process, int token, int complete) {
+    return Value::MakeObject({{"process", Value::Int(process)},
+                              {"token", Value::Int(token)},
+                              {"node", Value::String("n1")},
+                              {"acquire_complete_index", Value::Int(complete)}});
+  };
+  ReportSource s;
+  s.verdict = Verdict::kValid;
+  s.checkers.push_back(
+      {"mutex", Verdict::kValid, "1 time two clients held a lock at once after a lease",
+       Value::MakeObject({{"overlaps", Value::MakeArray({Value::MakeObject(
+                                           {{"within_lease", Value::Bool(false)},
+                                            {"summary", Value::String("both held it 1 ms")},
+                                            {"first", hold(0, 5, 1)},
+                                            {"second", hold(1, 9, 3)}})})}})});
+  const std::string html = RenderHtmlReport(*h, s, NoPlots());
+  EXPECT_NE(html.find("two holders after a lease"), std::string::npos);
+  EXPECT_NE(html.find("data-ev=\"0,1\">process 0 (token 5, on n1)</a> and <a class=\"op\" "
+                      "href=\"#timeline\" data-ev=\"2,3\">process 1 (token 9, on n1)</a>"),
+            std::string::npos)
+      << html.substr(html.find("findings") == std::string::npos ? 0 : html.find("findings"), 800);
+}
+
 TEST(ReportHtml, notARunFolder_isAnError) {
   TempDir dir("empty");
   base::Result<ReportWritten> w = WriteRunReport(dir.path().string());
