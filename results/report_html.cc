@@ -14,6 +14,7 @@
 #include "checker/io/load.h"
 #include "checker/model.h"
 #include "results/exit_codes.h"
+#include "results/html_text.h"
 #include "results/report_assets.h"
 #include "results/store.h"
 
@@ -40,32 +41,7 @@ constexpr size_t kShownCounterexamples = 200;  // failing keys drawn; the rest a
 constexpr size_t kShownFindings = 50;          // lost / unexpected / violations per checker
 constexpr size_t kLinksPerFinding = 20;
 
-std::string Escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string Escape(std::string_view s) { return HtmlEscape(s); }
 
 // Cuts `s` to at most `n` bytes on a UTF-8 character boundary, marking the cut.
 std::string Cut(std::string s, size_t n) {
