@@ -163,6 +163,10 @@ Value ResultToValue(const std::string& file, const CheckResult& r) {
                      {"ops", Value::Int(static_cast<int64_t>(k.ops))},
                      {"steps", Value::Int(static_cast<int64_t>(k.steps))},
                      {"ms", Value::Double(k.ms)}};
+    // How the key was decided: the unique-value fast path (checker/unique_values.h) or the search.
+    if (k.verdict != Verdict::kUnknown) {
+      kv.emplace_back("decided_by", Value::String(k.fast_path ? "unique-values" : "search"));
+    }
     if (!k.cause.empty()) kv.emplace_back("cause", Value::String(k.cause));
     if (k.has_key) {
       kv.emplace_back("key", k.key);

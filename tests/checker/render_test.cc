@@ -141,6 +141,20 @@ TEST(ResultToValue, FollowsDesignSection4) {
   EXPECT_EQ(*back, v);
 }
 
+// Each key says how it was decided: the unique-value fast path or the search.
+TEST(ResultToValue, KeysNameWhatDecidedThem) {
+  History h = HistoryBuilder()
+                  .Op(0, "write", I(1), I(1), Value::String("a"))
+                  .Op(1, "read", Value(), I(1), Value::String("a"))
+                  .Build();
+  CheckOptions o;
+  Value v = ResultToValue("h.jsonl", *CheckHistory(h, o));
+  EXPECT_EQ(v.find("keys")->find("a")->find("decided_by")->as_string(), "unique-values");
+  o.unique_fast_path = false;
+  v = ResultToValue("h.jsonl", *CheckHistory(h, o));
+  EXPECT_EQ(v.find("keys")->find("a")->find("decided_by")->as_string(), "search");
+}
+
 TEST(ResultToValue, UnknownIsAString) {
   CheckResult r;
   r.verdict = Verdict::kUnknown;
