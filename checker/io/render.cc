@@ -22,6 +22,12 @@ std::string Ms(double ms) {
 
 std::string Span(const OpRef& op) {
   if (op.complete_index < 0) return "event " + std::to_string(op.invoke_index) + " .. never";
+  // An info completion is the client giving up, not the end of the operation: it may take
+  // effect at any time after its invocation.
+  if (op.status == OpStatus::kInfo) {
+    return "event " + std::to_string(op.invoke_index) + " .. never; info at " +
+           std::to_string(op.complete_index);
+  }
   return "events " + std::to_string(op.invoke_index) + ".." + std::to_string(op.complete_index);
 }
 

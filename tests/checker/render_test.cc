@@ -192,7 +192,9 @@ TEST(RenderText, IndeterminateOpsInThePrefixAreMarked) {
   CheckOptions o;
   o.initial = I(0);
   const std::string text = RenderText("h.jsonl", *CheckHistory(h, o));
-  EXPECT_THAT(text, HasSubstr("write 1 (info)  [events 0..1]  (may not have taken effect)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("write 1 (info)  [event 0 .. never; info at 1]  (may not have taken effect)"));
 }
 
 }  // namespace
