@@ -903,9 +903,4 @@ Result<ReportWritten> WriteRunReport(const std::string& run_dir, const ReportOpt
   return WriteHistoryReport(run_dir + "/report.html", history, source, options);
 }
 
-Status WriteHtmlReport(const std::string& run_dir) {
-  Result<ReportWritten> w = WriteRunReport(run_dir);
-  return w.ok() ? Status::Ok() : w.status();
-}
-
 }  // namespace faultline::results

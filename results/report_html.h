@@ -83,6 +83,5 @@ base::Result<ReportWritten> WriteHistoryReport(const std::string& path,
 // a folder with neither results.json nor history.jsonl is an InvalidArgument error.
 base::Result<ReportWritten> WriteRunReport(const std::string& run_dir,
                                            const ReportOptions& options = {});
-base::Status WriteHtmlReport(const std::string& run_dir);
 
 }  // namespace faultline::results

@@ -118,7 +118,7 @@ TEST_F(ReportBrowserTest, invalidKnossosHistory_drawsCounterexampleTimelineAndPl
 TEST_F(ReportBrowserTest, runFolder_linkJumpsToTheOperationInTheTimeline) {
   const fs::path run = work() / "run";
   WriteRunFolder(run, GeneratedHistory(2000, 10, 11), true);
-  ASSERT_TRUE(WriteHtmlReport(run.string()).ok());
+  ASSERT_TRUE(WriteRunReport(run.string()).ok());
   // report.html#ev=0 does what a click on a link to event 0 does.
   const Page p = Open(work(), run / "report.html", "#ev=0");
   ExpectWorking(p);

@@ -167,7 +167,7 @@ TEST(ReportHtml, runFolder_headerFindingsAndFile) {
   TempDir dir("run");
   // A small valid run plus a counter violation on its first operation.
   WriteRunFolder(dir.path(), GeneratedHistory(300, 10, 5), true);
-  ASSERT_TRUE(WriteHtmlReport(dir.path().string()).ok());
+  ASSERT_TRUE(WriteRunReport(dir.path().string()).ok());
   const std::string html = ReadFile(dir.path() / "report.html");
   EXPECT_NE(html.find(">INVALID</span>"), std::string::npos);
   EXPECT_NE(html.find("<th>target</th><td>raft</td>"), std::string::npos);
